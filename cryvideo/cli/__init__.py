@@ -1,0 +1,97 @@
+"""The ``cryvideo`` command line: one entry point, a sub-command per task.
+
+``parse_args`` is separate from ``run`` so both can be tested; every sub-command lives in its own
+module of this package exposing ``add_parser(subparsers)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import CryVideoError
+
+__all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
+
+#: Sub-command modules, in the order ``--help`` lists them (modules not present are skipped).
+COMMANDS = ("predict", "detect", "benchmark", "train_audio", "train", "export")
+
+
+def _quiet_tensorflow() -> None:
+    # TensorFlow prints start-up chatter on stderr; a CLI error must stay one line.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _command_modules():
+    mods = []
+    for name in COMMANDS:
+        try:
+            mods.append(importlib.import_module(f"{__name__}.{name}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (all sub-commands)."""
+    parser = argparse.ArgumentParser(
+        prog="cryvideo",
+        description="Why is the infant crying? Audio + face analysis of videos.",
+        epilog="Run 'cryvideo COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"cryvideo {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show Python tracebacks for unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _command_modules():
+        mod.add_parser(sub)
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse command-line arguments (``argv`` defaults to ``sys.argv[1:]``)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        parser.exit(2)
+    return args
+
+
+def error_line(exc: BaseException) -> str:
+    """The single line printed for an error."""
+    return f"cryvideo: error: {exc}"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command; map errors to one stderr line and an exit code."""
+    try:
+        return int(args.func(args) or 0)
+    except CryVideoError as exc:
+        print(error_line(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cryvideo: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line, unless --debug
+        if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG"):
+            raise
+        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(f"cryvideo: internal error: {type(exc).__name__}: {msg} "
+              "(re-run with --debug for details; please report it)", file=sys.stderr)
+        return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point."""
+    _quiet_tensorflow()
+    return run(parse_args(argv))

@@ -1,0 +1,101 @@
+"""The one exception hierarchy of cryvideo.
+
+Every error that a user can cause or fix (bad input file, missing weights, bad parameter) is a
+subclass of :class:`CryVideoError`. The command-line interface turns each into one line on stderr
+and the subclass's :attr:`~CryVideoError.exit_code`; library users can catch the base class.
+
+Exit codes (also listed in the README):
+
+====  ==========================================================
+0     success
+1     unexpected internal error (a bug: please report it)
+2     bad command-line usage or parameter (:class:`ParameterError`)
+3     bad input file (:class:`InputFileError`)
+4     model or weights missing, corrupt or mismatched (:class:`ModelError`)
+5     ffmpeg did not finish in time (:class:`MediaTimeoutError`)
+6     dataset layout or file name not understood (:class:`DatasetError`)
+7     batch run: some files failed, the others were processed (:class:`PartialFailure`)
+130   interrupted (Ctrl-C)
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "CryVideoError",
+    "ParameterError",
+    "InputFileError",
+    "MediaTimeoutError",
+    "ModelError",
+    "WeightsNotFoundError",
+    "DatasetError",
+    "PartialFailure",
+]
+
+
+class CryVideoError(Exception):
+    """Base class of every error cryvideo raises on purpose.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, in one line, without the file name.
+    path : str or os.PathLike, optional
+        The file (or folder) the problem is about; it is put in front of the message.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, path: str | os.PathLike | None = None) -> None:
+        self.message = " ".join(str(message).split())  # always one line
+        self.path = None if path is None else os.fspath(path)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        return f"{self.path}: {self.message}"
+
+
+class ParameterError(CryVideoError, ValueError):
+    """A parameter value is invalid (like librosa's ``ParameterError``)."""
+
+    exit_code = 2
+
+
+class InputFileError(CryVideoError):
+    """An input file is missing, unreadable, not a media file, or has no usable content."""
+
+    exit_code = 3
+
+
+class MediaTimeoutError(InputFileError):
+    """ffmpeg did not finish (or stopped producing data) within its time limit."""
+
+    exit_code = 5
+
+
+class ModelError(CryVideoError):
+    """A model file is missing, corrupt, unsafe, or does not match its card."""
+
+    exit_code = 4
+
+
+class WeightsNotFoundError(ModelError):
+    """Pretrained weights could not be found locally nor downloaded."""
+
+    exit_code = 4
+
+
+class DatasetError(CryVideoError):
+    """A dataset folder does not have the expected layout, or a file name cannot be parsed."""
+
+    exit_code = 6
+
+
+class PartialFailure(CryVideoError):
+    """A batch run finished, but some of its inputs failed."""
+
+    exit_code = 7

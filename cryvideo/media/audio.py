@@ -1,0 +1,142 @@
+"""Decoding audio from any container/codec ffmpeg reads, to mono float32."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import ffmpeg as ffmpeg_python
+import numpy as np
+
+from ..errors import InputFileError, ParameterError
+from .ffmpeg import DEFAULT_STALL_TIMEOUT, FFmpegStream, ffmpeg_exe, input_url
+from .probe import MediaInfo, probe
+
+__all__ = ["load_audio", "iter_audio_blocks"]
+
+
+def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[str]:
+    in_kw = {"ss": offset} if offset > 0 else {}
+    out_kw = {"format": "f32le", "acodec": "pcm_f32le", "ac": 1, "ar": int(sr)}
+    if duration is not None:
+        out_kw["t"] = float(duration)
+    return (
+        ffmpeg_python.input(input_url(path), **in_kw)
+        .output("pipe:", vn=None, sn=None, dn=None, **out_kw)
+        .global_args("-hide_banner", "-nostdin", "-loglevel", "error")
+        .compile(cmd=ffmpeg_exe())
+    )
+
+
+def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
+    if sr <= 0 or int(sr) != sr:
+        raise ParameterError(f"sample rate must be a positive integer, got {sr}")
+    info = probe(path) if info is None else info
+    if not info.has_audio:
+        raise InputFileError("has no audio stream", path=path)
+    return info
+
+
+def load_audio(
+    path: str | os.PathLike,
+    *,
+    sr: int = 16000,
+    offset: float = 0.0,
+    duration: float | None = None,
+    info: MediaInfo | None = None,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+) -> np.ndarray:
+    """Decode the first audio stream of a file to mono float32 at ``sr`` Hz.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio or video file in any format ffmpeg reads (wav, mp3, ogg, 3gp, caf, mp4, …).
+    sr : int
+        Target sample rate (resampled by ffmpeg).
+    offset : float
+        Start time in seconds.
+    duration : float, optional
+        Seconds to decode at most (default: to the end).
+    info : MediaInfo, optional
+        A probe result to reuse.
+    stall_timeout : float
+        Seconds without output after which ffmpeg is killed.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float32]
+        Samples in [-1, 1] (as decoded; not normalised).
+
+    Raises
+    ------
+    InputFileError
+        Not a media file, no audio stream, undecodable, or no samples decoded.
+    """
+    info = _check_audio(path, info, sr)
+    args = _audio_args(path, sr, offset, duration)
+    with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
+        chunks = []
+        while True:
+            buf = st.read(1 << 20)
+            if not buf:
+                break
+            chunks.append(buf)
+        rc, err = st.finish()
+        raw = b"".join(chunks)
+        if rc != 0 and not raw:
+            st.raise_for_status(rc, err)
+    n = len(raw) // 4
+    if n == 0:
+        raise InputFileError("no audio samples could be decoded", path=path)
+    y = np.frombuffer(raw[: n * 4], dtype="<f4").astype(np.float32, copy=True)
+    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return y
+
+
+def iter_audio_blocks(
+    path: str | os.PathLike,
+    *,
+    sr: int = 16000,
+    block_seconds: float = 60.0,
+    info: MediaInfo | None = None,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+) -> Iterator[np.ndarray]:
+    """Stream the audio of a (long) file in blocks, without decoding it all at once.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio or video file.
+    sr : int
+        Target sample rate.
+    block_seconds : float
+        Length of each block; the last one may be shorter.
+
+    Yields
+    ------
+    y : np.ndarray [shape=(n,), dtype=float32]
+        Consecutive blocks of mono samples.
+    """
+    if block_seconds <= 0:
+        raise ParameterError(f"block_seconds must be > 0, got {block_seconds}")
+    _check_audio(path, info, sr)
+    size = int(round(block_seconds * sr)) * 4
+    got_any = False
+    with FFmpegStream(_audio_args(path, sr, 0.0, None), path=path,
+                      stall_timeout=stall_timeout) as st:
+        while True:
+            buf = st.read(size)
+            n = len(buf) // 4
+            if n:
+                got_any = True
+                y = np.frombuffer(buf[: n * 4], dtype="<f4").astype(np.float32, copy=True)
+                np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+                yield y
+            if len(buf) < size:
+                break
+        rc, err = st.finish()
+        if rc != 0 and not got_any:
+            st.raise_for_status(rc, err)
+    if not got_any:
+        raise InputFileError("no audio samples could be decoded", path=path)

@@ -1,0 +1,132 @@
+"""Finding pretrained weights without a network: path → $CRYVIDEO_WEIGHTS_DIR → Keras cache →
+Keras's own download, each candidate checked against the published md5."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import WeightsNotFoundError
+
+__all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum"]
+
+#: Files the product uses by default, with their published md5 (None: not published).
+KNOWN_WEIGHTS: dict[str, dict] = {
+    "resnet50_imagenet_notop": {
+        "file": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "md5": "4d473c1dd8becc155b73f8504c6f6626",
+        "url": "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    },
+    "mobilenet_0.25_imagenet_notop": {
+        "file": "mobilenet_2_5_224_tf_no_top.h5",
+        "md5": None,
+        "url": "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
+        "mobilenet_2_5_224_tf_no_top.h5",
+        "subdir": "mobilenet_0.25_imagenet",
+    },
+    "panns_cnn10": {
+        "file": "Cnn10_mAP=0.380.pth",
+        "md5": "bfb1f1f9968938fa8ef4012b8471f5f6",
+        "url": "https://zenodo.org/record/3987831/files/Cnn10_mAP%3D0.380.pth",
+    },
+    "panns_cnn14_16k": {
+        "file": "Cnn14_16k_mAP=0.438.pth",
+        "md5": None,
+        "url": "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth",
+    },
+    "yamnet_tflite": {
+        "file": "yamnet.tflite",
+        "md5": None,
+        "subdir": "yamnet",
+        "url": None,
+    },
+}
+
+
+def keras_cache_dir() -> Path:
+    """``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "models"
+
+
+def md5sum(path: str | os.PathLike) -> str:
+    """Hex md5 of a file."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def _candidates(name: str, path: str | os.PathLike | None) -> list[Path]:
+    spec = KNOWN_WEIGHTS[name]
+    out: list[Path] = []
+    if path is not None:
+        p = Path(path)
+        out.append(p / spec["file"] if p.is_dir() else p)
+        return out  # an explicit path is the only candidate
+    env = os.environ.get("CRYVIDEO_WEIGHTS_DIR")
+    if env:
+        for d in env.split(os.pathsep):
+            if not d:
+                continue
+            out.append(Path(d) / spec["file"])
+            if spec.get("subdir"):
+                out.append(Path(d) / spec["subdir"] / spec["file"])
+    out.append(keras_cache_dir() / spec["file"])
+    return out
+
+
+def resolve_weights(
+    name: str,
+    *,
+    path: str | os.PathLike | None = None,
+    allow_download: bool = True,
+    searched: Sequence[str] | None = None,
+) -> Path:
+    """Find the weights file ``name`` (a key of :data:`KNOWN_WEIGHTS`).
+
+    Order: explicit ``path`` (file or folder) → each folder of ``$CRYVIDEO_WEIGHTS_DIR``
+    (``os.pathsep``-separated; the file directly or in its sub-folder) → the Keras cache →
+    Keras's own download into the cache (``allow_download``). Files with a published md5 are
+    checked; a mismatching file is skipped and reported.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    WeightsNotFoundError
+        Nothing usable found; the message says which file to put where.
+    """
+    if name not in KNOWN_WEIGHTS:
+        raise WeightsNotFoundError(f"unknown weights {name!r}; known: {sorted(KNOWN_WEIGHTS)}")
+    spec = KNOWN_WEIGHTS[name]
+    problems = []
+    for cand in _candidates(name, path):
+        if not cand.is_file():
+            continue
+        if spec["md5"] and md5sum(cand) != spec["md5"]:
+            problems.append(f"{cand} has the wrong md5 (corrupt or different file)")
+            continue
+        return cand
+    if path is None and allow_download and spec.get("url"):
+        try:
+            import keras
+
+            got = keras.utils.get_file(spec["file"], spec["url"], cache_subdir="models",
+                                       file_hash=spec["md5"])
+            return Path(got)
+        except Exception as exc:  # no network, blocked, …
+            problems.append(f"download failed ({type(exc).__name__})")
+    where = (
+        f"put {spec['file']} in $CRYVIDEO_WEIGHTS_DIR or {keras_cache_dir()}"
+        if path is None
+        else f"the path given ({path}) has no usable {spec['file']}"
+    )
+    detail = ("; " + "; ".join(problems)) if problems else ""
+    raise WeightsNotFoundError(f"{name} weights not found: {where}{detail}")
