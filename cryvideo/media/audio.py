@@ -9,7 +9,14 @@ import ffmpeg as ffmpeg_python
 import numpy as np
 
 from ..errors import InputFileError, ParameterError
-from .ffmpeg import DEFAULT_STALL_TIMEOUT, FFmpegStream, ffmpeg_exe, input_url
+from .ffmpeg import (
+    DEFAULT_STALL_TIMEOUT,
+    FFmpegStream,
+    ffmpeg_exe,
+    ffmpeg_problem,
+    input_url,
+    run_ffmpeg,
+)
 from .probe import MediaInfo, probe
 
 __all__ = ["load_audio", "iter_audio_blocks"]
@@ -26,6 +33,14 @@ def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[st
         .global_args("-hide_banner", "-nostdin", "-loglevel", "error")
         .compile(cmd=ffmpeg_exe())
     )
+
+
+def _samples(raw: bytes) -> np.ndarray:
+    """float32 little-endian bytes → finite float32 samples (a partial last sample dropped)."""
+    n = len(raw) // 4
+    y = np.frombuffer(raw[: n * 4], dtype="<f4").astype(np.float32, copy=True)
+    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return y
 
 
 def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
@@ -75,22 +90,12 @@ def load_audio(
     """
     info = _check_audio(path, info, sr)
     args = _audio_args(path, sr, offset, duration)
-    with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
-        chunks = []
-        while True:
-            buf = st.read(1 << 20)
-            if not buf:
-                break
-            chunks.append(buf)
-        rc, err = st.finish()
-        raw = b"".join(chunks)
-        if rc != 0 and not raw:
-            st.raise_for_status(rc, err)
-    n = len(raw) // 4
-    if n == 0:
+    raw, err, rc = run_ffmpeg(args, path=path, stall_timeout=stall_timeout, check=False)
+    if rc != 0 and not raw:  # a damaged file may still give samples: keep them
+        raise InputFileError(ffmpeg_problem(err), path=path)
+    y = _samples(raw)
+    if y.size == 0:
         raise InputFileError("no audio samples could be decoded", path=path)
-    y = np.frombuffer(raw[: n * 4], dtype="<f4").astype(np.float32, copy=True)
-    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return y
 
 
@@ -127,11 +132,9 @@ def iter_audio_blocks(
                       stall_timeout=stall_timeout) as st:
         while True:
             buf = st.read(size)
-            n = len(buf) // 4
-            if n:
+            y = _samples(buf)
+            if y.size:
                 got_any = True
-                y = np.frombuffer(buf[: n * 4], dtype="<f4").astype(np.float32, copy=True)
-                np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
                 yield y
             if len(buf) < size:
                 break
