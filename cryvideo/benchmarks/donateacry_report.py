@@ -251,7 +251,8 @@ def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list
                              fontsize=8)
             fig.suptitle(f"Donateacry {cs}, {proto} protocol ({_PROTO_LABEL[proto]}); "
                          "rows = true class, counts summed over repeats", fontsize=9)
-            fig.tight_layout()
+            fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.86, wspace=0.45,
+                                hspace=0.75)
             target = out_dir / f"confusion_{cs}_{proto}.png"
             with atomic_path(target) as tmp:
                 fig.savefig(tmp, format="png", dpi=90)
