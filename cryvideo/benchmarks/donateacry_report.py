@@ -1,0 +1,273 @@
+"""Write a Donateacry benchmark result: Markdown table (laid out like the paper's Table 2),
+CSV (summary and per fold), JSON (everything) and confusion-matrix PNGs — each atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..io import atomic_path, write_json_atomic, write_text_atomic
+from .donateacry import BASELINES, PAPER_CLASS_NAMES, BenchmarkResult
+
+__all__ = ["write_report", "markdown_table", "summary_csv", "folds_csv", "result_json",
+           "plot_confusions", "REPORT_FILES"]
+
+#: File names written into the output folder (PNG names depend on the class sets).
+REPORT_FILES = ("donateacry_table2.md", "donateacry_summary.csv", "donateacry_folds.csv",
+                "donateacry_results.json")
+
+_PROTO_LABEL = {"paper": "leaky 70/30 random split", "grouped": "grouped by app install"}
+_FEAT = {"stft": "STFT", "mfcc": "MFCC"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _ci(m: dict) -> str:
+    return f"{_pct(m['mean'])} [{_pct(m['low'])}, {_pct(m['high'])}]"
+
+
+def _row(result: BenchmarkResult, cs: str, protocol: str, model: str, feature: str):
+    for s in result.summaries:
+        if (s["class_set"], s["protocol"], s["model"], s["feature"]) == (cs, protocol, model,
+                                                                          feature):
+            return s
+    return None
+
+
+def _row_names(result: BenchmarkResult) -> list[str]:
+    return list(result.config["models"]) + list(BASELINES)
+
+
+def markdown_table(result: BenchmarkResult) -> str:
+    """The report as Markdown: per class set, a Table-2-like table and the details."""
+    cfg = result.config
+    feats = [f for f in ("stft", "mfcc") if f in cfg["features"]]  # the paper's column order
+    protos = [p for p in ("paper", "grouped") if p in cfg["protocols"]]
+    out = io.StringIO()
+    w = out.write
+    w("# Donateacry feature-credibility benchmark (video paper, Table 2)\n\n")
+    w(f"Run {result.machine['date_utc']} on {result.machine['platform']} "
+      f"({result.machine['cpu_count']} CPUs"
+      + (f", load {result.machine['load_average_1min']}" if "load_average_1min"
+         in result.machine else "") + "). "
+      f"Data: {result.data['n_clips']} clips from `{Path(result.data['root']).name}`. "
+      f"Protocols: **paper** = stratified 70/30 random split, {cfg['paper_repeats']} seeds "
+      f"(*leaky*: clips of one app install on both sides); **grouped** = "
+      f"StratifiedGroupKFold by app-install UUID, {cfg['n_splits']} folds x "
+      f"{cfg['grouped_repeats']} repeats, out-of-fold predictions pooled per repeat. "
+      "Cells: mean % over repeats [95 % t-interval]. Fixed hyper-parameters, nothing tuned on "
+      "test folds.\n\n")
+    p = result.params
+    w(f"Features: waveform standardised then min-max scaled to [0, 1]; sr {p['sr']} Hz, "
+      f"duration {p['duration']} s (centre crop / zero pad), n_fft {p['n_fft']}, hop "
+      f"{p['hop_length']}, {p['n_mels']} mels, {p['n_mfcc']} MFCCs; STFT = log-magnitude (dB); "
+      "classifier input = per-coefficient mean and std over time.\n\n")
+
+    for cs, info in result.class_sets.items():
+        classes = info["classes"]
+        names = ", ".join(f"{c} ({info['counts'][c]}"
+                          + (f" = paper's {PAPER_CLASS_NAMES[c]}" if cs == "paper4"
+                             and c in PAPER_CLASS_NAMES else "") + ")" for c in classes)
+        w(f"## {cs}: {len(classes)} classes, {info['n_clips']} clips from "
+          f"{info['n_installs']} app installs\n\n{names}.\n\n")
+        chance = 1.0 / len(classes)
+        if cs != "paper4":
+            w("The paper's figures are for its 4-class setting; they are shown for reference "
+              "only.\n\n")
+
+        # --- the Table-2 layout: accuracy, paper | leaky | grouped, per feature
+        head = ["Classifier"]
+        for f in feats:
+            head += [f"{_FEAT[f]} paper"]
+            if "paper" in protos:
+                head += [f"{_FEAT[f]} leaky acc."]
+            if "grouped" in protos:
+                head += [f"{_FEAT[f]} grouped acc.", f"{_FEAT[f]} grouped bal. acc."]
+        w("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for model in _row_names(result):
+            cells = [model]
+            for f in feats:
+                ff = "-" if model in BASELINES else f
+                pap = result.paper.get(model, {}).get(f)
+                cells.append(f"{pap:.2f}" if pap is not None else "—")
+                for proto in protos:
+                    s = _row(result, cs, proto, model, ff)
+                    if proto == "paper":
+                        cells.append(_ci(s["accuracy"]) if s else "n/a")
+                    else:
+                        cells += ([_ci(s["accuracy"]), _ci(s["balanced_accuracy"])] if s
+                                  else ["n/a", "n/a"])
+            w("| " + " | ".join(cells) + " |\n")
+        w(f"\nChance balanced accuracy: {_pct(chance)} %.\n\n")
+
+        # --- leakage, p-values
+        for proto in protos:
+            lk = result.leakage.get(f"{cs}/{proto}")
+            if lk is not None:
+                w(f"- Leakage, {proto} protocol: {_pct(lk['mean'])} % of test clips have their "
+                  f"app install in the training set ({_PROTO_LABEL[proto]}).\n")
+        for proto in protos:
+            pm = result.permutation.get(f"{cs}/{proto}")
+            if pm:
+                w(f"- Permutation test, {proto} protocol: best model {pm['model']} on "
+                  f"{_FEAT[pm['feature']]}, balanced accuracy {_pct(pm['score'])} %, "
+                  f"p = {pm['pvalue']:.3f} ({pm['n_permutations']} label permutations, each "
+                  f"re-running the {pm['n_fits_per_permutation']} fits of repeat(s) "
+                  f"{', '.join(str(r + 1) for r in pm['repeats'])} on the same splits; "
+                  f"min. possible p = {1 / (pm['n_permutations'] + 1):.3f}). Picked as "
+                  f"the best of {pm['n_candidates']} model/feature pairs, so the family-wise "
+                  f"(Bonferroni) p is {pm['pvalue_bonferroni']:.3f}.\n")
+        w("\n")
+
+        # --- details per protocol
+        for proto in protos:
+            w(f"### {cs}, {proto} protocol ({_PROTO_LABEL[proto]}): details\n\n")
+            head = ["Model", "Feature", "Accuracy", "Balanced acc.", "Macro-F1"] + \
+                [f"recall {c}" for c in classes]
+            w("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+            for model in _row_names(result):
+                for f in (["-"] if model in BASELINES else feats):
+                    s = _row(result, cs, proto, model, f)
+                    if s is None:
+                        continue
+                    cells = [model, _FEAT.get(f, "—"), _ci(s["accuracy"]),
+                             _ci(s["balanced_accuracy"]), _ci(s["macro_f1"])]
+                    cells += [_pct(s["recall"][c]) for c in classes]
+                    w("| " + " | ".join(cells) + " |\n")
+            w(f"\nConfusion matrices: `confusion_{cs}_{proto}.png`.\n\n")
+    t = result.timing
+    w(f"Timing: features {t['features_wall_s']} s wall (cache hits "
+      f"{result.data['cache'].get('hits')}, misses {result.data['cache'].get('misses')}); "
+      f"classifiers and permutations {t['benchmark_wall_s']} s wall, "
+      f"{t['benchmark_cpu_s']} s CPU.\n")
+    return out.getvalue()
+
+
+def summary_csv(result: BenchmarkResult) -> str:
+    """One row per (class set, protocol, model, feature)."""
+    classes_all = sorted({c for i in result.class_sets.values() for c in i["classes"]})
+    buf = io.StringIO()
+    cols = ["class_set", "protocol", "model", "feature", "paper_accuracy_pct", "n_repeats",
+            "n_fits", "leakage"]
+    for m in ("accuracy", "balanced_accuracy", "macro_f1"):
+        cols += [f"{m}_mean", f"{m}_ci_low", f"{m}_ci_high"]
+    cols += [f"recall_{c}" for c in classes_all] + ["fit_seconds", "fit_cpu_seconds"]
+    wr = csv.writer(buf, lineterminator="\n")
+    wr.writerow(cols)
+    for s in result.summaries:
+        pap = result.paper.get(s["model"], {}).get(s["feature"])
+        row = [s["class_set"], s["protocol"], s["model"], s["feature"],
+               "" if pap is None else pap, s["n_repeats"], s["n_fits"], f"{s['leakage']:.4f}"]
+        for m in ("accuracy", "balanced_accuracy", "macro_f1"):
+            row += [f"{s[m]['mean']:.4f}", f"{s[m]['low']:.4f}", f"{s[m]['high']:.4f}"]
+        row += [f"{s['recall'][c]:.4f}" if c in s["recall"] else "" for c in classes_all]
+        row += [f"{s['fit_seconds']:.3f}", f"{s['fit_cpu_seconds']:.3f}"]
+        wr.writerow(row)
+    return buf.getvalue()
+
+
+def _clean_record(rec: dict) -> dict:
+    return {k: v for k, v in rec.items() if k not in ("test_idx", "y_pred")}
+
+
+def folds_csv(result: BenchmarkResult, labels: np.ndarray | None = None) -> str:
+    """One row per fitted split (no predictions)."""
+    buf = io.StringIO()
+    cols = ["class_set", "protocol", "repeat", "fold", "model", "feature", "n_train", "n_test",
+            "leakage", "fit_seconds", "fit_cpu_seconds"]
+    wr = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
+    wr.writeheader()
+    for rec in result.records:
+        r = _clean_record(rec)
+        r["leakage"] = f"{r['leakage']:.4f}"
+        r["fit_seconds"] = f"{r['fit_seconds']:.4f}"
+        r["fit_cpu_seconds"] = f"{r['fit_cpu_seconds']:.4f}"
+        wr.writerow(r)
+    return buf.getvalue()
+
+
+def result_json(result: BenchmarkResult) -> dict:
+    """Everything except the raw predictions, as plain JSON types."""
+    return {
+        "benchmark": "donateacry-feature-credibility",
+        "config": result.config,
+        "feature_params": result.params,
+        "class_sets": result.class_sets,
+        "paper_table2_pct": result.paper,
+        "summaries": result.summaries,
+        "leakage": result.leakage,
+        "permutation": result.permutation,
+        "machine": result.machine,
+        "timing": result.timing,
+        "data": result.data,
+        "folds": [_clean_record(r) for r in result.records],
+    }
+
+
+def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list[Path]:
+    """One PNG per (class set, protocol): a grid of row-normalised confusion matrices."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    written = []
+    feats = [f for f in ("stft", "mfcc") if f in result.config["features"]]
+    for cs, info in result.class_sets.items():
+        labels = info["classes"]
+        for proto in result.config["protocols"]:
+            panels = [(m, f) for m in result.config["models"] for f in feats
+                      if _row(result, cs, proto, m, f)]
+            panels += [(b, "-") for b in BASELINES if _row(result, cs, proto, b, "-")]
+            if not panels:
+                continue
+            ncol = min(4, len(panels))
+            nrow = int(np.ceil(len(panels) / ncol))
+            fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 3.1 * nrow),
+                                     squeeze=False)
+            for ax in axes.flat[len(panels):]:
+                ax.axis("off")
+            for ax, (model, f) in zip(axes.flat, panels, strict=False):
+                s = _row(result, cs, proto, model, f)
+                cm = np.asarray(s["confusion"], dtype=float)
+                norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+                ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+                for i in range(cm.shape[0]):
+                    for j in range(cm.shape[1]):
+                        ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
+                                color="white" if norm[i, j] > 0.5 else "black")
+                short = [lab[:5] for lab in labels]
+                ax.set_xticks(range(len(labels)), short, fontsize=7, rotation=45)
+                ax.set_yticks(range(len(labels)), short, fontsize=7)
+                title = model if f == "-" else f"{model} ({_FEAT[f]})"
+                ax.set_title(f"{title}\nbal. acc {_pct(s['balanced_accuracy']['mean'])} %",
+                             fontsize=8)
+            fig.suptitle(f"Donateacry {cs}, {proto} protocol ({_PROTO_LABEL[proto]}); "
+                         "rows = true class, counts summed over repeats", fontsize=9)
+            fig.subplots_adjust(left=0.08, right=0.98, bottom=0.1, top=0.86, wspace=0.45,
+                                hspace=0.75)
+            target = out_dir / f"confusion_{cs}_{proto}.png"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format="png", dpi=90)
+            plt.close(fig)
+            written.append(target)
+    return written
+
+
+def write_report(result: BenchmarkResult, out_dir: str | os.PathLike) -> list[Path]:
+    """Write all report files into ``out_dir`` (created if needed); returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md, summ, folds, js = (out_dir / n for n in REPORT_FILES)
+    write_text_atomic(md, markdown_table(result))
+    write_text_atomic(summ, summary_csv(result))
+    write_text_atomic(folds, folds_csv(result))
+    write_json_atomic(js, result_json(result))
+    return [md, summ, folds, js, *plot_confusions(result, out_dir)]

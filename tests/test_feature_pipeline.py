@@ -1,0 +1,76 @@
+"""The paper's waveform preprocessing, feature shapes, and the on-disk feature cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from cryvideo.audio import FeatureParams, extract_features, standardize_minmax, summarize
+from cryvideo.audio.cache import FeatureCache
+from cryvideo.audio.features import features_from_waveform
+from cryvideo.errors import ParameterError
+
+
+def _cry(rng, sr=8000, seconds=1.0):
+    t = np.arange(int(sr * seconds)) / sr
+    f0 = 450 + 60 * np.sin(2 * np.pi * 3 * t)
+    return (0.3 * np.sin(2 * np.pi * np.cumsum(f0) / sr) + 0.02 * rng.normal(size=t.size))
+
+
+def test_standardize_minmax_range(rng):
+    y = standardize_minmax(rng.normal(3.0, 5.0, size=4000))
+    assert y.dtype == np.float32
+    assert y.min() == pytest.approx(0.0, abs=1e-7)
+    assert y.max() == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("scale, offset", [(1e-3, 0.0), (7.5, -2.0), (250.0, 1e3)])
+def test_standardize_minmax_invariant_to_gain_and_offset(rng, scale, offset):
+    y = rng.normal(size=2000)
+    np.testing.assert_allclose(standardize_minmax(scale * y + offset), standardize_minmax(y),
+                               atol=1e-5)
+
+
+def test_standardize_minmax_edge_cases():
+    assert not standardize_minmax(np.full(100, 0.25)).any()  # silence → zeros, no NaN
+    with pytest.raises(ParameterError):
+        standardize_minmax(np.array([0.0, np.nan, 1.0]))
+    with pytest.raises(ParameterError):
+        standardize_minmax(np.zeros((2, 10)))
+
+
+@pytest.mark.parametrize("params", [
+    FeatureParams(),
+    FeatureParams(sr=16000, duration=2.0, n_fft=1024, hop_length=320, n_mels=40, n_mfcc=13),
+    FeatureParams(duration=0.5, n_fft=256, hop_length=64),
+])
+def test_feature_shapes_follow_params(rng, params):
+    y = _cry(rng, sr=params.sr, seconds=1.3)  # cropped or padded to params.duration
+    feats = features_from_waveform(y, params)
+    for kind in ("mfcc", "stft"):
+        assert feats[kind].shape == params.shape(kind)
+        assert feats[kind].dtype == np.float32
+        assert np.isfinite(feats[kind]).all()
+        assert summarize(feats[kind]).shape == (2 * params.shape(kind)[0],)
+
+
+def test_cache_hit_on_second_call(tmp_path, rng):
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, _cry(rng).astype(np.float32), 8000)
+    cache = FeatureCache(tmp_path / "cache")
+    params = FeatureParams(duration=1.0)
+    first = extract_features(wav, params=params, cache=cache)
+    assert (cache.hits, cache.misses) == (0, 1)
+    second = extract_features(wav, params=params, cache=cache)
+    assert (cache.hits, cache.misses) == (1, 1)
+    for kind in ("mfcc", "stft"):
+        np.testing.assert_array_equal(first[kind], second[kind])
+    # other parameters: another entry
+    extract_features(wav, params=FeatureParams(duration=1.0, n_mfcc=13), cache=cache)
+    assert cache.misses == 2
+    # same name, new content: keyed by content, so recomputed
+    sf.write(wav, _cry(rng, seconds=0.7).astype(np.float32), 8000)
+    third = extract_features(wav, params=params, cache=cache)
+    assert cache.misses == 3
+    assert not np.array_equal(third["mfcc"], first["mfcc"])
