@@ -1,0 +1,1 @@
+"""Benchmark code that the CLI and the scripts in ``benchmarks/`` share."""
