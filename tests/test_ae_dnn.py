@@ -134,6 +134,11 @@ def test_classifier_learns_tones_vs_noise(synth, fitted):
     assert p.shape == (len(yte), 2)
     np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-5)
     assert list(fitted.classes_) == ["noise", "tone"]
+    # a scikit-learn estimator: clone-able, with score()
+    from sklearn.base import clone, is_classifier
+
+    assert is_classifier(fitted) and fitted.score(Xte, yte) == pytest.approx(acc)
+    assert clone(fitted).get_params()["pool"] == POOL_1S
 
 
 def test_classifier_stays_at_chance_on_shuffled_labels(synth):
@@ -337,3 +342,55 @@ def test_predict_on_donateacry_wav(donateacry_dir, tmp_path):
     (bad / "audio_stft.keras").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="audio_stft.keras"):
         default_audio_branches(bad)
+
+
+# ------------------------------------------------------------------ the train-audio command
+def _write_wav(path, y, sr=SR):
+    import wave
+
+    pcm = (np.clip(y, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+
+
+@pytest.mark.slow
+def test_train_audio_cli_end_to_end(tmp_path, capsys):
+    """A tiny Donateacry-style folder (tones = "hungry", noise = "tired") → train-audio →
+    a model + card + curve PNG that ``predict`` then uses."""
+    from cryvideo.cli import main
+    from cryvideo.pipeline import Predictor
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "corpus"
+    t = np.arange(int(1.5 * SR)) / SR
+    for i in range(16):
+        label, code = ("hungry", "hu") if i % 2 else ("tired", "ti")
+        (data / label).mkdir(parents=True, exist_ok=True)
+        if label == "hungry":
+            y = 0.5 * np.sin(2 * np.pi * rng.uniform(300, 600) * t)
+        else:
+            y = 0.3 * rng.standard_normal(t.size)
+        uuid = f"{i // 2:08x}-0000-4000-8000-{i:012x}"
+        _write_wav(data / label / f"{uuid}-1430000000-1.0-m-26-{code}.wav", y)
+    out = tmp_path / "models"
+    rc = main(["train-audio", str(data), "--out", str(out), "--kinds", "mfcc", "--cv-folds", "2",
+               "--max-epochs", "3", "--n-aug", "1"])
+    assert rc == 0
+    assert "mfcc:" in capsys.readouterr().out
+    card = json.loads((out / "audio_mfcc.json").read_text())
+    assert card["labels"] == ["hungry", "tired"]
+    assert card["training"]["n_clips"] == 16 and card["training"]["content_sha256"]
+    assert card["metrics"]["n_folds"] == 2 and "balanced_accuracy" in card["metrics"]
+    assert card["inputs"]["feature_params"]["sr"] == SR
+    assert (out / "audio_training_curves.png").read_bytes()[:4] == b"\x89PNG"
+    brs = default_audio_branches(out)
+    assert brs[0].trained and isinstance(brs[1], UntrainedBranch)
+    res = Predictor(audio_branches=brs, use_face=False).predict(
+        next((data / "hungry").glob("*.wav")))
+    assert res.trained and set(res.probabilities) == {"hungry", "tired"}
+    # bad arguments: one clear error, exit code 2
+    assert main(["train-audio", str(data), "--out", str(out), "--cv-folds", "1"]) == 2
+    assert main(["train-audio", str(tmp_path / "nope"), "--out", str(out)]) == 6

@@ -23,6 +23,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..errors import ParameterError
 
@@ -255,7 +256,7 @@ class _ProgressCallback:
 
 
 # --------------------------------------------------------------------------- estimator
-class AEDNNClassifier:
+class AEDNNClassifier(ClassifierMixin, BaseEstimator):
     """Denoising autoencoder + DNN as a scikit-learn style classifier over feature matrices.
 
     Parameters
@@ -330,24 +331,6 @@ class AEDNNClassifier:
         self.balanced = balanced
         self.labels = labels
         self.seed = seed
-
-    # sklearn protocol (no BaseEstimator import needed for get_params/set_params)
-    _PARAMS = ("pool", "hidden", "bottleneck", "head_units", "noise_std", "dropout", "fine_tune",
-               "ae_epochs", "clf_epochs", "patience", "batch_size", "learning_rate",
-               "val_fraction", "balanced", "labels", "seed")
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in self._PARAMS}
-
-    def set_params(self, **params) -> AEDNNClassifier:
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ParameterError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        return f"AEDNNClassifier(pool={self.pool}, bottleneck={self.bottleneck})"
 
     # ------------------------------------------------------------------ fitting
     def _split(self, X, y, groups, X_extra, y_extra, extra_source):
@@ -492,7 +475,7 @@ class AEDNNClassifier:
         if not hasattr(self, "model_"):
             raise ParameterError("this AEDNNClassifier is not fitted yet")
         P = pool_features(X, self.pool)
-        return np.asarray(self.model_.predict(P, batch_size=256, verbose=0))
+        return np.asarray(self.model_(P, training=False))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most likely class per item, shape ``(n,)``."""
@@ -502,7 +485,7 @@ class AEDNNClassifier:
         """Mean squared reconstruction error (normalized units) of clean inputs."""
         P = pool_features(X, self.pool)
         Z = np.asarray(self._norm(P))
-        R = np.asarray(self.autoencoder_.predict(P, batch_size=256, verbose=0))
+        R = np.asarray(self.autoencoder_(P, training=False))
         return float(np.mean((R - Z) ** 2))
 
     def config(self) -> dict:
