@@ -236,9 +236,15 @@ def grouped_validation_split(
     k = max(2, int(round(1.0 / fraction)))
     k = min(k, len(np.unique(groups)))
     cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "least populated class has only N members"
-        tr, va = next(cv.split(np.zeros(len(y)), y, groups))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "least populated class has only N members"
+            tr, va = next(cv.split(np.zeros(len(y)), y, groups))
+    except ValueError:  # every class smaller than k: a plain grouped split
+        from sklearn.model_selection import GroupShuffleSplit
+
+        gss = GroupShuffleSplit(n_splits=1, test_size=1.0 / k, random_state=seed)
+        tr, va = next(gss.split(np.zeros(len(y)), y, groups))
     return tr, va
 
 
