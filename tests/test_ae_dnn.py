@@ -376,9 +376,14 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
             y = 0.3 * rng.standard_normal(t.size)
         uuid = f"{i // 2:08x}-0000-4000-8000-{i:012x}"
         _write_wav(data / label / f"{uuid}-1430000000-1.0-m-26-{code}.wav", y)
+    bg = tmp_path / "not_cry"
+    bg.mkdir()
+    for i in range(2):
+        _write_wav(bg / f"bg{i}.wav", 0.2 * np.sin(2 * np.pi * 60 * t) + 0.05 * rng.standard_normal(
+            t.size))
     out = tmp_path / "models"
     rc = main(["train-audio", str(data), "--out", str(out), "--kinds", "mfcc", "--cv-folds", "2",
-               "--max-epochs", "3", "--n-aug", "1"])
+               "--max-epochs", "3", "--n-aug", "1", "--background", str(bg)])
     assert rc == 0
     assert "mfcc:" in capsys.readouterr().out
     card = json.loads((out / "audio_mfcc.json").read_text())
@@ -386,6 +391,7 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
     assert card["training"]["n_clips"] == 16 and card["training"]["content_sha256"]
     assert card["metrics"]["n_folds"] == 2 and "balanced_accuracy" in card["metrics"]
     assert card["inputs"]["feature_params"]["sr"] == SR
+    assert card["training"]["augmentation"]["n_backgrounds"] == 2
     assert (out / "audio_training_curves.png").read_bytes()[:4] == b"\x89PNG"
     brs = default_audio_branches(out)
     assert brs[0].trained and isinstance(brs[1], UntrainedBranch)
@@ -395,3 +401,44 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
     # bad arguments: one clear error, exit code 2
     assert main(["train-audio", str(data), "--out", str(out), "--cv-folds", "1"]) == 2
     assert main(["train-audio", str(tmp_path / "nope"), "--out", str(out)]) == 6
+
+
+# ------------------------------------------------------------------ the benchmark function
+@pytest.mark.slow
+def test_evaluate_ae_dnn_protocols_and_permutation(synth):
+    from cryvideo.benchmarks.ae_dnn import (
+        AudioDataset,
+        evaluate_ae_dnn,
+        permutation_test_ae_dnn,
+        summarize_folds,
+    )
+
+    X, y, _, _ = synth
+    groups = np.repeat(np.arange(40), 2)  # pairs of clips share a "UUID"
+    rng = np.random.default_rng(0)
+    aug = X + rng.normal(0, 1.0, X.shape).astype(np.float32)  # stand-in augmented copies
+    data = AudioDataset(X={"mfcc": X}, y=y, groups=groups, paths=np.array([""] * len(y)),
+                        X_aug={"mfcc": aug}, aug_source=np.arange(len(y)), params=PARAMS_1S,
+                        info={})
+    import cryvideo.benchmarks.ae_dnn as bench
+
+    tiny = dict(TINY, ae_epochs=6, clf_epochs=15)
+    old = bench.DEFAULT_POOL
+    bench.DEFAULT_POOL = {"mfcc": POOL_1S}
+    try:
+        folds = evaluate_ae_dnn(data, kind="mfcc", protocol="grouped", n_splits=2,
+                                keep_estimators=True, **tiny)
+        assert len(folds) == 2 and all(f["leakage"] == 0.0 for f in folds)
+        assert all(f["n_train_augmented"] == f["n_train"] for f in folds)
+        s = summarize_folds(folds)
+        assert s["balanced_accuracy"]["mean"] > 0.65  # plumbing test; learning is tested above
+        perm = permutation_test_ae_dnn(data, folds, kind="mfcc", labels=["noise", "tone"],
+                                       n_permutations=2)
+        assert perm["pvalue"] == pytest.approx(1 / 3)  # no permutation reaches the true score
+        assert max(perm["permutation_scores"]) < 0.8
+        paper = evaluate_ae_dnn(data, kind="mfcc", protocol="paper", n_repeats=1, **tiny)
+        assert len(paper) == 1 and paper[0]["leakage"] > 0.5  # the random split leaks pairs
+        with pytest.raises(ParameterError):
+            evaluate_ae_dnn(data, kind="mfcc", protocol="random")
+    finally:
+        bench.DEFAULT_POOL = old
