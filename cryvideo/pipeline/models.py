@@ -7,7 +7,10 @@ from pathlib import Path
 
 from .predict import Branch, UntrainedBranch
 
-__all__ = ["default_models_dir", "default_audio_branches"]
+__all__ = ["default_models_dir", "default_audio_branches", "AUDIO_MODEL_FILES"]
+
+#: File of each audio branch inside the models folder (each with a ``.json`` card beside it).
+AUDIO_MODEL_FILES = {"mfcc": "audio_mfcc.keras", "stft": "audio_stft.keras"}
 
 
 def default_models_dir() -> Path:
@@ -19,5 +22,21 @@ def default_models_dir() -> Path:
 
 
 def default_audio_branches(models_dir: str | os.PathLike | None = None) -> list[Branch]:
-    """The MFCC and STFT branches: trained models when present, else labelled placeholders."""
-    return [UntrainedBranch("mfcc"), UntrainedBranch("stft")]
+    """The MFCC and STFT branches: trained models when present, else labelled placeholders.
+
+    A branch whose model file (``audio_mfcc.keras`` / ``audio_stft.keras``) is absent is an
+    :class:`UntrainedBranch` (reported as untrained). A file that is present but corrupt, fails
+    its card's sha256, or does not fit its card raises :class:`~cryvideo.errors.ModelError`
+    naming the file: a broken model is never silently replaced by a placeholder.
+    """
+    from .audio_branch import AudioBranch
+
+    root = Path(models_dir) if models_dir is not None else default_models_dir()
+    out: list[Branch] = []
+    for name, fname in AUDIO_MODEL_FILES.items():
+        path = root / fname
+        if path.exists() or path.with_suffix(".json").exists():
+            out.append(AudioBranch.load(path))
+        else:
+            out.append(UntrainedBranch(name))
+    return out
