@@ -94,8 +94,44 @@ def detection_folds(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 
     return y, [(tr, te) for _, tr, te in folds], da_folds
 
 
-def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.25, epochs: int = 12,
-                 n_splits: int = 5, seed: int = 0, log=print) -> dict:
+def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAMES,
+                         column: int = 0, softmax: bool = False) -> dict:
+    """{"dynamic": fn, "int8": fn} window predictors of TFLite copies of ``model``, plus the
+    flatbuffer sizes (bytes) under "sizes" (float32 too)."""
+    from .export import run_tflite, tflite_interpreter, to_tflite
+
+    out, sizes = {}, {}
+    for q in (None, "dynamic", "int8"):
+        blob = to_tflite(model, frames=frames, quantize=q,
+                         representative=calib if q == "int8" else None)
+        sizes[q or "float32"] = len(blob)
+        if q is None:
+            continue
+        it = tflite_interpreter(blob)
+
+        def fn(w, it=it):
+            z = run_tflite(it, w)
+            if softmax:
+                z = np.exp(z - z.max(1, keepdims=True))
+                z = z / z.sum(1, keepdims=True)
+            return z[:, column]
+
+        out[q] = fn
+    out["sizes"] = sizes
+    return out
+
+
+def calibration_set(clips: list, *, n: int = 200, seed: int = 0) -> np.ndarray:
+    """``n`` random training windows for int8 calibration."""
+    from .training import random_crops
+
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(clips), size=min(n, len(clips)), replace=False)
+    return random_crops([clips[i] for i in pick], WINDOW_FRAMES, rng)
+
+
+def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int = 20,
+                 n_splits: int = 5, seed: int = 0, quantize: bool = True, log=print) -> dict:
     """Grouped k-fold CV of the CNN10 detector against YAMNet zero-shot on the same folds.
 
     Per fold: train on the training groups of the detection set plus the Donateacry cries of
@@ -129,15 +165,22 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.25, epochs: int =
             "cnn10_donateacry_recall": float(np.mean(s_da >= 0.5)),
             "cnn10_false_positive_by_category": {
                 c: int(np.sum((s_te >= 0.5) & (cats[te] == c))) for c in set(cats[te])},
-            "seconds": round(time.time() - t0, 1),
         }
+        if quantize:
+            qp = quantized_predictors(model, calibration_set(clips, seed=seed + k))
+            row["tflite_bytes"] = qp.pop("sizes")
+            for q, fn in qp.items():
+                sq = clip_scores(fn, [cd.logmel[i] for i in te])
+                row[f"cnn10_{q}"] = binary_f1(y[te], sq >= 0.5)
+        row["seconds"] = round(time.time() - t0, 1)
         rows.append(row)
         log(f"fold {k}: CNN10 F1 {row['cnn10']['f1']:.3f}  YAMNet F1 "
             f"{row['yamnet_train_threshold']['f1']:.3f} (thr {thr_y})  "
             f"@0.3 {row['yamnet_0.3']['f1']:.3f}  DA recall "
             f"{row['cnn10_donateacry_recall']:.3f}  {row['seconds']} s")
     summary = {}
-    for key in ("cnn10", "yamnet_train_threshold", "yamnet_0.3"):
+    for key in [k for k in ("cnn10", "cnn10_dynamic", "cnn10_int8", "yamnet_train_threshold",
+                            "yamnet_0.3") if k in rows[0]]:
         m, lo, hi = mean_ci([r[key]["f1"] for r in rows])
         # pooled over folds as well (every clip is tested once)
         tp = sum(r[key]["tp"] for r in rows)
@@ -147,6 +190,83 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.25, epochs: int =
                         "f1_pooled": 2 * tp / (2 * tp + fp + fn)}
     m, lo, hi = mean_ci([r["cnn10_donateacry_recall"] for r in rows])
     summary["cnn10_donateacry_recall"] = {"mean": m, "ci95": [lo, hi]}
+    if quantize:
+        summary["tflite_bytes"] = rows[-1]["tflite_bytes"]
     return {"width": width, "epochs": epochs, "n_splits": n_splits, "seed": seed,
             "window_s": 2.0, "hop_s": 0.5, "folds": rows, "summary": summary,
             "n_clips": len(cd), "n_donateacry": len(da)}
+
+
+# --------------------------------------------------------------------------- pooling study
+
+#: InfantCryNet Table 4 (accuracy %, CNN14 pretrained, their split).
+PAPER_TABLE4 = {"max": 62.64, "avg": 70.33, "maxavg": 71.42, "stat": 74.73, "mha": 72.53}
+
+
+def embedding_head(pooling: str, *, n_classes: int, dim: int = 1024, hidden: int = 128,
+                   heads: int = 4, seed: int = 0):
+    """Trainable head on YAMNet frame embeddings: Dense(hidden) per frame → pooling → softmax."""
+    import keras
+    from keras import layers
+
+    from .pooling import make_pooling
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((None, dim), name="yamnet_frames")
+    x = layers.Dropout(0.3)(inp)
+    x = layers.Dense(hidden, activation="relu", name="frame_proj")(x)
+    x = make_pooling(pooling, heads=heads)(x)
+    x = layers.Dropout(0.3)(x)
+    out = layers.Dense(n_classes, activation="softmax", name="output")(x)
+    return keras.Model(inp, out, name=f"yamnet_{pooling}")
+
+
+def _pad_stack(seqs: list) -> np.ndarray:
+    """Equal-length stack by repeating each sequence cyclically (keeps pooling statistics
+    close to the clip's own; Donateacry clips differ by at most a few frames)."""
+    n = max(len(s) for s in seqs)
+    return np.stack([np.resize(s, (n, s.shape[1])) for s in seqs]).astype(np.float32)
+
+
+def pooling_study(da: ClipSet, *, poolings=("max", "avg", "maxavg", "stat", "mha"),
+                  n_splits: int = 5, n_repeats: int = 2, epochs: int = 40, seed: int = 0,
+                  log=print) -> dict:
+    """Reason classification on Donateacry (5 classes), YAMNet embeddings + pooling heads,
+    grouped by app-install UUID, class-weighted loss."""
+    import keras
+
+    from ..data import DONATEACRY_CLASSES
+    from ..evaluation import classification_metrics, majority_baseline
+
+    labels = list(DONATEACRY_CLASSES)
+    y = np.array([labels.index(lab) for lab in da.labels])
+    x = _pad_stack(da.yamnet_emb)
+    splits = list(grouped_splits(y, da.groups, n_splits=n_splits, n_repeats=n_repeats,
+                                 seed=seed))
+    out = {"labels": labels, "n": len(y), "n_groups": len(set(da.groups)),
+           "n_splits": n_splits, "n_repeats": n_repeats, "epochs": epochs,
+           "frames": int(x.shape[1]), "rows": {}}
+    base = [majority_baseline(y[tr], y[te], range(len(labels))) for _, tr, te in splits]
+    out["majority"] = _summ(base)
+    for pool in poolings:
+        folds = []
+        t0 = time.time()
+        for k, (_, tr, te) in enumerate(splits):
+            model = embedding_head(pool, n_classes=len(labels), seed=seed + k)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                          loss="sparse_categorical_crossentropy")
+            model.fit(x[tr], y[tr], sample_weight=class_weights(y[tr]), epochs=epochs,
+                      batch_size=32, verbose=0)
+            pred = model.predict(x[te], verbose=0).argmax(1)
+            folds.append(classification_metrics(y[te], pred, range(len(labels))))
+        out["rows"][pool] = _summ(folds)
+        r = out["rows"][pool]
+        log(f"pooling {pool}: bal acc {r['balanced_accuracy'][0]:.3f} "
+            f"macro-F1 {r['macro_f1'][0]:.3f} acc {r['accuracy'][0]:.3f} "
+            f"({time.time() - t0:.0f} s)")
+    return out
+
+
+def _summ(folds: list) -> dict:
+    return {k: list(mean_ci([f[k] for f in folds]))
+            for k in ("accuracy", "balanced_accuracy", "macro_f1")}

@@ -29,7 +29,13 @@ def _signature(model, frames: int):
     def serve(x):
         return model(x, training=False)
 
-    return serve.get_concrete_function()
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    # Freeze every variable (weights, BN statistics, RNG states of inactive augmentation
+    # layers) into constants: the int8 calibrator cannot run READ_VARIABLE ops.
+    return convert_variables_to_constants_v2(serve.get_concrete_function())
 
 
 def to_tflite(model, *, frames: int, quantize: str | None = None,
@@ -57,7 +63,7 @@ def to_tflite(model, *, frames: int, quantize: str | None = None,
         raise ParameterError(f"quantize must be one of dynamic, int8 (got {quantize!r})")
     if quantize == "int8" and (representative is None or len(representative) == 0):
         raise ParameterError("int8 quantization needs representative (calibration) data")
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames)], model)
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames)])
     if quantize is not None:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "int8":
