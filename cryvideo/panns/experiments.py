@@ -65,12 +65,13 @@ def clip_scores(predict_windows, clips: list) -> np.ndarray:
 
 
 def train_detector(clips, clips_bl, y, *, width: float, epochs: int, seed: int,
-                   lr: float = 1e-3):
-    """Train a CNN10 detector on 2 s random crops (band-limited copy used half the time)."""
+                   lr: float = 1e-3, arch: str = "cnn10"):
+    """Train a sigmoid detector (CNN10 by default) on 2 s random crops (the band-limited copy
+    of each clip is used half the time)."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = detector_model(width=width)
+    model = detector_model(width=width, arch=arch)
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy")
     rng = np.random.default_rng(seed)
     fit_epochs(model, clips, np.asarray(y, np.float32)[:, None], frames=WINDOW_FRAMES,
@@ -100,14 +101,15 @@ def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAME
     flatbuffer sizes (bytes) under "sizes" (float32 too)."""
     from .export import run_tflite, tflite_interpreter, to_tflite
 
-    out, sizes = {}, {}
+    out, sizes, lat = {}, {}, {}
     for q in (None, "dynamic", "int8"):
         blob = to_tflite(model, frames=frames, quantize=q,
                          representative=calib if q == "int8" else None)
         sizes[q or "float32"] = len(blob)
+        it = tflite_interpreter(blob)
+        lat[q or "float32"] = window_latency(it, calib[:1])
         if q is None:
             continue
-        it = tflite_interpreter(blob)
 
         def fn(w, it=it):
             z = run_tflite(it, w)
@@ -118,7 +120,21 @@ def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAME
 
         out[q] = fn
     out["sizes"] = sizes
+    out["latency"] = lat
     return out
+
+
+def window_latency(interpreter, window: np.ndarray, *, n: int = 30) -> float:
+    """Median seconds for one window through a (one-thread) TFLite interpreter."""
+    from .export import run_tflite
+
+    run_tflite(interpreter, window)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        run_tflite(interpreter, window)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
 
 
 def calibration_set(clips: list, *, n: int = 200, seed: int = 0) -> np.ndarray:
@@ -130,13 +146,31 @@ def calibration_set(clips: list, *, n: int = 200, seed: int = 0) -> np.ndarray:
     return random_crops([clips[i] for i in pick], WINDOW_FRAMES, rng)
 
 
+def _save_fold_model(trained, width, save_dir, k, test_paths, da_test_paths) -> None:
+    from pathlib import Path
+
+    from ..models.cards import ModelCard, save_model_with_card
+    from .frontend import PANNS_16K
+
+    model = detector_model(width=width)
+    model.set_weights(trained.get_weights())
+    card = ModelCard(name=f"cry_detector_fold{k}", kind="cry-detector", labels=["cry"],
+                     inputs={"logmel": PANNS_16K.to_dict(), "window_frames": WINDOW_FRAMES},
+                     training={"held_out": list(test_paths),
+                               "held_out_donateacry": list(da_test_paths)},
+                     extra={"threshold": 0.5})
+    save_model_with_card(model, Path(save_dir) / f"fold{k}" / "cry_detector.keras", card)
+
+
 def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int = 20,
-                 n_splits: int = 5, seed: int = 0, quantize: bool = True, log=print) -> dict:
+                 n_splits: int = 5, seed: int = 0, quantize: bool = True,
+                 save_dir=None, log=print) -> dict:
     """Grouped k-fold CV of the CNN10 detector against YAMNet zero-shot on the same folds.
 
     Per fold: train on the training groups of the detection set plus the Donateacry cries of
     the training UUID folds; test on the held-out detection groups (and report the recall on
-    the held-out Donateacry UUIDs separately).
+    the held-out Donateacry UUIDs separately). With ``save_dir``, each fold's model is saved
+    there as ``fold{k}/cry_detector.keras`` (with its card, listing its held-out files).
     """
     y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
     yam = np.array([float(np.max(s[:, [19, 20]])) for s in cd.yamnet_scores])
@@ -152,6 +186,9 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
         def pw(w, model=model):
             return model.predict(w, batch_size=128, verbose=0)
 
+        if save_dir is not None:
+            _save_fold_model(model, width, save_dir, k, [cd.paths[i] for i in te],
+                             [da.paths[i] for i in da_te])
         s_te = clip_scores(pw, [cd.logmel[i] for i in te])
         s_da = clip_scores(pw, [da.logmel[i] for i in da_te])
         thr_y = _best_threshold(yam[tr], y[tr])
@@ -169,6 +206,7 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
         if quantize:
             qp = quantized_predictors(model, calibration_set(clips, seed=seed + k))
             row["tflite_bytes"] = qp.pop("sizes")
+            row["window_latency_s"] = qp.pop("latency")
             for q, fn in qp.items():
                 sq = clip_scores(fn, [cd.logmel[i] for i in te])
                 row[f"cnn10_{q}"] = binary_f1(y[te], sq >= 0.5)
@@ -192,6 +230,7 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
     summary["cnn10_donateacry_recall"] = {"mean": m, "ci95": [lo, hi]}
     if quantize:
         summary["tflite_bytes"] = rows[-1]["tflite_bytes"]
+        summary["window_latency_s"] = rows[-1]["window_latency_s"]
     return {"width": width, "epochs": epochs, "n_splits": n_splits, "seed": seed,
             "window_s": 2.0, "hop_s": 0.5, "folds": rows, "summary": summary,
             "n_clips": len(cd), "n_donateacry": len(da)}
@@ -270,3 +309,127 @@ def pooling_study(da: ClipSet, *, poolings=("max", "avg", "maxavg", "stat", "mha
 def _summ(folds: list) -> dict:
     return {k: list(mean_ci([f[k] for f in folds]))
             for k in ("accuracy", "balanced_accuracy", "macro_f1")}
+
+
+# --------------------------------------------------------------------------- compression
+
+#: InfantCryNet Table 5 (relative to the CNN14 teacher): size change %, accuracy change (pt).
+PAPER_TABLE5 = {
+    "teacher": {"size_change_pct": 0.0, "acc_change_pt": 0.0},
+    "quantized": {"size_change_pct": -7.0, "acc_change_pt": 0.0},
+    "kd_student": {"size_change_pct": -21.0, "acc_change_pt": -7.0},
+    "kd_quantized": {"size_change_pct": -28.0, "acc_change_pt": -8.0},
+}
+
+
+def _teacher_logits(p: np.ndarray) -> np.ndarray:
+    """Binary probabilities → 2-class logits ``[0, logit(p)]`` (softmax gives [1-p, p])."""
+    p = np.clip(p.reshape(-1), 1e-6, 1 - 1e-6)
+    return np.stack([np.zeros_like(p), np.log(p / (1 - p))], 1).astype(np.float32)
+
+
+def train_student(arch: str, width: float, clips, clips_bl, y, *, teacher=None,
+                  temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
+                  seed: int = 0, lr: float = 1e-3):
+    """A 2-class logit student, trained on hard labels only (``teacher=None``) or with
+    knowledge distillation from a sigmoid ``teacher`` (loss: :func:`.training.kd_loss`)."""
+    import keras
+
+    from .training import kd_loss, random_crops
+
+    keras.utils.set_random_seed(seed)
+    model = detector_model(width=width, arch=arch, n_classes=2, activation="linear")
+    a = alpha if teacher is not None else 0.0
+    model.compile(optimizer=keras.optimizers.Adam(lr),
+                  loss=kd_loss(n_classes=2, temperature=temperature, alpha=a))
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y)
+    onehot = np.eye(2, dtype=np.float32)[y]
+    sw = class_weights(y)
+    for _ in range(epochs):
+        pick = rng.random(len(clips)) < 0.5
+        x = random_crops([b if p else c for c, b, p in zip(clips, clips_bl, pick, strict=True)],
+                         WINDOW_FRAMES, rng)
+        t = (_teacher_logits(teacher.predict(x, batch_size=128, verbose=0))
+             if teacher is not None else np.zeros_like(onehot))
+        model.fit(x, np.concatenate([onehot, t], 1), sample_weight=sw, batch_size=32,
+                  epochs=1, verbose=0)
+    return model
+
+
+def _softmax_col1(model):
+    def fn(w):
+        z = np.asarray(model.predict(w, batch_size=128, verbose=0))
+        z = np.exp(z - z.max(1, keepdims=True))
+        return (z / z.sum(1, keepdims=True))[:, 1]
+    return fn
+
+
+def _binary_bal_acc(y, pred) -> float:
+    y = np.asarray(y, bool)
+    pred = np.asarray(pred, bool)
+    return float((np.mean(pred[y]) + np.mean(~pred[~y])) / 2)
+
+
+def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
+                      students=(("resnet22", 0.0625), ("cnn10", 0.0625)),
+                      temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
+                      n_splits: int = 5, folds: int | None = None, seed: int = 0,
+                      log=print) -> dict:
+    """Teacher, students with and without distillation, and their TFLite quantized copies,
+    evaluated on the grouped detection folds (clip F1 and balanced accuracy, threshold 0.5)."""
+    y, splits, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
+    splits = splits[:folds] if folds else splits
+    res: dict = {}
+    sizes: dict = {}
+    lat: dict = {}
+    params: dict = {}
+    for k, ((tr, te), (da_tr, _)) in enumerate(zip(splits, da_folds, strict=False)):
+        t0 = time.time()
+        clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
+        test = [cd.logmel[i] for i in te]
+        calib = calibration_set(clips, seed=seed + k)
+
+        def record(name, fn, y=y, te=te, test=test):
+            s = clip_scores(fn, test)
+            m = binary_f1(y[te], s >= 0.5)
+            m["balanced_accuracy"] = _binary_bal_acc(y[te], s >= 0.5)
+            res.setdefault(name, []).append(m)
+
+        tname = f"{teacher[0]}_w{teacher[1]:g}"
+        tm = train_detector(clips, clips_bl, ytr, width=teacher[1], epochs=epochs,
+                            seed=seed + k, arch=teacher[0])
+        params[tname] = int(tm.count_params())
+        record(tname, lambda w, tm=tm: tm.predict(w, batch_size=128, verbose=0)[:, 0])
+        qp = quantized_predictors(tm, calib)
+        sizes[tname] = qp.pop("sizes")
+        lat[tname] = qp.pop("latency")
+        for q, fn in qp.items():
+            record(f"{tname}+{q}", fn)
+        for arch, width in students:
+            sname = f"{arch}_w{width:g}"
+            for kd in (False, True):
+                name = sname + ("+kd" if kd else "")
+                sm = train_student(arch, width, clips, clips_bl, ytr,
+                                   teacher=tm if kd else None, temperature=temperature,
+                                   alpha=alpha, epochs=epochs, seed=seed + k)
+                params[sname] = int(sm.count_params())
+                record(name, _softmax_col1(sm))
+                qp = quantized_predictors(sm, calib, column=1, softmax=True)
+                sizes[sname] = qp.pop("sizes")
+                lat[sname] = qp.pop("latency")
+                for q, fn in qp.items():
+                    record(f"{name}+{q}", fn)
+        log(f"compression fold {k}: " + "  ".join(f"{n} {v[-1]['f1']:.3f}"
+                                                  for n, v in res.items())
+            + f"  ({time.time() - t0:.0f} s)")
+    table = {}
+    for name, rows in res.items():
+        table[name] = {m: list(mean_ci([r[m] for r in rows]))
+                       for m in ("f1", "balanced_accuracy")}
+    return {"teacher": list(teacher), "students": [list(s) for s in students],
+            "temperature": temperature, "alpha": alpha, "epochs": epochs,
+            "folds": len(splits), "n_splits": n_splits, "rows": table,
+            "tflite_bytes": sizes, "window_latency_s": lat, "params": params}
