@@ -43,5 +43,9 @@ def test_crops_and_windows(rng):
     np.testing.assert_array_equal(crop(x, 45, 10)[5:], x.min())
     assert random_crops([x, x[:5]], 20, rng).shape == (2, 20, 8)
     w, s = sliding_windows(x, 20, 10)
-    assert w.shape[1:] == (20, 8) and s[0] == 0 and s[-1] + 20 >= 50
+    assert w.shape[1:] == (20, 8) and list(s) == [0, 10, 20, 30]
     np.testing.assert_array_equal(w[1], x[10:30])
+    _, s = sliding_windows(x[:45], 20, 10)
+    assert list(s) == [0, 10, 20, 25]                 # last window aligned to the end
+    w, s = sliding_windows(x[:5], 20, 10)
+    assert w.shape == (1, 20, 8) and list(s) == [0]

@@ -32,9 +32,15 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CNN10 detector width multiplier (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
     p.add_argument("--folds", type=int, default=5, help="grouped CV folds (default: 5)")
+    p.add_argument("--compression-epochs", type=int, default=8,
+                   help="epochs for the compression study's models (default: %(default)s)")
     p.add_argument("--compression-folds", type=int, default=None,
                    help="evaluate compression on the first N folds only (default: all)")
+    p.add_argument("--pooling-repeats", type=int, default=2,
+                   help="repeats of the grouped CV in the pooling study (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--markdown-only", action="store_true",
+                   help="only rewrite the .md tables from the .json results in --out")
     p.add_argument("--fold-models", metavar="DIR", default=None,
                    help="save each detection fold's model (card lists its held-out files) "
                    "here, for benchmarks/verify_detect_heldout.py")
@@ -186,32 +192,68 @@ def run(args: argparse.Namespace) -> int:
     da = load_clipset("donateacry", root / "donateacry")
     meta = {**_machine(), "command": "cryvideo benchmark panns " + " ".join(sys.argv[1:])}
     cv = None
+    failed: list[str] = []
+
+    def part(name, fn):
+        try:
+            return fn()
+        except Exception as exc:  # keep going: the other tables still get written
+            import traceback
+
+            traceback.print_exc()
+            log(f"benchmark panns: {name} failed: {type(exc).__name__}: {exc}")
+            failed.append(name)
+            return None
+
+    def write(stem, res, md_fn):
+        write_json_atomic(out / f"{stem}.json", {**meta, **res})
+        md = part(f"{stem}.md", lambda: md_fn(res))
+        if md is not None:
+            write_text_atomic(out / f"{stem}.md", md)
+            print(md, flush=True)
+
+    if args.markdown_only:
+        for stem, fn in (("panns_detection", detection_markdown),
+                         ("panns_pooling", pooling_markdown),
+                         ("panns_compression", compression_markdown)):
+            if (out / f"{stem}.json").is_file():
+                res = json.loads((out / f"{stem}.json").read_text())
+                write_text_atomic(out / f"{stem}.md", fn(res))
+        return 0
+
+    cd = load_clipset("cry_detection", root / "cry_detection")
+    da = load_clipset("donateacry", root / "donateacry")
     if "detection" in args.only:
-        cv = ex.detection_cv(cd, da, width=args.width, epochs=args.epochs,
-                             n_splits=args.folds, seed=args.seed, save_dir=args.fold_models,
-                             log=log)
-        write_json_atomic(out / "panns_detection.json", {**meta, **cv})
-        write_text_atomic(out / "panns_detection.md", detection_markdown(cv))
-        print(detection_markdown(cv))
-    if "pooling" in args.only:
-        pool = ex.pooling_study(da, n_splits=args.folds, seed=args.seed, log=log)
-        write_json_atomic(out / "panns_pooling.json", {**meta, **pool})
-        write_text_atomic(out / "panns_pooling.md", pooling_markdown(pool))
-        print(pooling_markdown(pool))
-    if "compression" in args.only:
-        comp = ex.compression_study(cd, da, epochs=args.epochs, n_splits=args.folds,
-                                    folds=args.compression_folds, seed=args.seed, log=log)
-        write_json_atomic(out / "panns_compression.json", {**meta, **comp})
-        write_text_atomic(out / "panns_compression.md", compression_markdown(comp))
-        print(compression_markdown(comp))
+        cv = part("detection", lambda: ex.detection_cv(
+            cd, da, width=args.width, epochs=args.epochs, n_splits=args.folds,
+            seed=args.seed, save_dir=args.fold_models, log=log))
+        if cv is not None:
+            write("panns_detection", cv, detection_markdown)
     if args.save_detector:
         from ..panns.ship import train_and_save_detector
 
         if cv is None and (out / "panns_detection.json").is_file():
             cv = json.loads((out / "panns_detection.json").read_text())
-        sizes = train_and_save_detector(cd, da, args.save_detector, width=args.width,
-                                        epochs=args.epochs, seed=args.seed, cv=cv)
-        print("saved: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()))
+        sizes = part("save-detector", lambda: train_and_save_detector(
+            cd, da, args.save_detector, width=args.width, epochs=args.epochs, seed=args.seed,
+            cv=cv))
+        if sizes:
+            print("saved: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()), flush=True)
+    if "pooling" in args.only:
+        pool = part("pooling", lambda: ex.pooling_study(
+            da, n_splits=args.folds, n_repeats=args.pooling_repeats, seed=args.seed, log=log))
+        if pool is not None:
+            write("panns_pooling", pool, pooling_markdown)
+    if "compression" in args.only:
+        comp = part("compression", lambda: ex.compression_study(
+            cd, da, epochs=args.compression_epochs, n_splits=args.folds,
+            folds=args.compression_folds, seed=args.seed, log=log))
+        if comp is not None:
+            write("panns_compression", comp, compression_markdown)
+    if failed:
+        from ..errors import PartialFailure
+
+        raise PartialFailure(f"benchmark panns: {', '.join(failed)} failed (see above)")
     return 0
 
 

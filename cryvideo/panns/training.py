@@ -37,10 +37,18 @@ def random_crops(clips: list, frames: int, rng: np.random.Generator) -> np.ndarr
 
 
 def sliding_windows(x: np.ndarray, frames: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """All windows of one clip: ((n_windows, frames, n_mels), start frames)."""
-    starts = np.arange(0, max(1, len(x) - frames + hop), hop)
-    starts = starts[(starts == 0) | (starts + frames <= len(x) + hop // 2)]
-    return np.stack([crop(x, int(s), frames) for s in starts]).astype(np.float32), starts
+    """All windows of one clip: ((n_windows, frames, n_mels), start frames).
+
+    Windows start every ``hop`` frames; when the clip does not end on a window boundary a last
+    window is aligned to its end (so no window is padded unless the clip is shorter than one
+    window, which is then padded once).
+    """
+    if len(x) <= frames:
+        return crop(x, 0, frames)[None].astype(np.float32), np.array([0])
+    starts = np.arange(0, len(x) - frames + 1, hop)
+    if starts[-1] != len(x) - frames:
+        starts = np.append(starts, len(x) - frames)
+    return np.stack([x[s:s + frames] for s in starts]).astype(np.float32), starts
 
 
 def mixup(x: np.ndarray, y: np.ndarray, *, alpha: float, rng: np.random.Generator):
