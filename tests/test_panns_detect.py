@@ -118,13 +118,21 @@ def _cli(*args, timeout=120):
                           text=True, timeout=timeout, cwd=REPO)
 
 
+def _run(capsys, *args):
+    """The CLI in-process: (exit code, stderr lines)."""
+    from cryvideo.cli import parse_args, run
+
+    rc = run(parse_args(list(args)))
+    return rc, capsys.readouterr().err.strip().splitlines()
+
+
 @pytest.mark.parametrize("case,code,msg", [
     ("missing", 3, "No such file"),
     ("video_only", 3, "no audio"),
     ("empty_dir", 3, "no media files"),
     ("text", 3, ""),
 ])
-def test_detect_rejects_bad_inputs(case, code, msg, media_dir, tmp_path, tiny_detector):
+def test_detect_rejects_bad_inputs(case, code, msg, media_dir, tmp_path, tiny_detector, capsys):
     if case == "missing":
         path = tmp_path / "nope.wav"
     elif case == "video_only":
@@ -135,25 +143,31 @@ def test_detect_rejects_bad_inputs(case, code, msg, media_dir, tmp_path, tiny_de
     else:
         path = tmp_path / "notes.wav"
         path.write_text("this is not audio")
-    r = _cli("detect", "--model", str(tiny_detector), str(path))
-    assert r.returncode == code, r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cryvideo: error:"), r.stderr
-    assert str(path.name) in lines[0] and msg.lower() in lines[0].lower()
+    rc, err = _run(capsys, "detect", "--model", str(tiny_detector), str(path))
+    assert rc == code, err
+    assert len(err) == 1 and err[0].startswith("cryvideo: error:"), err
+    assert str(path.name) in err[0] and msg.lower() in err[0].lower()
+
+
+def test_detect_cli_process_error_is_one_line(tmp_path):
+    """The real console entry: one line on stderr, exit code 3, no traceback."""
+    r = _cli("detect", str(tmp_path / "nope.mp4"))
+    assert r.returncode == 3
+    assert r.stderr.strip().count("\n") == 0 and "nope.mp4" in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_detect_bad_parameters_and_models(media_dir, tmp_path, tiny_detector):
+def test_detect_bad_parameters_and_models(media_dir, tmp_path, tiny_detector, capsys):
     wav = str(media_dir / "audio_only.wav")
-    r = _cli("detect", "--threshold", "1.5", wav)
-    assert r.returncode == 2 and "threshold" in r.stderr
+    rc, err = _run(capsys, "detect", "--threshold", "1.5", wav)
+    assert rc == 2 and "threshold" in err[0]
     broken = tmp_path / "cry_detector.keras"
     broken.write_bytes(tiny_detector.read_bytes()[:1000])
-    tiny_detector.with_suffix(".json").read_text()
     (tmp_path / "cry_detector.json").write_text(tiny_detector.with_suffix(".json").read_text())
-    r = _cli("detect", "--model", str(broken), wav)
-    assert r.returncode == 4 and "sha256 mismatch" in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+    rc, err = _run(capsys, "detect", "--model", str(broken), wav)
+    assert rc == 4 and "sha256 mismatch" in err[0] and len(err) == 1
+    rc, err = _run(capsys, "detect", "--model", str(tmp_path / "none.keras"), wav)
+    assert rc == 4 and "none.keras" in err[0]
 
 
 def test_partial_failure_keeps_going(tiny_detector, cry_wav, tmp_path, capsys):
@@ -192,10 +206,13 @@ def test_export_tflite_dynamic_and_int8(tiny_detector, cry_wav, tmp_path, capsys
         np.testing.assert_allclose(a.window_probs, ref.window_probs, atol=tol)
 
 
-def test_export_rejects_bad_requests(tiny_detector, tmp_path):
+def test_export_rejects_bad_requests(tiny_detector, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["export", str(tiny_detector), "--quantize", "fp16"])
-    r = _cli("export", str(tiny_detector), "--quantize", "int8")
-    assert r.returncode == 2 and "--calibration" in r.stderr
-    r = _cli("export", str(tmp_path / "none.keras"))
-    assert r.returncode == 4 and "none.keras" in r.stderr
+    capsys.readouterr()
+    rc, err = _run(capsys, "export", str(tiny_detector), "--quantize", "int8")
+    assert rc == 2 and "--calibration" in err[0]
+    rc, err = _run(capsys, "export", str(tmp_path / "none.keras"))
+    assert rc == 4 and "none.keras" in err[0]
+    rc, err = _run(capsys, "export", str(tiny_detector), "-o", str(tmp_path / "x.onnx"))
+    assert rc == 2 and ".tflite" in err[0]

@@ -372,7 +372,7 @@ def _binary_bal_acc(y, pred) -> float:
 
 
 def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
-                      students=(("resnet22", 0.0625), ("cnn10", 0.0625)),
+                      students=(("resnet22", 0.0625), ("cnn10", 0.125)),
                       temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
                       n_splits: int = 5, folds: int | None = None, seed: int = 0,
                       log=print) -> dict:
@@ -390,7 +390,7 @@ def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
         clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
         ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
         test = [cd.logmel[i] for i in te]
-        calib = calibration_set(clips, seed=seed + k)
+        calib = calibration_set(clips, n=100, seed=seed + k)
 
         def record(name, fn, y=y, te=te, test=test):
             s = clip_scores(fn, test)
