@@ -216,3 +216,17 @@ def test_export_rejects_bad_requests(tiny_detector, tmp_path, capsys):
     assert rc == 4 and "none.keras" in err[0]
     rc, err = _run(capsys, "export", str(tiny_detector), "-o", str(tmp_path / "x.onnx"))
     assert rc == 2 and ".tflite" in err[0]
+
+
+@pytest.mark.shared
+def test_yamnet_backend(shared_dir, cry_wav, capsys, monkeypatch):
+    w = shared_dir / "weights"
+    if not (w / "yamnet" / "yamnet.tflite").is_file():
+        pytest.skip("../shared/weights/yamnet/yamnet.tflite is not available")
+    monkeypatch.setenv("CRYVIDEO_WEIGHTS_DIR", str(w))
+    cry, noise = cry_wav
+    assert main(["detect", "--json", "--backend", "yamnet", str(cry), str(noise)]) == 0
+    a, b = [json.loads(s) for s in capsys.readouterr().out.strip().splitlines()]
+    assert 0 <= a["probability"] <= 1 and 0 <= b["probability"] <= 1
+    assert not b["crying"]                       # white noise is not a cry for YAMNet
+    assert all(0 <= s < e <= 10.0 for s, e in a["segments"])

@@ -28,6 +28,9 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="PATH",
                    help="detector (.keras or .tflite with its JSON card; default: the shipped "
                    "saved_models/cry_detector.keras)")
+    p.add_argument("--backend", choices=("cnn10", "yamnet"), default="cnn10",
+                   help="cnn10: the trained log-mel CNN10 (default); yamnet: YAMNet's own cry "
+                   "classes, zero-shot (needs yamnet.tflite in $CRYVIDEO_WEIGHTS_DIR)")
     p.add_argument("--threshold", type=float, default=None,
                    help="decision threshold in [0, 1] (default: the model card's)")
     p.add_argument("--hop", type=float, default=0.5, help="seconds between windows "
@@ -66,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
                 from ..errors import InputFileError
 
                 raise InputFileError("has no audio stream", path=path)
+            if detector is None and args.backend == "yamnet":
+                from ..panns.detector import YamnetCryDetector
+
+                detector = YamnetCryDetector(**({} if args.threshold is None
+                                                else {"threshold": args.threshold}))
             if detector is None:
                 kw = {"threshold": args.threshold, "hop": args.hop}
                 detector = (CryDetector.load(args.model, **kw) if args.model

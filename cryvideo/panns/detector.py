@@ -24,7 +24,8 @@ from ..errors import InputFileError, ModelError, ParameterError
 from .frontend import PANNS_16K, LogMelParams, logmel
 from .training import sliding_windows
 
-__all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "merge_segments"]
+__all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetector",
+           "merge_segments"]
 
 #: File name of the shipped detector inside ``saved_models/``.
 DEFAULT_DETECTOR = "cry_detector.keras"
@@ -192,6 +193,60 @@ class CryDetector:
         times, probs = self.window_probabilities(logmel(y, self.params))
         p = float(probs.max())
         segs = merge_segments(times, probs, window=self.window, threshold=self.threshold,
+                              duration=duration)
+        return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
+                               threshold=self.threshold, segments=segs, duration=duration,
+                               window_times=times, window_probs=probs)
+
+
+class YamnetCryDetector:
+    """Zero-shot cry detection with YAMNet (no training): the window score is
+    max("Baby cry, infant cry", "Crying, sobbing") of each 0.975 s window (hop 0.48 s).
+
+    Same :meth:`detect` interface and result as :class:`CryDetector`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        ``yamnet.tflite`` (default: :func:`cryvideo.weights.resolve_weights`).
+    threshold : float
+        Decision threshold (0.4: the value picked on the training folds of the grouped CV).
+    """
+
+    WINDOW = 15600 / 16000
+
+    def __init__(self, path=None, *, threshold: float = 0.4) -> None:
+        from .yamnet import YamNet
+
+        if not 0.0 <= float(threshold) <= 1.0:
+            raise ParameterError(f"threshold must be in [0, 1], got {threshold}")
+        self.threshold = float(threshold)
+        self.yamnet = YamNet(path)
+
+    def detect(self, source, *, sr: int | None = None) -> DetectionResult:
+        """As :meth:`CryDetector.detect`."""
+        from .yamnet import CRY_CLASSES, YAMNET_HOP
+
+        path = None
+        if isinstance(source, str | os.PathLike):
+            from ..media import load_audio
+
+            path = os.fspath(source)
+            y = load_audio(path, sr=16000)
+        else:
+            y = np.asarray(source, dtype=np.float32).reshape(-1)
+            if sr is not None and int(sr) != 16000:
+                import scipy.signal
+
+                y = scipy.signal.resample_poly(y, 16000, int(sr)).astype(np.float32)
+        if y.size == 0:
+            raise InputFileError("has no audio samples", path=path or "<waveform>")
+        scores, _ = self.yamnet.frames(y)
+        probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
+        times = np.arange(len(probs)) * YAMNET_HOP / 16000
+        duration = y.size / 16000
+        p = float(probs.max())
+        segs = merge_segments(times, probs, window=self.WINDOW, threshold=self.threshold,
                               duration=duration)
         return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
                                threshold=self.threshold, segments=segs, duration=duration,
