@@ -1,0 +1,292 @@
+"""``cryvideo benchmark panns DATA_DIR``: the PANNs-path tables (cry detection vs YAMNet
+zero-shot, the pooling study, distillation and quantization), regenerated from the data.
+
+``DATA_DIR`` holds ``cry_detection/`` and ``donateacry/`` (e.g. ``../shared/data``). Results go
+to ``benchmarks/results/panns_*.{json,md}``. Also runnable on its own:
+``python -m cryvideo.cli.benchmark_panns DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import sys
+from pathlib import Path
+
+from ..errors import DatasetError, ParameterError
+
+HELP = "PANNs path: cry detection vs YAMNet, pooling study, distillation/quantization tables"
+PARTS = ("detection", "yamnet-head", "pooling", "compression")
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data_dir", metavar="DATA_DIR",
+                   help="folder with cry_detection/ and donateacry/ (e.g. ../shared/data)")
+    p.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS),
+                   help="which tables to regenerate (default: all)")
+    p.add_argument("--out", default="benchmarks/results", metavar="DIR",
+                   help="results folder (default: %(default)s)")
+    p.add_argument("--width", type=float, default=0.125,
+                   help="CNN10 detector width multiplier (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
+    p.add_argument("--folds", type=int, default=5, help="grouped CV folds (default: 5)")
+    p.add_argument("--compression-epochs", type=int, default=8,
+                   help="epochs for the compression study's models (default: %(default)s)")
+    p.add_argument("--compression-folds", type=int, default=None,
+                   help="evaluate compression on the first N folds only (default: all)")
+    p.add_argument("--pooling-repeats", type=int, default=2,
+                   help="repeats of the grouped CV in the pooling study (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--markdown-only", action="store_true",
+                   help="only rewrite the .md tables from the .json results in --out")
+    p.add_argument("--fold-models", metavar="DIR", default=None,
+                   help="save each detection fold's model (card lists its held-out files) "
+                   "here, for benchmarks/verify_detect_heldout.py")
+    p.add_argument("--save-detector", metavar="DIR", default=None,
+                   help="also train the detector on all data and save it (with quantized "
+                   "copies) into DIR, e.g. saved_models")
+
+
+def add_subparser(benchsub) -> None:
+    """Register ``panns`` under ``cryvideo benchmark``."""
+    p = benchsub.add_parser("panns", help=HELP, description=HELP)
+    _add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _machine() -> dict:
+    return {"machine": platform.node(), "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+
+def _pct(v) -> str:
+    m, lo, hi = v
+    return f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def detection_markdown(res: dict) -> str:
+    s = res["summary"]
+    rows = [(f"CNN10 (ours, width {res['width']:g}), threshold 0.5", "cnn10"),
+            ("CNN10 dynamic-range TFLite", "cnn10_dynamic"),
+            ("CNN10 full-integer int8 TFLite", "cnn10_int8"),
+            ("YAMNet zero-shot, threshold chosen on training folds", "yamnet_train_threshold"),
+            ("YAMNet zero-shot, threshold 0.3 (reference value)", "yamnet_0.3")]
+    out = [f"Cry detection, {res['n_splits']}-fold CV grouped by source recording "
+           f"({res['n_clips']} clips of the detection set; {res['n_donateacry']} Donateacry "
+           "cries added to training as positives). Clip score = max over 2 s windows "
+           "(YAMNet: 0.975 s windows, max of classes 19 and 20).", "",
+           "| model | F1 mean [95 % CI over folds] | F1 pooled over folds |",
+           "|---|---|---|"]
+    for label, key in rows:
+        if key in s:
+            out.append(f"| {label} | {_pct([s[key]['f1_mean'], *s[key]['f1_ci95']])} | "
+                       f"{100 * s[key]['f1_pooled']:.1f} |")
+    r = s["cnn10_donateacry_recall"]
+    out += ["", f"CNN10 recall on held-out Donateacry UUIDs (all cries, 8 kHz): "
+            f"{_pct([r['mean'], *r['ci95']])} %.", "",
+            "Per fold (F1 %): " + "; ".join(
+                f"fold {f['fold']} ({f['n_test']} clips, {f['test_groups']} groups): CNN10 "
+                f"{100 * f['cnn10']['f1']:.1f}, "
+                f"YAMNet {100 * f['yamnet_train_threshold']['f1']:.1f}"
+                for f in res["folds"])]
+    fp = {}
+    for f in res["folds"]:
+        for c, n in f["cnn10_false_positive_by_category"].items():
+            fp[c] = fp.get(c, 0) + n
+    out += ["", "CNN10 clips called crying, by category, over all test folds: "
+            + ", ".join(f"{c} {n}" for c, n in sorted(fp.items()))]
+    if "tflite_bytes" in s:
+        b = s["tflite_bytes"]
+        out += ["", "TFLite sizes (bytes): " + ", ".join(f"{k} {v}" for k, v in b.items())
+                + f"; float32 / int8 = {b['float32'] / b['int8']:.2f}×"]
+    return "\n".join(out) + "\n"
+
+
+def yamnet_head_markdown(res: dict) -> str:
+    s = res["summary"]
+    return (f"Cry detection with the pretrained YAMNet backbone + a trained head (logistic "
+            f"regression on max and mean of the 1024-d frame embeddings, class-balanced, "
+            f"C={res['C']:g}), the same {res['n_splits']} grouped folds, threshold 0.5: "
+            f"F1 {_pct([s['f1_mean'], *s['f1_ci95']])} % (pooled {100 * s['f1_pooled']:.1f} %); "
+            f"recall on held-out Donateacry UUIDs {_pct(s['donateacry_recall'])} %.\n")
+
+
+def pooling_markdown(res: dict) -> str:
+    from ..panns.experiments import PAPER_TABLE4
+
+    names = {"max": "max", "avg": "average", "maxavg": "max + average", "stat": "statistic",
+             "mha": "multi-head attention"}
+    out = [f"Reason classification on Donateacry ({res['n']} clips, {len(res['labels'])} "
+           f"classes, {res['n_groups']} app-install UUIDs): {res['n_splits']}-fold CV grouped "
+           f"by UUID × {res['n_repeats']} repeats. Rows are pooling heads on frozen YAMNet "
+           "frame embeddings (1024-d every 0.48 s; Dense 128 per frame → pooling → softmax, "
+           "class-weighted loss) — NOT the paper's fine-tuned CNN14. Mean [95 % CI] over folds.",
+           "", "| pooling | paper acc. % (CNN14, their split) | accuracy % | balanced acc. % "
+           "| macro-F1 % |", "|---|---|---|---|---|"]
+    for k, r in res["rows"].items():
+        out.append(f"| {names.get(k, k)} | {PAPER_TABLE4.get(k, '')} | {_pct(r['accuracy'])} "
+                   f"| {_pct(r['balanced_accuracy'])} | {_pct(r['macro_f1'])} |")
+    mj = res["majority"]
+    out.append(f"| majority class (always hungry) | — | {_pct(mj['accuracy'])} | "
+               f"{_pct(mj['balanced_accuracy'])} | {_pct(mj['macro_f1'])} |")
+    above = [names.get(k, k) for k, r in res["rows"].items() if r["balanced_accuracy"][1] > 0.2]
+    out += ["", "Chance balanced accuracy is 20 %. "
+            + (f"Heads whose 95 % interval lies above chance: {', '.join(above)} (no "
+               "permutation test was run; treat as weak evidence)." if above else
+               "No head's balanced-accuracy interval lies above chance: under splits grouped "
+               "by UUID these heads do not tell the reasons apart better than chance.")
+            + " Accuracy below the majority baseline is the price of the class-weighted loss "
+            "(the heads stop answering 'hungry' for everything)."]
+    return "\n".join(out) + "\n"
+
+
+def compression_markdown(res: dict) -> str:
+    from ..panns.experiments import PAPER_TABLE5
+
+    t_arch, t_w = res["teacher"]
+    tname = f"{t_arch}_w{t_w:g}"
+    sizes, lat, params = res["tflite_bytes"], res["window_latency_s"], res["params"]
+    base_size = sizes[tname]["float32"]
+    base_f1 = res["rows"][tname]["f1"][0]
+    out = [f"Compression on the cry-detection task ({res['folds']} of {res['n_splits']} grouped "
+           f"folds; KD: T = {res['temperature']:g}, α = {res['alpha']:g}; {res['epochs']} "
+           "epochs). Size = TFLite flatbuffer; latency = one 10 s clip (17 windows of 2 s, "
+           "hop 0.5 s) on one thread, TFLite, model only (log-mel excluded). Paper (Table 5) "
+           "gives changes relative to its CNN14 teacher on accuracy.", "",
+           "| model | params | size KiB | size vs teacher | F1 % | Δ F1 pt | balanced acc. % "
+           "| ms / 10 s clip | paper: size, acc. |", "|---|---|---|---|---|---|---|---|---|"]
+    paper = {tname: "teacher", f"{tname}+dynamic": "quantized"}
+
+    def add(name):
+        if name not in res["rows"]:
+            return
+        base = name.split("+")[0]
+        q = "int8" if name.endswith("+int8") else ("dynamic" if name.endswith("+dynamic")
+                                                   else "float32")
+        size = sizes[base][q]
+        r = res["rows"][name]
+        kd = "+kd" in name
+        p = paper.get(name) or ("kd_quantized" if kd and q != "float32" else
+                                "kd_student" if kd else None)
+        pp = PAPER_TABLE5.get(p)
+        ptxt = f"{pp['size_change_pct']:+.0f} %, {pp['acc_change_pt']:+.0f} pt" if pp else ""
+        out.append(f"| {name} | {params.get(base, '')} | {size / 1024:.0f} | "
+                   f"{100 * (size / base_size - 1):+.0f} % | {_pct(r['f1'])} | "
+                   f"{100 * (r['f1'][0] - base_f1):+.1f} | {_pct(r['balanced_accuracy'])} | "
+                   f"{1000 * 17 * lat[base][q]:.1f} | {ptxt} |")
+
+    for name in res["rows"]:
+        add(name)
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..io import write_json_atomic, write_text_atomic
+    from ..panns import experiments as ex
+    from ..panns.dataset import load_clipset
+
+    root = Path(args.data_dir)
+    for sub in ("cry_detection", "donateacry"):
+        if not (root / sub).is_dir():
+            raise DatasetError(f"no {sub}/ folder in DATA_DIR", path=root)
+    if args.epochs < 1 or args.folds < 2 or not args.width > 0:
+        raise ParameterError("need --epochs ≥ 1, --folds ≥ 2 and --width > 0")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    meta = {**_machine(), "command": "cryvideo benchmark panns " + " ".join(sys.argv[1:])}
+    cv = None
+    failed: list[str] = []
+
+    def part(name, fn):
+        try:
+            return fn()
+        except Exception as exc:  # keep going: the other tables still get written
+            import traceback
+
+            traceback.print_exc()
+            log(f"benchmark panns: {name} failed: {type(exc).__name__}: {exc}")
+            failed.append(name)
+            return None
+
+    def write(stem, res, md_fn):
+        write_json_atomic(out / f"{stem}.json", {**meta, **res})
+        md = part(f"{stem}.md", lambda: md_fn(res))
+        if md is not None:
+            write_text_atomic(out / f"{stem}.md", md)
+            print(md, flush=True)
+
+    if args.markdown_only:
+        for stem, fn in (("panns_detection", detection_markdown),
+                         ("panns_detection_yamnet_head", yamnet_head_markdown),
+                         ("panns_pooling", pooling_markdown),
+                         ("panns_compression", compression_markdown)):
+            if (out / f"{stem}.json").is_file():
+                res = json.loads((out / f"{stem}.json").read_text())
+                write_text_atomic(out / f"{stem}.md", fn(res))
+        return 0
+
+    cd = load_clipset("cry_detection", root / "cry_detection")
+    da = load_clipset("donateacry", root / "donateacry")
+    if "detection" in args.only:
+        cv = part("detection", lambda: ex.detection_cv(
+            cd, da, width=args.width, epochs=args.epochs, n_splits=args.folds,
+            seed=args.seed, save_dir=args.fold_models, log=log))
+        if cv is not None:
+            write("panns_detection", cv, detection_markdown)
+    if "yamnet-head" in args.only:
+        yh = part("yamnet-head", lambda: ex.yamnet_head_cv(cd, da, n_splits=args.folds,
+                                                            seed=args.seed))
+        if yh is not None:
+            write("panns_detection_yamnet_head", yh, yamnet_head_markdown)
+    if args.save_detector:
+        from ..panns.ship import train_and_save_detector
+
+        if cv is None and (out / "panns_detection.json").is_file():
+            cv = json.loads((out / "panns_detection.json").read_text())
+        sizes = part("save-detector", lambda: train_and_save_detector(
+            cd, da, args.save_detector, width=args.width, epochs=args.epochs, seed=args.seed,
+            cv=cv))
+        if sizes:
+            print("saved: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()), flush=True)
+    if "pooling" in args.only:
+        pool = part("pooling", lambda: ex.pooling_study(
+            da, n_splits=args.folds, n_repeats=args.pooling_repeats, seed=args.seed, log=log))
+        if pool is not None:
+            write("panns_pooling", pool, pooling_markdown)
+    if "compression" in args.only:
+        comp = part("compression", lambda: ex.compression_study(
+            cd, da, epochs=args.compression_epochs, n_splits=args.folds,
+            folds=args.compression_folds, seed=args.seed, log=log))
+        if comp is not None:
+            write("panns_compression", comp, compression_markdown)
+    if failed:
+        from ..errors import PartialFailure
+
+        raise PartialFailure(f"benchmark panns: {', '.join(failed)} failed (see above)")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Standalone entry: ``python -m cryvideo.cli.benchmark_panns DATA_DIR [options]``."""
+    from . import _quiet_tensorflow
+    from . import run as run_cli
+
+    _quiet_tensorflow()
+    p = argparse.ArgumentParser(prog="python -m cryvideo.cli.benchmark_panns",
+                                description=HELP)
+    _add_arguments(p)
+    p.set_defaults(func=run)
+    return run_cli(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""``cryvideo export MODEL``: TFLite (optionally quantized) or ONNX copies of a trained model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ParameterError
+
+HELP = "export a trained log-mel model (.keras) to TFLite or ONNX, optionally quantized"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "export", help=HELP, description=HELP + ". The exported model takes one fixed window "
+        "(the card's window_frames) and gets its own JSON card.",
+        epilog="examples:\n  cryvideo export saved_models/cry_detector.keras --format tflite "
+        "--quantize dynamic\n  cryvideo export saved_models/cry_detector.keras --format tflite "
+        "--quantize int8 --calibration clips/ -o det_int8.tflite",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help=".keras model with its JSON card")
+    p.add_argument("--format", choices=("tflite", "onnx"), default="tflite")
+    p.add_argument("--quantize", choices=("dynamic", "int8"), default=None,
+                   help="TFLite only: int8 weights (dynamic) or full-integer (int8)")
+    p.add_argument("--calibration", metavar="DIR", nargs="+",
+                   help="audio/video files or folders for int8 calibration")
+    p.add_argument("--max-windows", type=int, default=300,
+                   help="calibration windows used at most (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="PATH",
+                   help="output file (default: beside MODEL, named for the format)")
+    p.set_defaults(func=run)
+
+
+def calibration_windows(paths, *, frames: int, max_windows: int = 300, seed: int = 0):
+    """Log-mel windows ``(n, frames, 64)`` from media files, for int8 calibration."""
+    import numpy as np
+
+    from ..media import load_audio
+    from ..panns.frontend import logmel
+    from ..panns.training import sliding_windows
+    from .common import expand_inputs
+
+    wins = []
+    for p in expand_inputs(paths):
+        w, _ = sliding_windows(logmel(load_audio(p, sr=16000)), frames, frames // 2)
+        wins.append(w)
+    allw = np.concatenate(wins)
+    rng = np.random.default_rng(seed)
+    if len(allw) > max_windows:
+        allw = allw[rng.choice(len(allw), max_windows, replace=False)]
+    return allw
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ..models.cards import load_model_with_card, save_model_with_card
+    from ..panns import export as ex
+    from ..panns import models as _models  # noqa: F401  (registers custom layers)
+
+    if args.format == "onnx" and args.quantize:
+        raise ParameterError("--quantize applies to --format tflite only")
+    if args.quantize == "int8" and not args.calibration:
+        raise ParameterError("--quantize int8 needs --calibration FILES/DIRS (real audio)")
+    if args.max_windows < 1:
+        raise ParameterError("--max-windows must be ≥ 1")
+    model, card = load_model_with_card(args.model)
+    frames = int((card.inputs or {}).get("window_frames", 201))
+    src = Path(args.model)
+    suffix = {"tflite": ".tflite", "onnx": ".onnx"}[args.format]
+    tag = f"_{args.quantize}" if args.quantize else ""
+    out = Path(args.output) if args.output else src.with_name(src.stem + tag + suffix)
+    if out.suffix != suffix:
+        raise ParameterError(f"output must end in {suffix}", path=out)
+    new = dataclasses.replace(card, extra={**card.extra, "exported_from": src.name,
+                                           "source_sha256": card.sha256,
+                                           "format": args.format,
+                                           "quantization": args.quantize or "none"})
+    if args.format == "tflite":
+        rep = None
+        if args.quantize == "int8":
+            rep = calibration_windows(args.calibration, frames=frames,
+                                      max_windows=args.max_windows)
+        blob = ex.to_tflite(model, frames=frames, quantize=args.quantize, representative=rep)
+        save_model_with_card(blob, out, new)
+    else:
+        from ..io import atomic_path, write_json_atomic
+        from ..models.cards import card_path
+
+        blob = ex.to_onnx(model, frames=frames)
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(blob)
+        from ..audio.cache import file_sha256
+
+        new.file, new.sha256 = out.name, file_sha256(out)
+        write_json_atomic(card_path(out), new.to_dict())
+    print(f"{out} ({out.stat().st_size / 1024:.0f} KiB)")
+    return 0

@@ -1,0 +1,470 @@
+"""The experiments behind ``cryvideo benchmark panns``: grouped-CV cry detection (CNN10 vs
+YAMNet zero-shot), the pooling study, and distillation/quantization.
+
+All evaluations use folds grouped by source recording (cry detection: the manifest's ``group``;
+Donateacry: the app-install UUID). Nothing is tuned on a test fold: the detector's threshold is
+fixed at 0.5, YAMNet's is chosen on the training folds (and 0.3, the reference value, is
+reported beside it).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..evaluation import grouped_splits, mean_ci
+from .dataset import ClipSet
+from .training import class_weights, fit_epochs, sliding_windows
+
+__all__ = [
+    "WINDOW_FRAMES",
+    "HOP_FRAMES",
+    "binary_f1",
+    "clip_scores",
+    "detector_model",
+    "train_detector",
+    "detection_cv",
+]
+
+WINDOW_FRAMES = 201   # 2.0 s at hop 160 / 16 kHz
+HOP_FRAMES = 50       # 0.5 s
+
+
+def binary_f1(y: np.ndarray, pred: np.ndarray) -> dict:
+    y = np.asarray(y, bool)
+    pred = np.asarray(pred, bool)
+    tp = int(np.sum(y & pred))
+    fp = int(np.sum(~y & pred))
+    fn = int(np.sum(y & ~pred))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"f1": f1, "precision": prec, "recall": rec, "tp": tp, "fp": fp, "fn": fn,
+            "accuracy": float(np.mean(y == pred))}
+
+
+def detector_model(*, width: float, arch: str = "cnn10", pooling: str = "maxavg",
+                   n_classes: int = 1, activation: str = "sigmoid"):
+    from .models import build_model
+
+    return build_model(arch, width=width, pooling=pooling, n_classes=n_classes,
+                       activation=activation, spec_augment=True, dropout=0.3)
+
+
+def clip_scores(predict_windows, clips: list) -> np.ndarray:
+    """Clip score = max over sliding 2 s windows (hop 0.5 s)."""
+    wins, owner = [], []
+    for i, x in enumerate(clips):
+        w, _ = sliding_windows(x, WINDOW_FRAMES, HOP_FRAMES)
+        wins.append(w)
+        owner += [i] * len(w)
+    p = np.asarray(predict_windows(np.concatenate(wins))).reshape(-1)
+    owner = np.asarray(owner)
+    return np.array([p[owner == i].max() for i in range(len(clips))])
+
+
+def train_detector(clips, clips_bl, y, *, width: float, epochs: int, seed: int,
+                   lr: float = 1e-3, arch: str = "cnn10"):
+    """Train a sigmoid detector (CNN10 by default) on 2 s random crops (the band-limited copy
+    of each clip is used half the time)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = detector_model(width=width, arch=arch)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy")
+    rng = np.random.default_rng(seed)
+    fit_epochs(model, clips, np.asarray(y, np.float32)[:, None], frames=WINDOW_FRAMES,
+               epochs=epochs, rng=rng, sample_weight=class_weights(y), alt_clips=clips_bl,
+               alt_prob=0.5)
+    return model
+
+
+def _best_threshold(scores, y, grid=np.round(np.arange(0.05, 0.96, 0.05), 2)) -> float:
+    f1s = [binary_f1(y, scores >= t)["f1"] for t in grid]
+    return float(grid[int(np.argmax(f1s))])
+
+
+def detection_folds(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0):
+    """Grouped folds of the detection set, and Donateacry UUID folds aligned with them."""
+    y = np.array([lab == "cry" for lab in cd.labels], int)
+    folds = grouped_splits(y, cd.groups, n_splits=n_splits, n_repeats=1, seed=seed)
+    from sklearn.model_selection import GroupKFold
+
+    da_folds = list(GroupKFold(n_splits=n_splits).split(np.zeros(len(da)), groups=da.groups))
+    return y, [(tr, te) for _, tr, te in folds], da_folds
+
+
+def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAMES,
+                         column: int = 0, softmax: bool = False) -> dict:
+    """{"dynamic": fn, "int8": fn} window predictors of TFLite copies of ``model``, plus the
+    flatbuffer sizes (bytes) under "sizes" (float32 too)."""
+    from .export import run_tflite, tflite_interpreter, to_tflite
+
+    out, sizes, lat = {}, {}, {}
+    for q in (None, "dynamic", "int8"):
+        blob = to_tflite(model, frames=frames, quantize=q,
+                         representative=calib if q == "int8" else None)
+        sizes[q or "float32"] = len(blob)
+        it = tflite_interpreter(blob)
+        lat[q or "float32"] = window_latency(it, calib[:1])
+        if q is None:
+            continue
+
+        def fn(w, it=it):
+            z = run_tflite(it, w)
+            if softmax:
+                z = np.exp(z - z.max(1, keepdims=True))
+                z = z / z.sum(1, keepdims=True)
+            return z[:, column]
+
+        out[q] = fn
+    out["sizes"] = sizes
+    out["latency"] = lat
+    return out
+
+
+def window_latency(interpreter, window: np.ndarray, *, n: int = 30) -> float:
+    """Median seconds for one window through a (one-thread) TFLite interpreter."""
+    from .export import run_tflite
+
+    run_tflite(interpreter, window)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        run_tflite(interpreter, window)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def calibration_set(clips: list, *, n: int = 200, seed: int = 0) -> np.ndarray:
+    """``n`` random training windows for int8 calibration."""
+    from .training import random_crops
+
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(clips), size=min(n, len(clips)), replace=False)
+    return random_crops([clips[i] for i in pick], WINDOW_FRAMES, rng)
+
+
+def _save_fold_model(trained, width, save_dir, k, test_paths, da_test_paths) -> None:
+    from pathlib import Path
+
+    from ..models.cards import ModelCard, save_model_with_card
+    from .frontend import PANNS_16K
+
+    model = detector_model(width=width)
+    model.set_weights(trained.get_weights())
+    card = ModelCard(name=f"cry_detector_fold{k}", kind="cry-detector", labels=["cry"],
+                     inputs={"logmel": PANNS_16K.to_dict(), "window_frames": WINDOW_FRAMES},
+                     training={"held_out": list(test_paths),
+                               "held_out_donateacry": list(da_test_paths)},
+                     extra={"threshold": 0.5})
+    save_model_with_card(model, Path(save_dir) / f"fold{k}" / "cry_detector.keras", card)
+
+
+def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int = 20,
+                 n_splits: int = 5, seed: int = 0, quantize: bool = True,
+                 save_dir=None, log=print) -> dict:
+    """Grouped k-fold CV of the CNN10 detector against YAMNet zero-shot on the same folds.
+
+    Per fold: train on the training groups of the detection set plus the Donateacry cries of
+    the training UUID folds; test on the held-out detection groups (and report the recall on
+    the held-out Donateacry UUIDs separately). With ``save_dir``, each fold's model is saved
+    there as ``fold{k}/cry_detector.keras`` (with its card, listing its held-out files).
+    """
+    y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
+    yam = np.array([float(np.max(s[:, [19, 20]])) for s in cd.yamnet_scores])
+    cats = np.array(cd.categories)
+    rows = []
+    for k, ((tr, te), (da_tr, da_te)) in enumerate(zip(folds, da_folds, strict=True)):
+        t0 = time.time()
+        clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
+        model = train_detector(clips, clips_bl, ytr, width=width, epochs=epochs, seed=seed + k)
+
+        def pw(w, model=model):
+            return model.predict(w, batch_size=128, verbose=0)
+
+        if save_dir is not None:
+            _save_fold_model(model, width, save_dir, k, [cd.paths[i] for i in te],
+                             [da.paths[i] for i in da_te])
+        s_te = clip_scores(pw, [cd.logmel[i] for i in te])
+        s_da = clip_scores(pw, [da.logmel[i] for i in da_te])
+        thr_y = _best_threshold(yam[tr], y[tr])
+        row = {
+            "fold": k, "n_test": len(te), "n_test_cry": int(y[te].sum()),
+            "test_groups": len(set(np.array(cd.groups)[te])),
+            "cnn10": binary_f1(y[te], s_te >= 0.5),
+            "yamnet_train_threshold": {**binary_f1(y[te], yam[te] >= thr_y),
+                                       "threshold": thr_y},
+            "yamnet_0.3": binary_f1(y[te], yam[te] >= 0.3),
+            "cnn10_donateacry_recall": float(np.mean(s_da >= 0.5)),
+            "cnn10_false_positive_by_category": {
+                c: int(np.sum((s_te >= 0.5) & (cats[te] == c))) for c in set(cats[te])},
+        }
+        if quantize:
+            qp = quantized_predictors(model, calibration_set(clips, seed=seed + k))
+            row["tflite_bytes"] = qp.pop("sizes")
+            row["window_latency_s"] = qp.pop("latency")
+            for q, fn in qp.items():
+                sq = clip_scores(fn, [cd.logmel[i] for i in te])
+                row[f"cnn10_{q}"] = binary_f1(y[te], sq >= 0.5)
+        row["seconds"] = round(time.time() - t0, 1)
+        rows.append(row)
+        log(f"fold {k}: CNN10 F1 {row['cnn10']['f1']:.3f}  YAMNet F1 "
+            f"{row['yamnet_train_threshold']['f1']:.3f} (thr {thr_y})  "
+            f"@0.3 {row['yamnet_0.3']['f1']:.3f}  DA recall "
+            f"{row['cnn10_donateacry_recall']:.3f}  {row['seconds']} s")
+    summary = {}
+    for key in [k for k in ("cnn10", "cnn10_dynamic", "cnn10_int8", "yamnet_train_threshold",
+                            "yamnet_0.3") if k in rows[0]]:
+        m, lo, hi = mean_ci([r[key]["f1"] for r in rows])
+        # pooled over folds as well (every clip is tested once)
+        tp = sum(r[key]["tp"] for r in rows)
+        fp = sum(r[key]["fp"] for r in rows)
+        fn = sum(r[key]["fn"] for r in rows)
+        summary[key] = {"f1_mean": m, "f1_ci95": [lo, hi],
+                        "f1_pooled": 2 * tp / (2 * tp + fp + fn)}
+    m, lo, hi = mean_ci([r["cnn10_donateacry_recall"] for r in rows])
+    summary["cnn10_donateacry_recall"] = {"mean": m, "ci95": [lo, hi]}
+    if quantize:
+        summary["tflite_bytes"] = rows[-1]["tflite_bytes"]
+        summary["window_latency_s"] = rows[-1]["window_latency_s"]
+    return {"width": width, "epochs": epochs, "n_splits": n_splits, "seed": seed,
+            "window_s": 2.0, "hop_s": 0.5, "folds": rows, "summary": summary,
+            "n_clips": len(cd), "n_donateacry": len(da)}
+
+
+# --------------------------------------------------------------------------- pooling study
+
+#: InfantCryNet Table 4 (accuracy %, CNN14 pretrained, their split).
+PAPER_TABLE4 = {"max": 62.64, "avg": 70.33, "maxavg": 71.42, "stat": 74.73, "mha": 72.53}
+
+
+def embedding_head(pooling: str, *, n_classes: int, dim: int = 1024, hidden: int = 128,
+                   heads: int = 4, seed: int = 0):
+    """Trainable head on YAMNet frame embeddings: Dense(hidden) per frame → pooling → softmax."""
+    import keras
+    from keras import layers
+
+    from .pooling import make_pooling
+
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((None, dim), name="yamnet_frames")
+    x = layers.Dropout(0.3)(inp)
+    x = layers.Dense(hidden, activation="relu", name="frame_proj")(x)
+    x = make_pooling(pooling, heads=heads)(x)
+    x = layers.Dropout(0.3)(x)
+    out = layers.Dense(n_classes, activation="softmax", name="output")(x)
+    return keras.Model(inp, out, name=f"yamnet_{pooling}")
+
+
+def _pad_stack(seqs: list) -> np.ndarray:
+    """Equal-length stack by repeating each sequence cyclically (keeps pooling statistics
+    close to the clip's own; Donateacry clips differ by at most a few frames)."""
+    n = max(len(s) for s in seqs)
+    return np.stack([np.resize(s, (n, s.shape[1])) for s in seqs]).astype(np.float32)
+
+
+def pooling_study(da: ClipSet, *, poolings=("max", "avg", "maxavg", "stat", "mha"),
+                  n_splits: int = 5, n_repeats: int = 2, epochs: int = 40, seed: int = 0,
+                  log=print) -> dict:
+    """Reason classification on Donateacry (5 classes), YAMNet embeddings + pooling heads,
+    grouped by app-install UUID, class-weighted loss."""
+    import keras
+
+    from ..data import DONATEACRY_CLASSES
+    from ..evaluation import classification_metrics, majority_baseline
+
+    labels = list(DONATEACRY_CLASSES)
+    y = np.array([labels.index(lab) for lab in da.labels])
+    x = _pad_stack(da.yamnet_emb)
+    splits = list(grouped_splits(y, da.groups, n_splits=n_splits, n_repeats=n_repeats,
+                                 seed=seed))
+    out = {"labels": labels, "n": len(y), "n_groups": len(set(da.groups)),
+           "n_splits": n_splits, "n_repeats": n_repeats, "epochs": epochs,
+           "frames": int(x.shape[1]), "rows": {}}
+    base = [majority_baseline(y[tr], y[te], range(len(labels))) for _, tr, te in splits]
+    out["majority"] = _summ(base)
+    for pool in poolings:
+        folds = []
+        t0 = time.time()
+        for k, (_, tr, te) in enumerate(splits):
+            model = embedding_head(pool, n_classes=len(labels), seed=seed + k)
+            model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                          loss="sparse_categorical_crossentropy")
+            model.fit(x[tr], y[tr], sample_weight=class_weights(y[tr]), epochs=epochs,
+                      batch_size=32, verbose=0)
+            pred = model.predict(x[te], verbose=0).argmax(1)
+            folds.append(classification_metrics(y[te], pred, range(len(labels))))
+        out["rows"][pool] = _summ(folds)
+        r = out["rows"][pool]
+        log(f"pooling {pool}: bal acc {r['balanced_accuracy'][0]:.3f} "
+            f"macro-F1 {r['macro_f1'][0]:.3f} acc {r['accuracy'][0]:.3f} "
+            f"({time.time() - t0:.0f} s)")
+    return out
+
+
+def _summ(folds: list) -> dict:
+    return {k: list(mean_ci([f[k] for f in folds]))
+            for k in ("accuracy", "balanced_accuracy", "macro_f1")}
+
+
+# --------------------------------------------------------------------------- compression
+
+#: InfantCryNet Table 5 (relative to the CNN14 teacher): size change %, accuracy change (pt).
+PAPER_TABLE5 = {
+    "teacher": {"size_change_pct": 0.0, "acc_change_pt": 0.0},
+    "quantized": {"size_change_pct": -7.0, "acc_change_pt": 0.0},
+    "kd_student": {"size_change_pct": -21.0, "acc_change_pt": -7.0},
+    "kd_quantized": {"size_change_pct": -28.0, "acc_change_pt": -8.0},
+}
+
+
+def _teacher_logits(p: np.ndarray) -> np.ndarray:
+    """Binary probabilities → 2-class logits ``[0, logit(p)]`` (softmax gives [1-p, p])."""
+    p = np.clip(p.reshape(-1), 1e-6, 1 - 1e-6)
+    return np.stack([np.zeros_like(p), np.log(p / (1 - p))], 1).astype(np.float32)
+
+
+def train_student(arch: str, width: float, clips, clips_bl, y, *, teacher=None,
+                  temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
+                  seed: int = 0, lr: float = 1e-3):
+    """A 2-class logit student, trained on hard labels only (``teacher=None``) or with
+    knowledge distillation from a sigmoid ``teacher`` (loss: :func:`.training.kd_loss`)."""
+    import keras
+
+    from .training import kd_loss, random_crops
+
+    keras.utils.set_random_seed(seed)
+    model = detector_model(width=width, arch=arch, n_classes=2, activation="linear")
+    a = alpha if teacher is not None else 0.0
+    model.compile(optimizer=keras.optimizers.Adam(lr),
+                  loss=kd_loss(n_classes=2, temperature=temperature, alpha=a))
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y)
+    onehot = np.eye(2, dtype=np.float32)[y]
+    sw = class_weights(y)
+    for _ in range(epochs):
+        pick = rng.random(len(clips)) < 0.5
+        x = random_crops([b if p else c for c, b, p in zip(clips, clips_bl, pick, strict=True)],
+                         WINDOW_FRAMES, rng)
+        t = (_teacher_logits(teacher.predict(x, batch_size=128, verbose=0))
+             if teacher is not None else np.zeros_like(onehot))
+        model.fit(x, np.concatenate([onehot, t], 1), sample_weight=sw, batch_size=32,
+                  epochs=1, verbose=0)
+    return model
+
+
+def _softmax_col1(model):
+    def fn(w):
+        z = np.asarray(model.predict(w, batch_size=128, verbose=0))
+        z = np.exp(z - z.max(1, keepdims=True))
+        return (z / z.sum(1, keepdims=True))[:, 1]
+    return fn
+
+
+def _binary_bal_acc(y, pred) -> float:
+    y = np.asarray(y, bool)
+    pred = np.asarray(pred, bool)
+    return float((np.mean(pred[y]) + np.mean(~pred[~y])) / 2)
+
+
+def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
+                      students=(("resnet22", 0.0625), ("cnn10", 0.125)),
+                      temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
+                      n_splits: int = 5, folds: int | None = None, seed: int = 0,
+                      log=print) -> dict:
+    """Teacher, students with and without distillation, and their TFLite quantized copies,
+    evaluated on the grouped detection folds (clip F1 and balanced accuracy, threshold 0.5)."""
+    y, splits, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
+    splits = splits[:folds] if folds else splits
+    res: dict = {}
+    sizes: dict = {}
+    lat: dict = {}
+    params: dict = {}
+    for k, ((tr, te), (da_tr, _)) in enumerate(zip(splits, da_folds, strict=False)):
+        t0 = time.time()
+        clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
+        ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
+        test = [cd.logmel[i] for i in te]
+        calib = calibration_set(clips, n=100, seed=seed + k)
+
+        def record(name, fn, y=y, te=te, test=test):
+            s = clip_scores(fn, test)
+            m = binary_f1(y[te], s >= 0.5)
+            m["balanced_accuracy"] = _binary_bal_acc(y[te], s >= 0.5)
+            res.setdefault(name, []).append(m)
+
+        tname = f"{teacher[0]}_w{teacher[1]:g}"
+        tm = train_detector(clips, clips_bl, ytr, width=teacher[1], epochs=epochs,
+                            seed=seed + k, arch=teacher[0])
+        params[tname] = int(tm.count_params())
+        record(tname, lambda w, tm=tm: tm.predict(w, batch_size=128, verbose=0)[:, 0])
+        qp = quantized_predictors(tm, calib)
+        sizes[tname] = qp.pop("sizes")
+        lat[tname] = qp.pop("latency")
+        for q, fn in qp.items():
+            record(f"{tname}+{q}", fn)
+        for arch, width in students:
+            sname = f"{arch}_w{width:g}"
+            for kd in (False, True):
+                name = sname + ("+kd" if kd else "")
+                sm = train_student(arch, width, clips, clips_bl, ytr,
+                                   teacher=tm if kd else None, temperature=temperature,
+                                   alpha=alpha, epochs=epochs, seed=seed + k)
+                params[sname] = int(sm.count_params())
+                record(name, _softmax_col1(sm))
+                qp = quantized_predictors(sm, calib, column=1, softmax=True)
+                sizes[sname] = qp.pop("sizes")
+                lat[sname] = qp.pop("latency")
+                for q, fn in qp.items():
+                    record(f"{name}+{q}", fn)
+        log(f"compression fold {k}: " + "  ".join(f"{n} {v[-1]['f1']:.3f}"
+                                                  for n, v in res.items())
+            + f"  ({time.time() - t0:.0f} s)")
+    table = {}
+    for name, rows in res.items():
+        table[name] = {m: list(mean_ci([r[m] for r in rows]))
+                       for m in ("f1", "balanced_accuracy")}
+    return {"teacher": list(teacher), "students": [list(s) for s in students],
+            "temperature": temperature, "alpha": alpha, "epochs": epochs,
+            "folds": len(splits), "n_splits": n_splits, "rows": table,
+            "tflite_bytes": sizes, "window_latency_s": lat, "params": params}
+
+
+# --------------------------------------------------------------------------- YAMNet + head
+
+def yamnet_head_cv(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0,
+                   C: float = 1.0) -> dict:
+    """Cry detection with the pretrained YAMNet backbone and a trainable head: logistic
+    regression on [max ; mean] of the clip's 1024-d frame embeddings, class-balanced, on the
+    same grouped folds as :func:`detection_cv` (Donateacry cries added to training)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def feats(embs):
+        return np.stack([np.concatenate([e.max(0), e.mean(0)]) for e in embs])
+
+    y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
+    x, xd = feats(cd.yamnet_emb), feats(da.yamnet_emb)
+    rows = []
+    for k, ((tr, te), (da_tr, da_te)) in enumerate(zip(folds, da_folds, strict=True)):
+        clf = make_pipeline(StandardScaler(), LogisticRegression(
+            C=C, class_weight="balanced", max_iter=2000))
+        clf.fit(np.concatenate([x[tr], xd[da_tr]]),
+                np.concatenate([y[tr], np.ones(len(da_tr), int)]))
+        p = clf.predict_proba(x[te])[:, 1]
+        rows.append({"fold": k, "yamnet_head": binary_f1(y[te], p >= 0.5),
+                     "donateacry_recall": float(np.mean(clf.predict(xd[da_te]) == 1))})
+    m, lo, hi = mean_ci([r["yamnet_head"]["f1"] for r in rows])
+    tp = sum(r["yamnet_head"]["tp"] for r in rows)
+    fp = sum(r["yamnet_head"]["fp"] for r in rows)
+    fn = sum(r["yamnet_head"]["fn"] for r in rows)
+    dm, dlo, dhi = mean_ci([r["donateacry_recall"] for r in rows])
+    return {"folds": rows, "n_splits": n_splits, "seed": seed, "C": C,
+            "summary": {"f1_mean": m, "f1_ci95": [lo, hi], "f1_pooled": 2 * tp / (2 * tp + fp + fn),
+                        "donateacry_recall": [dm, dlo, dhi]}}

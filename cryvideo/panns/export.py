@@ -1,0 +1,124 @@
+"""Export of trained PANNs-path models: TFLite (float, dynamic-range, full-integer int8) and ONNX.
+
+TFLite models take one fixed-length window ``(1, frames, n_mels)`` (the card says how many
+frames) and keep float32 input and output; "int8" quantizes every weight and activation
+(calibrated on a representative set of real log-mel windows), "dynamic" only the weights.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..errors import ModelError, ParameterError
+
+__all__ = ["QUANTIZATIONS", "to_tflite", "to_onnx", "tflite_interpreter", "run_tflite"]
+
+QUANTIZATIONS = (None, "dynamic", "int8")
+
+
+def _signature(model, frames: int):
+    import tensorflow as tf
+
+    n_mels = int(model.inputs[0].shape[-1])
+
+    @tf.function(input_signature=[tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel")])
+    def serve(x):
+        return model(x, training=False)
+
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    # Freeze every variable (weights, BN statistics, RNG states of inactive augmentation
+    # layers) into constants: the int8 calibrator cannot run READ_VARIABLE ops.
+    return convert_variables_to_constants_v2(serve.get_concrete_function())
+
+
+def to_tflite(model, *, frames: int, quantize: str | None = None,
+              representative: np.ndarray | None = None) -> bytes:
+    """Convert a Keras model (log-mel input) to a TFLite flatbuffer.
+
+    Parameters
+    ----------
+    model : keras.Model
+    frames : int
+        Window length in frames (fixed in the TFLite model).
+    quantize : {None, "dynamic", "int8"}
+        None: float32; "dynamic": int8 weights, float activations; "int8": full-integer
+        (weights and activations), float32 input/output.
+    representative : np.ndarray [shape=(n, frames, n_mels)], optional
+        Calibration windows, required for "int8" (a few hundred real windows).
+
+    Returns
+    -------
+    bytes
+    """
+    import tensorflow as tf
+
+    if quantize not in QUANTIZATIONS:
+        raise ParameterError(f"quantize must be one of dynamic, int8 (got {quantize!r})")
+    if quantize == "int8" and (representative is None or len(representative) == 0):
+        raise ParameterError("int8 quantization needs representative (calibration) data")
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames)])
+    if quantize is not None:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "int8":
+        rep = np.asarray(representative, dtype=np.float32)
+
+        def gen() -> Iterable:
+            for w in rep:
+                yield [w[None]]
+
+        conv.representative_dataset = gen
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+def to_onnx(model, *, frames: int) -> bytes:
+    """Convert to ONNX with tf2onnx (``pip install cryvideo[onnx]``)."""
+    try:
+        import tf2onnx
+    except ImportError:
+        raise ModelError("ONNX export needs tf2onnx: pip install 'cryvideo[onnx]'") from None
+    import tensorflow as tf
+
+    n_mels = int(model.inputs[0].shape[-1])
+    spec = (tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel"),)
+    proto, _ = tf2onnx.convert.from_function(_signature(model, frames), input_signature=spec)
+    return proto.SerializeToString()
+
+
+def tflite_interpreter(model, *, num_threads: int = 1):
+    """A ready TFLite interpreter from a path or flatbuffer bytes."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover
+        from tensorflow.lite import Interpreter
+    try:
+        if isinstance(model, bytes | bytearray):
+            it = Interpreter(model_content=bytes(model), num_threads=num_threads)
+        else:
+            it = Interpreter(model_path=os.fspath(model), num_threads=num_threads)
+        it.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"not a usable TFLite model ({str(exc).splitlines()[0][:120]})",
+                         path=None if isinstance(model, bytes | bytearray) else model) from None
+    return it
+
+
+def run_tflite(interpreter, x: np.ndarray) -> np.ndarray:
+    """Run a one-window TFLite model over a batch: (n, frames, n_mels) → (n, outputs)."""
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    res = []
+    for w in np.asarray(x, dtype=np.float32):
+        interpreter.set_tensor(inp["index"], w[None])
+        interpreter.invoke()
+        res.append(interpreter.get_tensor(out["index"])[0].copy())
+    return np.stack(res)

@@ -1,0 +1,80 @@
+"""The PANNs 16 kHz log-mel front end, computed in NumPy (librosa) so features can be cached.
+
+Settings follow PANNs' 16 kHz models (and InfantCryNet): Hann window 512, hop 160, 64 mel bands
+from 50 to 8000 Hz (Slaney mel filters), power spectrogram, ``10·log10(max(S, 1e-10))`` with no
+top-dB clipping. The per-mel batch normalisation (PANNs ``bn0``) is the first layer of every
+model in :mod:`cryvideo.panns.models`, so it is learned (or converted) with the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+__all__ = ["LogMelParams", "PANNS_16K", "logmel", "n_frames"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LogMelParams:
+    """Log-mel front-end parameters (PANNs 16 kHz defaults)."""
+
+    sr: int = 16000
+    n_fft: int = 512
+    hop: int = 160
+    n_mels: int = 64
+    fmin: float = 50.0
+    fmax: float = 8000.0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LogMelParams:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+#: The PANNs / InfantCryNet 16 kHz settings.
+PANNS_16K = LogMelParams()
+
+
+@functools.lru_cache(maxsize=8)
+def _mel_basis(params: LogMelParams) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=params.sr, n_fft=params.n_fft, n_mels=params.n_mels,
+                               fmin=params.fmin, fmax=params.fmax).astype(np.float32)
+
+
+def n_frames(n_samples: int, params: LogMelParams = PANNS_16K) -> int:
+    """Number of log-mel frames for ``n_samples`` samples (centred STFT)."""
+    return 1 + int(n_samples) // params.hop
+
+
+def logmel(y: np.ndarray, params: LogMelParams = PANNS_16K) -> np.ndarray:
+    """Log-mel spectrogram of a mono waveform.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono float waveform at ``params.sr`` Hz.
+    params : LogMelParams
+
+    Returns
+    -------
+    np.ndarray [shape=(1 + n // hop, n_mels), dtype=float32]
+        Frames in time order, mel bands from low to high, in dB.
+    """
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    if y.size < params.n_fft // 2 + 1:  # reflect padding needs a few samples
+        y = np.pad(y, (0, params.n_fft // 2 + 1 - y.size))
+    spec = np.abs(librosa.stft(y, n_fft=params.n_fft, hop_length=params.hop,
+                               win_length=params.n_fft, window="hann", center=True,
+                               pad_mode="reflect")) ** 2
+    mel = _mel_basis(params) @ spec
+    out = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    return np.ascontiguousarray(out.T, dtype=np.float32)

@@ -1,0 +1,136 @@
+"""Training helpers for the PANNs path: fixed-length crops, mixup, class weights, distillation.
+
+Everything works on lists of cached log-mels (``(frames, 64)`` arrays of varying length).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "crop",
+    "random_crops",
+    "sliding_windows",
+    "mixup",
+    "class_weights",
+    "kd_loss",
+    "fit_epochs",
+]
+
+
+def crop(x: np.ndarray, start: int, frames: int) -> np.ndarray:
+    """``x[start:start + frames]``, zero-padded (in dB: the minimum of ``x``) when short."""
+    out = x[start:start + frames]
+    if len(out) < frames:
+        fill = float(x.min()) if x.size else -100.0
+        out = np.concatenate([out, np.full((frames - len(out), x.shape[1]), fill, x.dtype)])
+    return out
+
+
+def random_crops(clips: list, frames: int, rng: np.random.Generator) -> np.ndarray:
+    """One random ``frames``-long crop of every clip: (n_clips, frames, n_mels)."""
+    out = []
+    for x in clips:
+        start = int(rng.integers(0, max(1, len(x) - frames + 1)))
+        out.append(crop(x, start, frames))
+    return np.stack(out).astype(np.float32)
+
+
+def sliding_windows(x: np.ndarray, frames: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
+    """All windows of one clip: ((n_windows, frames, n_mels), start frames).
+
+    Windows start every ``hop`` frames; when the clip does not end on a window boundary a last
+    window is aligned to its end (so no window is padded unless the clip is shorter than one
+    window, which is then padded once).
+    """
+    if len(x) <= frames:
+        return crop(x, 0, frames)[None].astype(np.float32), np.array([0])
+    starts = np.arange(0, len(x) - frames + 1, hop)
+    if starts[-1] != len(x) - frames:
+        starts = np.append(starts, len(x) - frames)
+    return np.stack([x[s:s + frames] for s in starts]).astype(np.float32), starts
+
+
+def mixup(x: np.ndarray, y: np.ndarray, *, alpha: float, rng: np.random.Generator):
+    """Mixup (Zhang et al.): convex mixes of shuffled pairs, λ ~ Beta(α, α).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n, ...)]
+    y : np.ndarray [shape=(n, k)]
+        Targets (one-hot or probabilities).
+    """
+    lam = rng.beta(alpha, alpha, size=len(x)).astype(np.float32)
+    perm = rng.permutation(len(x))
+    lx = lam.reshape((-1,) + (1,) * (x.ndim - 1))
+    ly = lam.reshape((-1,) + (1,) * (y.ndim - 1))
+    return lx * x + (1 - lx) * x[perm], ly * y + (1 - ly) * y[perm]
+
+
+def class_weights(y: np.ndarray) -> np.ndarray:
+    """Per-sample weights that balance the classes of integer labels ``y``."""
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    w = {c: len(y) / (len(classes) * n) for c, n in zip(classes, counts, strict=False)}
+    return np.array([w[v] for v in y], dtype=np.float32)
+
+
+def kd_loss(*, n_classes: int, temperature: float = 4.0, alpha: float = 0.5):
+    """Knowledge-distillation loss for a student that outputs **logits**.
+
+    ``y_true`` packs ``[one-hot hard label (n_classes) ; teacher logits (n_classes)]``.
+    Loss = (1 − α)·CE(hard, softmax(s)) + α·T²·KL(softmax(t/T) ‖ softmax(s/T)).
+
+    Parameters
+    ----------
+    n_classes : int
+    temperature : float
+        T (> 0); softens both distributions.
+    alpha : float
+        Weight of the distillation term, in [0, 1].
+    """
+    from keras import ops
+
+    T = float(temperature)
+    a = float(alpha)
+
+    def loss(y_true, logits):
+        hard = y_true[:, :n_classes]
+        teacher = y_true[:, n_classes:]
+        ce = -ops.sum(hard * ops.log_softmax(logits, axis=-1), axis=-1)
+        pt = ops.softmax(teacher / T, axis=-1)
+        kl = ops.sum(pt * (ops.log_softmax(teacher / T, axis=-1)
+                           - ops.log_softmax(logits / T, axis=-1)), axis=-1)
+        return (1 - a) * ce + a * T * T * kl
+
+    return loss
+
+
+def fit_epochs(model, clips: list, targets: np.ndarray, *, frames: int, epochs: int,
+               rng: np.random.Generator, sample_weight: np.ndarray | None = None,
+               batch_size: int = 32, alt_clips: list | None = None, alt_prob: float = 0.5,
+               mixup_alpha: float = 0.0) -> None:
+    """Train a compiled model for ``epochs``, drawing fresh random crops every epoch.
+
+    Parameters
+    ----------
+    clips : list of np.ndarray [shape=(frames_i, n_mels)]
+    targets : np.ndarray [shape=(n, k)]
+    alt_clips : list, optional
+        An alternative version of each clip (e.g. band-limited), used with ``alt_prob``.
+    mixup_alpha : float
+        > 0 turns mixup on (sample weights are then not used).
+    """
+    for _ in range(epochs):
+        use = clips
+        if alt_clips is not None:
+            pick = rng.random(len(clips)) < alt_prob
+            use = [a if p else c for c, a, p in zip(clips, alt_clips, pick, strict=False)]
+        x = random_crops(use, frames, rng)
+        y = targets
+        sw = sample_weight
+        if mixup_alpha > 0:
+            x, y = mixup(x, targets, alpha=mixup_alpha, rng=rng)
+            sw = None
+        model.fit(x, y, sample_weight=sw, batch_size=batch_size, epochs=1, verbose=0,
+                  shuffle=True)
