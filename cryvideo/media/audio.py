@@ -28,12 +28,22 @@ def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[st
     )
 
 
+#: Source sample rates (Hz) taken as real audio; a header claiming 1 Hz or 4 GHz is broken (and
+#: resampling it would blow one second of data up to hours).
+PLAUSIBLE_SAMPLE_RATES = (1000, 1_536_000)
+
+
 def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
     if sr <= 0 or int(sr) != sr:
         raise ParameterError(f"sample rate must be a positive integer, got {sr}")
     info = probe(path) if info is None else info
     if not info.has_audio:
         raise InputFileError("has no audio stream", path=path)
+    lo, hi = PLAUSIBLE_SAMPLE_RATES
+    if info.sample_rate is not None and not lo <= info.sample_rate <= hi:
+        raise InputFileError(
+            f"audio sample rate of {info.sample_rate} Hz is not plausible (broken header?)",
+            path=path)
     return info
 
 
@@ -76,20 +86,21 @@ def load_audio(
     info = _check_audio(path, info, sr)
     args = _audio_args(path, sr, offset, duration)
     with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
-        chunks = []
+        # one growing buffer, viewed (not copied) as the result: peak memory ~ the samples
+        # themselves, not three copies of them (matters for hour-long inputs)
+        raw = bytearray()
         while True:
             buf = st.read(1 << 20)
             if not buf:
                 break
-            chunks.append(buf)
+            raw += buf
         rc, err = st.finish()
-        raw = b"".join(chunks)
         if rc != 0 and not raw:
             st.raise_for_status(rc, err)
     n = len(raw) // 4
     if n == 0:
         raise InputFileError("no audio samples could be decoded", path=path)
-    y = np.frombuffer(raw[: n * 4], dtype="<f4").astype(np.float32, copy=True)
+    y = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32, copy=False)
     np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return y
 
