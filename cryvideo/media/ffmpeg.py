@@ -130,7 +130,7 @@ def ffmpeg_problem(stderr: str) -> str:
         "Error opening input",
     ):
         for ln in lines:
-            if key in ln:
+            if key in ln and not any(g in ln for g in _GENERIC):
                 return _strip_prefix(ln)
     # the first line that says why (e.g. "Too many channels: 65535") beats the generic
     # "Error while opening decoder: Invalid argument" that follows it
