@@ -58,10 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse command-line arguments (``argv`` defaults to ``sys.argv[1:]``)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         parser.exit(2)
+    # A file whose name starts with "-" looks like an option to argparse; when such an
+    # "option" is an existing file and the command takes files, treat it as one.
+    if extra and hasattr(args, "paths"):
+        files = [e for e in extra if os.path.exists(e)]
+        if len(files) == len(extra):
+            args.paths = list(args.paths or []) + files
+            extra = []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
 
 

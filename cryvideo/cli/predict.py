@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import CryVideoError, PartialFailure
+from ..errors import CryVideoError, ParameterError, PartialFailure
 from .common import emit_json, expand_inputs, progress_bar, write_output
 
 HELP = "predict why the infant cries in audio/video files"
@@ -21,7 +21,8 @@ def add_parser(sub) -> None:
         "\n  cryvideo predict --fps 5 videos/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="FILE",
+    # nargs="*" so that a file named "-x.mp4" can be recognised (see cli.parse_args)
+    p.add_argument("paths", nargs="*", metavar="FILE",
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--fps", type=float, default=None,
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import Predictor
     from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
 
+    if not args.paths:
+        raise ParameterError("no input files given (usage: cryvideo predict FILE…)")
     paths = expand_inputs(args.paths)
     predictor = None
     outputs: list[str] = []
@@ -108,12 +111,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
             failures.append(exc)
             print(f"cryvideo: error: {exc}", file=sys.stderr)
-            if args.json:
-                # one record per input file on stdout, results and errors alike
-                record = emit_json({"path": str(path), "error": exc.message,
-                                    "exit_code": exc.exit_code})
-                print(record, flush=True)
-                outputs.append(record)
+            if args.json:  # keep one JSON object per input file
+                text = emit_json({"path": str(path), "error": exc.message,
+                                  "exit_code": exc.exit_code})
+                print(text, flush=True)
+                outputs.append(text)
             continue
         text = emit_json(res.to_dict()) if args.json else format_result(res)
         print(text, flush=True)

@@ -9,7 +9,14 @@ import ffmpeg as ffmpeg_python
 import numpy as np
 
 from ..errors import InputFileError, ParameterError
-from .ffmpeg import DEFAULT_STALL_TIMEOUT, FFmpegStream, ffmpeg_exe, input_url
+from .ffmpeg import (
+    DEFAULT_STALL_TIMEOUT,
+    FFmpegStream,
+    ffmpeg_exe,
+    ffmpeg_problem,
+    input_url,
+    run_ffmpeg,
+)
 from .probe import MediaInfo, probe
 
 __all__ = ["load_audio", "iter_audio_blocks"]
@@ -31,6 +38,15 @@ def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[st
 #: Source sample rates (Hz) taken as real audio; a header claiming 1 Hz or 4 GHz is broken (and
 #: resampling it would blow one second of data up to hours).
 PLAUSIBLE_SAMPLE_RATES = (1000, 1_536_000)
+
+
+def _samples(raw: bytes) -> np.ndarray:
+    """float32 little-endian bytes → finite float32 samples (a partial last sample dropped)."""
+    n = len(raw) // 4
+    # count= instead of slicing: no extra copy of an hour of audio
+    y = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32, copy=True)
+    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return y
 
 
 def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
@@ -85,23 +101,12 @@ def load_audio(
     """
     info = _check_audio(path, info, sr)
     args = _audio_args(path, sr, offset, duration)
-    with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
-        # one growing buffer, viewed (not copied) as the result: peak memory ~ the samples
-        # themselves, not three copies of them (matters for hour-long inputs)
-        raw = bytearray()
-        while True:
-            buf = st.read(1 << 20)
-            if not buf:
-                break
-            raw += buf
-        rc, err = st.finish()
-        if rc != 0 and not raw:
-            st.raise_for_status(rc, err)
-    n = len(raw) // 4
-    if n == 0:
+    raw, err, rc = run_ffmpeg(args, path=path, stall_timeout=stall_timeout, check=False)
+    if rc != 0 and not raw:  # a damaged file may still give samples: keep them
+        raise InputFileError(ffmpeg_problem(err), path=path)
+    y = _samples(raw)
+    if y.size == 0:
         raise InputFileError("no audio samples could be decoded", path=path)
-    y = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32, copy=False)
-    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return y
 
 
@@ -138,11 +143,9 @@ def iter_audio_blocks(
                       stall_timeout=stall_timeout) as st:
         while True:
             buf = st.read(size)
-            n = len(buf) // 4
-            if n:
+            y = _samples(buf)
+            if y.size:
                 got_any = True
-                y = np.frombuffer(buf[: n * 4], dtype="<f4").astype(np.float32, copy=True)
-                np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
                 yield y
             if len(buf) < size:
                 break
