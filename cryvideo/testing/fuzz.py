@@ -325,7 +325,7 @@ def build_corpus(dst: str | os.PathLike, *, profile: str = "short", seed: int = 
     dst : str or os.PathLike
         Folder to write into (created).
     profile : {"short", "long"}
-        ``short``: about 160 files (a minute or two through ``predict``); ``long``: about 450.
+        ``short``: about 200 files (under a minute through ``predict``); ``long``: about 390.
     seed : int
         Seed of the random mutations.
     seeds : dict, optional

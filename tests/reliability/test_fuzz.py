@@ -3,7 +3,7 @@
 Every file must end in a result or a clean :class:`~cryvideo.errors.CryVideoError` (one line,
 documented exit code): no traceback, no hang (bounded time per file), no ffmpeg left running.
 
-The corpus (see :mod:`cryvideo.testing.fuzz`) is ~200 files in the short profile, ~500 with
+The corpus (see :mod:`cryvideo.testing.fuzz`) is ~200 files in the short profile, ~390 with
 ``CRYVIDEO_LONG_TESTS=1``. Most of it runs in-process through the public API and the CLI's
 ``main`` (a Python start-up with TensorFlow costs seconds); a sample runs as a user runs it,
 ``python -m cryvideo ...`` in a subprocess.
