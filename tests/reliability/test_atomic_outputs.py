@@ -107,8 +107,29 @@ WRITERS = {
 EXEMPT = {"io.py", "testing/fuzz.py"}
 
 
+def _in_memory_names(tree: ast.AST) -> set[str]:
+    """Names assigned an in-memory buffer (``buf = io.BytesIO()``): writing to them is fine."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            f = node.value.func
+            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if fname in ("BytesIO", "StringIO"):
+                names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        if isinstance(node, ast.With):
+            for item in node.items:
+                c = item.context_expr
+                if isinstance(c, ast.Call) and isinstance(item.optional_vars, ast.Name):
+                    f = c.func
+                    fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                    if fname in ("BytesIO", "StringIO"):
+                        names.add(item.optional_vars.id)
+    return names
+
+
 def _writes_outside_atomic(tree: ast.AST) -> list[tuple[int, str]]:
     bad: list[tuple[int, str]] = []
+    in_memory = _in_memory_names(tree)
 
     def is_atomic_with(node: ast.With) -> bool:
         for item in node.items:
@@ -133,7 +154,10 @@ def _writes_outside_atomic(tree: ast.AST) -> list[tuple[int, str]]:
             elif isinstance(f, ast.Attribute) and f.attr in WRITERS:
                 recv = WRITERS[f.attr]
                 rname = f.value.id if isinstance(f.value, ast.Name) else None
-                if recv is None or rname in recv:
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Name) and first.id in in_memory:
+                    pass  # into a BytesIO/StringIO, not a file
+                elif recv is None or rname in recv:
                     bad.append((node.lineno, f".{f.attr}(...)"))
         for child in ast.iter_child_nodes(node):
             visit(child, safe)
@@ -146,7 +170,8 @@ def test_static_scan_finds_a_plain_write():
     tree = ast.parse("import json\ndef f(p, obj):\n    with open(p, 'w') as fh:\n"
                      "        json.dump(obj, fh)\n    fig.savefig(p)\n")
     assert [ln for ln, _ in _writes_outside_atomic(tree)] == [3, 5]
-    ok = ast.parse("def f(p):\n    with atomic_path(p) as tmp:\n        tmp.write_text('x')\n")
+    ok = ast.parse("def f(p):\n    with atomic_path(p) as tmp:\n        tmp.write_text('x')\n"
+                   "def g(fig):\n    buf = io.BytesIO()\n    fig.savefig(buf, format='png')\n")
     assert _writes_outside_atomic(ok) == []
 
 
