@@ -195,3 +195,19 @@ def test_write_text_atomic_replaces_whole_file(tmp_path):
     write_text_atomic(target, "<html>" + "x" * 100000 + "</html>")
     write_text_atomic(target, "<html>short</html>")
     assert target.read_text() == "<html>short</html>"
+
+
+@pytest.mark.parametrize("where", ["dir", "under_a_file", "proc"])
+def test_unwritable_output_is_a_clean_error(where, fuzz_corpus, tmp_path):
+    """``--out`` pointing somewhere unwritable: one line naming it, exit 2, not a traceback."""
+    from cryvideo.testing.fuzz import run_cli_inprocess
+
+    folder, _ = fuzz_corpus
+    target = {"dir": tmp_path, "under_a_file": tmp_path / "f.txt" / "out.json",
+              "proc": Path("/proc/cryvideo-out.json")}[where]
+    (tmp_path / "f.txt").write_text("x")
+    rc, _, err, _ = run_cli_inprocess(["predict", "--no-face", "--out", str(target),
+                                       str(folder / "seeds" / "audio.wav")])
+    assert rc == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"cryvideo: error: {target}: "), lines
