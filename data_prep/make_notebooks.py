@@ -150,6 +150,131 @@ only grouped splits measure generalisation to new babies."""),
 ]
 
 
+NOTEBOOKS["03_video_pipeline"] = [
+    ("md", """\
+# 03 · One clip through the pipeline, step by step
+
+`cryvideo predict` in slow motion, on the bundled demo clip (a synthetic cry and a moving face)
+or any clip you choose:
+
+1. **demux** — ffmpeg probes the file, decodes the audio to mono float32 and streams RGB frames;
+2. **audio features** — the paper's preprocessing, then MFCC and STFT images;
+3. **face crops** — a face detector on every analysed frame, square crops for the backbone;
+4. **per-frame predictions** and their **rolling average** (the paper's deque);
+5. **fusion** of the branches into one answer.
+
+Steps 1–3 call the building blocks directly; steps 4–5 run the real `Predictor` and look at what
+it kept. Outputs of untrained models are labelled as such: they are not results.
+
+Parameters (environment variables): `CRYVIDEO_NB_CLIP` (default `examples/demo.mp4`),
+`CRYVIDEO_NB_FPS` (analysis frame rate, default 10)."""),
+    ("code", """\
+import os
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+plt.rcParams["figure.dpi"] = 80
+REPO = Path.cwd().resolve().parent
+CLIP = Path(os.environ.get("CRYVIDEO_NB_CLIP") or REPO / "examples" / "demo.mp4")
+FPS = float(os.environ.get("CRYVIDEO_NB_FPS", "10"))
+
+from cryvideo.audio import FeatureParams
+from cryvideo.audio.features import features_from_waveform
+from cryvideo.media import iter_frames, load_audio, probe
+from cryvideo.pipeline import Predictor
+from cryvideo.vision import crop_face, detect_face"""),
+    ("md", "## 1 · Demux\n\n`probe` reads the container header (no `ffprobe` needed)."),
+    ("code", """\
+info = probe(CLIP)
+pd.Series(info.to_dict())"""),
+    ("code", """\
+params = FeatureParams()
+y = load_audio(CLIP, sr=params.sr, info=info)
+frames = list(iter_frames(CLIP, fps=FPS, max_side=320, info=info))
+print(f"audio: {y.shape[0]} samples at {params.sr} Hz ({y.shape[0] / params.sr:.2f} s); "
+      f"frames: {len(frames)} at {FPS:g} fps, {frames[0].image.shape}")
+fig = plt.figure(figsize=(12, 4.8))
+ax = fig.add_subplot(2, 1, 1)
+ax.plot(np.arange(len(y)) / params.sr, y, lw=0.4)
+ax.set_xlabel("s")
+ax.set_title("audio track")
+picks = np.linspace(0, len(frames) - 1, 6).astype(int)
+for k, i in enumerate(picks):
+    a = fig.add_subplot(2, 6, 7 + k)
+    a.imshow(frames[i].image)
+    a.set_title(f"t = {frames[i].time:.1f} s")
+    a.axis("off")
+plt.tight_layout()"""),
+    ("md", "## 2 · Audio features\n\nStandard-scale, min-max to [0, 1], fixed 7 s window, then "
+           "MFCC and log-magnitude STFT — the inputs of the two audio branches."),
+    ("code", """\
+feats = features_from_waveform(y, params)
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+for ax, kind in zip(axes, ("mfcc", "stft")):
+    im = ax.imshow(feats[kind], origin="lower", aspect="auto", cmap="viridis")
+    ax.set_title(f"{kind.upper()} {feats[kind].shape}")
+    fig.colorbar(im, ax=ax)
+plt.tight_layout()"""),
+    ("md", "## 3 · Face crops\n\nThe largest face per frame (or none: frames without a face "
+           "are recorded, never guessed), cropped square with a margin."),
+    ("code", """\
+boxes = [detect_face(fr.image) for fr in frames]
+found = [i for i, b in enumerate(boxes) if b is not None]
+print(f"face found in {len(found)} of {len(frames)} frames ({len(found) / len(frames):.0%})")
+show = found[:: max(1, len(found) // 8)][:8]
+fig, axes = plt.subplots(1, max(1, len(show)), figsize=(2 * max(1, len(show)), 2.4),
+                         squeeze=False)
+for ax, i in zip(axes[0], show):
+    ax.imshow(crop_face(frames[i].image, boxes[i]))
+    ax.set_title(f"{frames[i].time:.1f} s")
+    ax.axis("off")
+plt.tight_layout()"""),
+    ("md", """\
+## 4 · Per-frame predictions and the rolling average; 5 · fusion
+
+The real pipeline, as `cryvideo predict --fps FPS` runs it. Besides the answer, the result keeps
+its intermediate arrays (`artifacts`): per-frame face-branch probabilities and their rolling
+average."""),
+    ("code", """\
+res = Predictor(fps=FPS).predict(CLIP)
+print(f"{res.label}  trained={res.trained}  fusion: {res.fusion}")
+for n in res.notes:
+    print("note:", n)
+pd.DataFrame([{"branch": b.name, "used": b.used, "trained": b.trained, "label": b.label,
+               "source": b.source, **(b.probabilities or {})} for b in res.branches])"""),
+    ("code", """\
+art = getattr(res, "artifacts", {}) or {}
+if "face_probs" in art:
+    per_frame, smoothed, labels = art["face_probs"]
+    faces = art.get("faces")
+    t = (faces.times[faces.has_face] if faces is not None
+         else np.arange(len(per_frame)) / FPS)[: len(per_frame)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2), sharey=True)
+    for j, lab in enumerate(labels):
+        axes[0].plot(t, per_frame[:, j], lw=0.8, label=lab)
+        axes[1].plot(t, smoothed[:, j], lw=1.2, label=lab)
+    axes[0].set_title("face branch: per-frame probabilities")
+    axes[1].set_title("rolling average (deque of past frames)")
+    for ax in axes:
+        ax.set_xlabel("s")
+    axes[1].legend(fontsize=8)
+    plt.tight_layout()
+else:
+    print("this version of the pipeline keeps no per-frame face predictions")"""),
+    ("code", """\
+probs = pd.DataFrame({b.name: b.probabilities for b in res.branches if b.used})
+probs["fused"] = pd.Series(res.probabilities)
+ax = probs.plot.bar(figsize=(9, 3), title="what each branch said, and the fused answer")
+ax.set_ylabel("probability")
+plt.tight_layout()
+res.timings"""),
+]
+
+
 def build(name: str, cells: list[tuple[str, str]]):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",

@@ -21,12 +21,14 @@ nbclient = pytest.importorskip("nbclient")
 REPO = Path(__file__).resolve().parents[1]
 NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
-#: Small-data parameters per notebook (environment variables read by the notebook).
-SMALL = {
-    "01_donateacry_explore": {"CRYVIDEO_NB_N": "30"},
-    "02_feature_credibility": {"CRYVIDEO_NB_N": "120", "CRYVIDEO_NB_REPEATS": "1"},
-    "03_video_pipeline": {"CRYVIDEO_NB_FPS": "5"},
-    "04_cry_detection": {"CRYVIDEO_NB_MINUTES": "2"},
+#: Per notebook: small-data parameters (environment variables it reads) and whether it needs
+#: ``../shared``.
+NB_CONFIG = {
+    "01_donateacry_explore": {"env": {"CRYVIDEO_NB_N": "30"}, "shared": True},
+    "02_feature_credibility": {"env": {"CRYVIDEO_NB_N": "120", "CRYVIDEO_NB_REPEATS": "1"},
+                               "shared": True},
+    "03_video_pipeline": {"env": {"CRYVIDEO_NB_FPS": "5"}, "shared": False},
+    "04_cry_detection": {"env": {"CRYVIDEO_NB_MINUTES": "2"}, "shared": True},
 }
 #: Seconds a cell may run in the test.
 CELL_TIMEOUT = 300
@@ -90,11 +92,13 @@ def monkeypatch_session():
 
 
 @pytest.mark.slow
-@pytest.mark.shared
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids)
-def test_notebook_runs(path, shared_dir, kernel_name, monkeypatch):
+def test_notebook_runs(path, kernel_name, monkeypatch, request):
     pytest.importorskip("ipykernel")
-    monkeypatch.setenv("CRYVIDEO_SHARED", str(shared_dir))
+    conf = NB_CONFIG.get(path.stem, {"env": {}, "shared": True})
+    if conf["shared"]:
+        shared_dir = request.getfixturevalue("shared_dir")  # skips with a reason if absent
+        monkeypatch.setenv("CRYVIDEO_SHARED", str(shared_dir))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # the kernel imports this checkout's cryvideo, installed or not
@@ -102,7 +106,7 @@ def test_notebook_runs(path, shared_dir, kernel_name, monkeypatch):
 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    for k, v in SMALL.get(path.stem, {}).items():
+    for k, v in conf["env"].items():
         monkeypatch.setenv(k, v)
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=CELL_TIMEOUT,
