@@ -60,6 +60,28 @@ def format_result(res) -> str:
     return "\n".join(lines)
 
 
+class _StageBars:
+    """``Predictor`` progress callback: a progress bar (stderr) per stage of each file, e.g. the
+    frames of a long video."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.bar is None or stage != self.stage or done < self.bar.n:
+            self.close()
+            self.bar = progress_bar(total=total, desc=stage, unit="frame" if stage == "frames"
+                                    else "it")
+            self.stage = stage
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..pipeline import Predictor
     from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
@@ -70,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     predictor = None
     outputs: list[str] = []
     failures: list[CryVideoError] = []
+    bars = _StageBars()
     for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
         try:
             # Probe-level problems surface before any model is loaded (fast, clear errors).
@@ -78,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
             probe(path)
             if predictor is None:
                 predictor = Predictor(fps=args.fps or DEFAULT_ANALYSIS_FPS,
-                                      use_face=not args.no_face)
-            res = predictor.predict(path)
+                                      use_face=not args.no_face, progress=bars)
+            try:
+                res = predictor.predict(path)
+            finally:
+                bars.close()
         except CryVideoError as exc:
             if len(paths) == 1:
                 raise

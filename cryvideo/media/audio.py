@@ -35,10 +35,16 @@ def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[st
     )
 
 
+#: Source sample rates (Hz) taken as real audio; a header claiming 1 Hz or 4 GHz is broken (and
+#: resampling it would blow one second of data up to hours).
+PLAUSIBLE_SAMPLE_RATES = (1000, 1_536_000)
+
+
 def _samples(raw: bytes) -> np.ndarray:
     """float32 little-endian bytes → finite float32 samples (a partial last sample dropped)."""
     n = len(raw) // 4
-    y = np.frombuffer(raw[: n * 4], dtype="<f4").astype(np.float32, copy=True)
+    # count= instead of slicing: no extra copy of an hour of audio
+    y = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32, copy=True)
     np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return y
 
@@ -49,6 +55,11 @@ def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
     info = probe(path) if info is None else info
     if not info.has_audio:
         raise InputFileError("has no audio stream", path=path)
+    lo, hi = PLAUSIBLE_SAMPLE_RATES
+    if info.sample_rate is not None and not lo <= info.sample_rate <= hi:
+        raise InputFileError(
+            f"audio sample rate of {info.sample_rate} Hz is not plausible (broken header?)",
+            path=path)
     return info
 
 

@@ -102,6 +102,19 @@ def check_input_file(path: str | os.PathLike) -> Path:
     return p
 
 
+#: ffmpeg lines that only say *that* something failed, not *why*.
+_GENERIC = (
+    "Error opening output",
+    "Task finished with error",
+    "Error while opening decoder",
+    "Terminating thread",
+    "Nothing was written",
+    "Conversion failed",
+    "Error while filtering",
+    "Error while decoding stream",
+)
+
+
 def ffmpeg_problem(stderr: str) -> str:
     """Pick the most informative line of ffmpeg's stderr."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
@@ -112,18 +125,20 @@ def ffmpeg_problem(stderr: str) -> str:
         "moov atom not found",
         "does not contain any stream",
         "Output file does not contain any stream",
-        "Invalid argument",
         "No such file",
         "Permission denied",
         "Error opening input",
     ):
         for ln in lines:
-            if key in ln:
+            if key in ln and not any(g in ln for g in _GENERIC):
                 return _strip_prefix(ln)
-    return _strip_prefix(lines[-1])
+    # the first line that says why (e.g. "Too many channels: 65535") beats the generic
+    # "Error while opening decoder: Invalid argument" that follows it
+    specific = [ln for ln in lines if not any(g in ln for g in _GENERIC)]
+    return _strip_prefix(specific[0] if specific else lines[-1])
 
 
-_CONTEXT = re.compile(r"^\[[^\]]*@ 0x[0-9a-f]+\]\s*")
+_CONTEXT = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
 
 
 def _strip_prefix(line: str) -> str:

@@ -23,6 +23,12 @@ __all__ = ["Frame", "iter_frames", "output_size", "DEFAULT_FPS", "DEFAULT_MAX_SI
 DEFAULT_FPS = 30.0
 #: Longest side (pixels) of the frames handed to Python; ffmpeg downscales to it.
 DEFAULT_MAX_SIDE = 480
+#: Longest gap (seconds) between two source frames that is kept as it is; a longer one (a broken
+#: or hostile timestamp, e.g. a 10-hour jump) is shortened to this before frames are resampled,
+#: so the ``fps`` filter never pads it with millions of copies of one frame.
+MAX_FRAME_GAP = 10.0
+#: setpts expression: keep time stamps, but clip each step to [0, MAX_FRAME_GAP] seconds.
+_GAP_CAP = "if(eq(N,0),PTS,PREV_OUTPTS+clip(PTS-PREV_INPTS,0,{gap:g}/TB))"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +104,13 @@ def iter_frames(
     Frame
         ``image`` has shape (h, w, 3), uint8; at most one frame is held at a time.
 
+    Notes
+    -----
+    A gap longer than :data:`MAX_FRAME_GAP` seconds between two source frames is shortened to
+    it (so ``time`` after such a gap is earlier than the file's own time stamp), and no more
+    frames than ``(duration + 1) * fps`` are yielded: a file with broken time stamps cannot make
+    the analysis run for hours.
+
     Raises
     ------
     InputFileError
@@ -113,8 +126,13 @@ def iter_frames(
     if not info.width or not info.height:
         raise InputFileError("video stream has no usable frame size", path=path)
     w, h = output_size(info.width, info.height, max_side)
+    if info.duration:
+        # never more frames than the claimed duration holds (hostile timestamps, see above)
+        cap = int(np.ceil((info.duration + 1.0) * fps))
+        max_frames = cap if max_frames is None else min(max_frames, cap)
     args = (
         ffmpeg_python.input(input_url(path))
+        .filter("setpts", _GAP_CAP.format(gap=MAX_FRAME_GAP))
         .filter("fps", fps=fps)
         .filter("scale", w, h, flags="area")
         .output("pipe:", format="rawvideo", pix_fmt="rgb24", an=None, sn=None, dn=None)

@@ -1,0 +1,113 @@
+"""Running a command while measuring its peak memory (the whole process tree)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+__all__ = ["Measured", "run_measured", "long_video"]
+
+
+@dataclasses.dataclass
+class Measured:
+    """What :func:`run_measured` saw.
+
+    Attributes
+    ----------
+    returncode : int
+    stdout, stderr : str
+    seconds : float
+        Wall time.
+    peak_rss_mb : float
+        Highest resident memory of the main process (MiB), polled.
+    peak_tree_rss_mb : float
+        Highest sum of resident memory of the process and all its children (ffmpeg …), polled.
+    max_child_processes : int
+        Most children seen at once.
+    samples : int
+        Number of polls.
+    """
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+    peak_tree_rss_mb: float
+    max_child_processes: int
+    samples: int
+
+
+def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float = 3600,
+                 poll: float = 0.1) -> Measured:
+    """Run ``argv`` and poll the resident memory of it and its children until it exits.
+
+    Output goes through temporary files (a chatty progress bar cannot fill a pipe).
+    Raises :class:`subprocess.TimeoutExpired` (after killing it) past ``timeout``.
+    """
+    import psutil
+
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(list(argv), stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
+                                env=env)
+        ps = psutil.Process(proc.pid)
+        peak = peak_tree = 0
+        kids_max = samples = 0
+        try:
+            while proc.poll() is None:
+                if time.monotonic() - t0 > timeout:
+                    raise subprocess.TimeoutExpired(list(argv), timeout)
+                with contextlib.suppress(psutil.Error):
+                    rss = ps.memory_info().rss
+                    kids = ps.children(recursive=True)
+                    tree = rss
+                    for k in kids:
+                        with contextlib.suppress(psutil.Error):
+                            tree += k.memory_info().rss
+                    peak, peak_tree = max(peak, rss), max(peak_tree, tree)
+                    kids_max = max(kids_max, len(kids))
+                    samples += 1
+                time.sleep(poll)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        seconds = time.monotonic() - t0
+        fo.seek(0)
+        fe.seek(0)
+        out = fo.read().decode("utf-8", "replace")
+        err = fe.read().decode("utf-8", "replace")
+    mb = 1 / (1 << 20)
+    return Measured(proc.returncode, out, err, round(seconds, 2), round(peak * mb, 1),
+                    round(peak_tree * mb, 1), kids_max, samples)
+
+
+def long_video(path: str | os.PathLike, *, minutes: float = 60.0, size: str = "240x180",
+               rate: int = 5, source: str | os.PathLike | None = None) -> str:
+    """Make a long synthetic video by looping a short clip (default: ``examples/demo.mp4``,
+    a synthetic cry and a moving face), re-encoded small so it is quick to make.
+
+    Returns
+    -------
+    str
+        The path.
+    """
+    from ..media import ffmpeg_exe, probe
+
+    src = source or os.path.join(os.path.dirname(__file__), "..", "..", "examples", "demo.mp4")
+    info = probe(src)
+    loops = int(minutes * 60 / info.duration) + 1
+    w, h = size.split("x")
+    subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+         "-stream_loop", str(loops - 1), "-i", os.fspath(src), "-t", str(minutes * 60),
+         "-vf", f"scale={w}:{h},fps={rate}", "-c:v", "libx264", "-preset", "ultrafast",
+         "-crf", "35", "-c:a", "aac", "-b:a", "32k", os.fspath(path)],
+        check=True, timeout=1800, stdin=subprocess.DEVNULL)
+    return os.fspath(path)

@@ -1,0 +1,1 @@
+"""Reliability suite: fuzzing, batch robustness, atomic outputs, untrusted models, long inputs."""
