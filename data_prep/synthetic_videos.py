@@ -9,7 +9,7 @@ cannot: a check that training, grouped evaluation and fusion work — not a clai
 
 Usage::
 
-    python data_prep/synthetic_videos.py OUT_DIR --per-class 8 [--audio-dir ../shared/data/donateacry]
+    python data_prep/synthetic_videos.py OUT --per-class 8 [--audio-dir ../shared/data/donateacry]
     cryvideo train OUT_DIR --labels OUT_DIR/labels.csv --group-column group --backbone mobilenet
 
 Nothing from ``../shared`` is committed: videos made with its audio stay local.

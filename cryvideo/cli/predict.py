@@ -25,9 +25,22 @@ def add_parser(sub) -> None:
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--fps", type=float, default=None,
-                   help="frames per second analysed by the face branch (default: %(default)s → "
-                   "the pipeline default)")
+                   help="frames per second analysed by the face branch (default: 5; the "
+                   "paper's setting is 30)")
     p.add_argument("--no-face", action="store_true", help="skip the face branch")
+    p.add_argument("--models", metavar="DIR", default=None,
+                   help="folder of trained models (face_head.keras, fusion.keras, …; default: "
+                   "$CRYVIDEO_MODELS_DIR or saved_models/)")
+    p.add_argument("--window", type=int, default=None,
+                   help="rolling-average window in frames (default: the face head card's)")
+    p.add_argument("--runtime", choices=("tflite", "keras"), default="tflite",
+                   help="how the frozen backbone runs (default: %(default)s, XNNPACK)")
+    p.add_argument("--weights", metavar="PATH", default=None,
+                   help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
+                   "the Keras cache)")
+    p.add_argument("--report", metavar="HTML",
+                   help="write a self-contained HTML report (one file: FILE → HTML; several: "
+                   "HTML is a folder, one page per input)")
     p.add_argument("--out", metavar="PATH",
                    help="also write the output (text or JSON lines) to this file, atomically")
     p.set_defaults(func=run)
@@ -42,21 +55,35 @@ def format_result(res) -> str:
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     lines.append("  probabilities: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
     for b in res.branches:
+        extra = ""
+        if "face_share" in b.details:
+            extra = f", face in {100 * b.details['face_share']:.0f}% of " \
+                    f"{b.details['frames']} frames"
         if b.used:
             state = "trained" if b.trained else "UNTRAINED"
-            extra = ""
-            if "face_share" in b.details:
-                extra = f", face in {100 * b.details['face_share']:.0f}% of " \
-                        f"{b.details['frames']} frames"
+            probs = " ".join(f"{k} {v:.2f}" for k, v in b.probabilities.items())
             lines.append(f"  {b.name:<5} → {b.label} ({state}: {b.source}{extra})")
+            lines.append(f"          {probs}")
         else:
-            lines.append(f"  {b.name:<5} → not used ({b.note})")
+            lines.append(f"  {b.name:<5} → not used ({b.note}{extra})")
     lines.append(f"  fusion: {res.fusion}")
+    lines.append(f"  branches used: {', '.join(res.modalities)}")
     t = res.timings
     lines.append("  timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     for n in res.notes:
         lines.append(f"  note: {n}")
     return "\n".join(lines)
+
+
+def _write_report(res, target: str, *, several: bool) -> None:
+    from pathlib import Path
+
+    from ..report import write_html_report
+
+    out = Path(target)
+    if several or out.is_dir():
+        out = out / (Path(res.path).stem + ".html")
+    write_html_report(res, out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,8 +102,13 @@ def run(args: argparse.Namespace) -> int:
             probe(path)
             if predictor is None:
                 predictor = Predictor(fps=args.fps or DEFAULT_ANALYSIS_FPS,
-                                      use_face=not args.no_face)
+                                      use_face=not args.no_face, models_dir=args.models,
+                                      window=args.window, runtime=args.runtime,
+                                      weights_path=args.weights,
+                                      keep_artifacts=bool(args.report))
             res = predictor.predict(path)
+            if args.report:
+                _write_report(res, args.report, several=len(paths) > 1)
         except CryVideoError as exc:
             if len(paths) == 1:
                 raise

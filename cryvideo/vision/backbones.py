@@ -172,7 +172,11 @@ class Backbone:
 
             from ..io import atomic_path
 
-            conv = tf.lite.TFLiteConverter.from_keras_model(self.model)
+            # from a concrete function: from_keras_model would export a SavedModel and print
+            # its signature on stdout
+            fn = tf.function(lambda t: self.model(t, training=False)).get_concrete_function(
+                tf.TensorSpec([1, INPUT_SIZE, INPUT_SIZE, 3], tf.float32))
+            conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], self.model)
             data = conv.convert()
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
@@ -228,6 +232,7 @@ def build_backbone(
     runtime: str = "keras",
     threads: int | None = None,
     batch_size: int = 16,
+    allow_download: bool = True,
 ) -> Backbone:
     """Build a frozen backbone.
 
@@ -246,6 +251,8 @@ def build_backbone(
         TFLite threads (default: up to 4, the CPU count).
     batch_size : int
         Crops per backbone call.
+    allow_download : bool
+        Let Keras try its own download as the last resort.
 
     Raises
     ------
@@ -264,8 +271,8 @@ def build_backbone(
         model = _keras_model(name, None)
         return Backbone(spec, model, weights_id=f"random:{seed}", weights_path=None,
                         runtime=runtime, threads=threads, batch_size=batch_size)
-    path = resolve_weights(spec.weights_name,
-                           path=None if weights == "imagenet" else weights)
+    path = resolve_weights(spec.weights_name, path=None if weights == "imagenet" else weights,
+                           allow_download=allow_download)
     try:
         model = _keras_model(name, str(path))
     except (ValueError, OSError) as exc:
