@@ -13,6 +13,7 @@ keyed by the backbone name and the weights file's hash.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -85,6 +86,22 @@ def preprocess(images: np.ndarray, mode: str) -> np.ndarray:
     if mode == "tf":
         return x / 127.5 - 1.0
     raise ParameterError(f"unknown preprocessing {mode!r}")
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send file descriptor 1 to stderr for a while (keeps stdout clean for results/JSON)."""
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def backbone_cache_dir() -> Path:
@@ -172,12 +189,9 @@ class Backbone:
 
             from ..io import atomic_path
 
-            # from a concrete function: from_keras_model would export a SavedModel and print
-            # its signature on stdout
-            fn = tf.function(lambda t: self.model(t, training=False)).get_concrete_function(
-                tf.TensorSpec([1, INPUT_SIZE, INPUT_SIZE, 3], tf.float32))
-            conv = tf.lite.TFLiteConverter.from_concrete_functions([fn], self.model)
-            data = conv.convert()
+            conv = tf.lite.TFLiteConverter.from_keras_model(self.model)
+            with _stdout_to_stderr():  # the converter prints the exported signature on stdout
+                data = conv.convert()
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
         threads = threads or min(4, os.cpu_count() or 1)
