@@ -30,6 +30,15 @@ SIZE = (1280, 720)
 FPS = 30
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (ffmpeg)."""
+    import resource
+
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def make_clip(path: Path) -> Path:
     sys.path.insert(0, str(REPO / "data_prep"))
     from make_demo_clip import synth_cry
@@ -82,14 +91,18 @@ def main(argv=None) -> int:
         for fps in [float(r) for r in args.rates.split(",")]:
             pred.fps = fps
             load0 = loadavg()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             res = pred.predict(clip)
             wall = time.perf_counter() - t0
+            cpu = _cpu() - c0
             face = next(b for b in res.branches if b.name == "face")
-            probs[fps] = np.array(list(face.probabilities.values()))
+            if face.probabilities:
+                probs[fps] = np.array(list(face.probabilities.values()))
             n = face.details["frames"]
             row = {"fps": fps, "frames": n, "frames_with_face": face.details["frames_with_face"],
-                   "wall_s": round(wall, 2), "timings": res.timings,
+                   "wall_s": round(wall, 2), "cpu_s (self + ffmpeg)": round(cpu, 2),
+                   "est_wall_s_2_free_cores": round(max(cpu / 2, 0.0), 1),
+                   "timings": res.timings,
                    "backbone_frames_per_s": round(face.details["frames_with_face"]
                                                   / max(res.timings["face_backbone"], 1e-9), 1),
                    "detect_ms_per_frame": round(1000 * res.timings["face_detect"] / max(n, 1), 1),
@@ -98,7 +111,7 @@ def main(argv=None) -> int:
             print(row, flush=True)
     ref = probs.get(30.0)
     for r in results:
-        if ref is not None:
+        if ref is not None and r["fps"] in probs:
             r["face_probs_l1_vs_30fps"] = round(float(np.abs(probs[r["fps"]] - ref).sum()), 4)
     out = {"machine": info, "clip": f"{DURATION:.0f} s, {SIZE[0]}x{SIZE[1]}, {FPS} fps, H.264",
            "runtime": args.runtime, "default_fps": DEFAULT_ANALYSIS_FPS,
@@ -114,18 +127,28 @@ def main(argv=None) -> int:
              f"{args.runtime}. ResNet-50 randomly initialised and an untrained head (timing "
              "only: ImageNet weights are not obtainable here). Model loading and one-off "
              f"compilation (first call, untimed): {out['first_call_s']} s.",
-             "", "| analysis fps | frames | wall (s) | target (s) | detect ms/frame | "
-             "backbone fr/s | audio (s) | Σ|Δp| vs 30 fps | load before → after |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "", "| analysis fps | frames | faces | wall (s) | CPU s (÷2: est. wall with 2 free "
+             "cores) | target (s) | detect ms/frame | backbone fr/s | audio (s) | "
+             "Σ|Δp| vs 30 fps | load before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         tgt = 35 if r["fps"] == 30 else 10
-        lines.append(f"| {r['fps']:g} | {r['frames']} | {r['wall_s']} | < {tgt} | "
+        lines.append(f"| {r['fps']:g} | {r['frames']} | {r['frames_with_face']} | "
+                     f"{r['wall_s']} | {r['cpu_s (self + ffmpeg)']} "
+                     f"(≈ {r['est_wall_s_2_free_cores']}) | < {tgt} | "
                      f"{r['detect_ms_per_frame']} | {r['backbone_frames_per_s']} | "
                      f"{r['timings'].get('audio', 0)} | {r.get('face_probs_l1_vs_30fps', '')} | "
                      f"{r['loadavg_before']} → {r['loadavg_after']} |")
-    lines += ["", "Σ|Δp|: L1 distance between the face branch's per-video probabilities at this "
+    lines += ["", "Wall times were taken on a machine shared with other jobs (see the load) and "
+              "are upper bounds; CPU seconds ÷ 2 estimate the wall time with both cores free "
+              "(assumes perfect 2-thread scaling). Faces: frames where the Haar detector found "
+              "the synthetic face (the rest are recorded as no-face, not guessed).", "",
+              "Σ|Δp|: L1 distance between the face branch's per-video probabilities at this "
               "rate and at 30 fps (same models): how much subsampling frames changes the "
-              "per-video output.", ""]
+              "per-video output. With an untrained head on a random backbone the outputs are "
+              "near-uniform, so this only shows that the per-video mean is stable under frame "
+              "subsampling; the functional evidence for 5 fps is the synthetic training test "
+              "(trained and evaluated at 5 fps).", ""]
     write_text_atomic(RESULTS / "predict.md", "\n".join(lines))
     print(f"wrote {RESULTS / 'predict.json'}")
     return 0

@@ -78,7 +78,8 @@ def face_frames(n_frames: int, *, size: tuple[int, int] = (240, 180), cue: int |
     for i in range(n_frames):
         phase = phase0 + 2 * np.pi * i / max(n_frames, 1)
         zoom = zoom0 * (1.0 + 0.05 * np.sin(phase))
-        cw, ch = 300 / zoom, 225 / zoom
+        ch = 225 / zoom
+        cw = ch * w / h  # keep the face's aspect ratio whatever the frame size
         cx = cx0 + dx + 8 * np.sin(phase)
         cy = (150 if face else 420) + dy + 6 * np.cos(phase)
         m = np.array([[w / cw, 0, -(cx - cw / 2) * w / cw], [0, h / ch, -(cy - ch / 2) * h / ch]])

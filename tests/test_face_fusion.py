@@ -282,3 +282,17 @@ def test_synthetic_videos_script_runs(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert len(list(tmp_path.glob("*.mp4"))) == 3
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("name,label\na.mp4,x\n", "no file column"),
+    ("file,reason\na.mp4,x\n", "no 'label' column"),
+    ("file,label\nmissing.mp4,x\n", "not found"),
+])
+def test_train_bad_labels_file_is_one_clear_error(tmp_path, capsys, content, problem):
+    (tmp_path / "labels.csv").write_text(content)
+    rc = cli_main(["train", str(tmp_path), "--labels", str(tmp_path / "labels.csv"),
+                   "--weights", "random", "--backbone", "mobilenet"])
+    err = capsys.readouterr().err
+    assert rc == 6
+    assert problem in err and len(err.strip().splitlines()) == 1
