@@ -75,6 +75,23 @@ def format_result(res) -> str:
     return "\n".join(lines)
 
 
+class _FrameProgress:
+    """``progress(stage, done, total)`` callback drawing one tqdm bar per file."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = progress_bar(total=total, desc=stage, unit="frame")
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _write_report(res, target: str, *, several: bool) -> None:
     from pathlib import Path
 
@@ -94,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     predictor = None
     outputs: list[str] = []
     failures: list[CryVideoError] = []
+    frames_bar = _FrameProgress()
     for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
         try:
             # Probe-level problems surface before any model is loaded (fast, clear errors).
@@ -105,8 +123,12 @@ def run(args: argparse.Namespace) -> int:
                                       use_face=not args.no_face, models_dir=args.models,
                                       window=args.window, runtime=args.runtime,
                                       weights_path=args.weights,
-                                      keep_artifacts=bool(args.report))
-            res = predictor.predict(path)
+                                      keep_artifacts=bool(args.report),
+                                      progress=frames_bar)
+            try:
+                res = predictor.predict(path)
+            finally:
+                frames_bar.close()
             if args.report:
                 _write_report(res, args.report, several=len(paths) > 1)
         except CryVideoError as exc:
