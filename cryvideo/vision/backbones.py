@@ -285,8 +285,10 @@ def build_backbone(
         model = _keras_model(name, None)
         return Backbone(spec, model, weights_id=f"random:{seed}", weights_path=None,
                         runtime=runtime, threads=threads, batch_size=batch_size)
-    path = resolve_weights(spec.weights_name, path=None if weights == "imagenet" else weights,
-                           allow_download=allow_download)
+    with _stdout_to_stderr():  # Keras's download prints progress on stdout
+        path = resolve_weights(spec.weights_name,
+                               path=None if weights == "imagenet" else weights,
+                               allow_download=allow_download)
     try:
         model = _keras_model(name, str(path))
     except (ValueError, OSError) as exc:
