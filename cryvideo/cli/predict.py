@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import CryVideoError, ParameterError, PartialFailure
+from ..errors import CryVideoError, PartialFailure
 from .common import emit_json, expand_inputs, progress_bar, write_output
 
 HELP = "predict why the infant cries in audio/video files"
@@ -21,14 +21,26 @@ def add_parser(sub) -> None:
         "\n  cryvideo predict --fps 5 videos/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    # nargs="*" so that a file named "-x.mp4" can be recognised (see cli.parse_args)
-    p.add_argument("paths", nargs="*", metavar="FILE",
+    p.add_argument("paths", nargs="+", metavar="FILE",
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--fps", type=float, default=None,
-                   help="frames per second analysed by the face branch (default: %(default)s → "
-                   "the pipeline default)")
+                   help="frames per second analysed by the face branch (default: 5; the "
+                   "paper's setting is 30)")
     p.add_argument("--no-face", action="store_true", help="skip the face branch")
+    p.add_argument("--models", metavar="DIR", default=None,
+                   help="folder of trained models (face_head.keras, fusion.keras, …; default: "
+                   "$CRYVIDEO_MODELS_DIR or saved_models/)")
+    p.add_argument("--window", type=int, default=None,
+                   help="rolling-average window in frames (default: the face head card's)")
+    p.add_argument("--runtime", choices=("tflite", "keras"), default="tflite",
+                   help="how the frozen backbone runs (default: %(default)s, XNNPACK)")
+    p.add_argument("--weights", metavar="PATH", default=None,
+                   help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
+                   "the Keras cache)")
+    p.add_argument("--report", metavar="HTML",
+                   help="write a self-contained HTML report (one file: FILE → HTML; several: "
+                   "HTML is a folder, one page per input)")
     p.add_argument("--out", metavar="PATH",
                    help="also write the output (text or JSON lines) to this file, atomically")
     p.set_defaults(func=run)
@@ -43,16 +55,19 @@ def format_result(res) -> str:
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     lines.append("  probabilities: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
     for b in res.branches:
+        extra = ""
+        if "face_share" in b.details:
+            extra = f", face in {100 * b.details['face_share']:.0f}% of " \
+                    f"{b.details['frames']} frames"
         if b.used:
             state = "trained" if b.trained else "UNTRAINED"
-            extra = ""
-            if "face_share" in b.details:
-                extra = f", face in {100 * b.details['face_share']:.0f}% of " \
-                        f"{b.details['frames']} frames"
+            probs = " ".join(f"{k} {v:.2f}" for k, v in b.probabilities.items())
             lines.append(f"  {b.name:<5} → {b.label} ({state}: {b.source}{extra})")
+            lines.append(f"          {probs}")
         else:
-            lines.append(f"  {b.name:<5} → not used ({b.note})")
+            lines.append(f"  {b.name:<5} → not used ({b.note}{extra})")
     lines.append(f"  fusion: {res.fusion}")
+    lines.append(f"  branches used: {', '.join(res.modalities)}")
     t = res.timings
     lines.append("  timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     for n in res.notes:
@@ -60,20 +75,15 @@ def format_result(res) -> str:
     return "\n".join(lines)
 
 
-class _StageBars:
-    """``Predictor`` progress callback: a progress bar (stderr) per stage of each file, e.g. the
-    frames of a long video."""
+class _FrameProgress:
+    """``progress(stage, done, total)`` callback drawing one tqdm bar per file."""
 
     def __init__(self) -> None:
         self.bar = None
-        self.stage = None
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.bar is None or stage != self.stage or done < self.bar.n:
-            self.close()
-            self.bar = progress_bar(total=total, desc=stage, unit="frame" if stage == "frames"
-                                    else "it")
-            self.stage = stage
+        if self.bar is None:
+            self.bar = progress_bar(total=total, desc=stage, unit="frame")
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
@@ -82,17 +92,26 @@ class _StageBars:
             self.bar = None
 
 
+def _write_report(res, target: str, *, several: bool) -> None:
+    from pathlib import Path
+
+    from ..report import write_html_report
+
+    out = Path(target)
+    if several or out.is_dir():
+        out = out / (Path(res.path).stem + ".html")
+    write_html_report(res, out)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..pipeline import Predictor
     from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
 
-    if not args.paths:
-        raise ParameterError("no input files given (usage: cryvideo predict FILE…)")
     paths = expand_inputs(args.paths)
     predictor = None
     outputs: list[str] = []
     failures: list[CryVideoError] = []
-    bars = _StageBars()
+    frames_bar = _FrameProgress()
     for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
         try:
             # Probe-level problems surface before any model is loaded (fast, clear errors).
@@ -101,21 +120,25 @@ def run(args: argparse.Namespace) -> int:
             probe(path)
             if predictor is None:
                 predictor = Predictor(fps=args.fps or DEFAULT_ANALYSIS_FPS,
-                                      use_face=not args.no_face, progress=bars)
+                                      use_face=not args.no_face, models_dir=args.models,
+                                      window=args.window, runtime=args.runtime,
+                                      weights_path=args.weights,
+                                      keep_artifacts=bool(args.report),
+                                      progress=frames_bar)
             try:
                 res = predictor.predict(path)
             finally:
-                bars.close()
+                frames_bar.close()
+            if args.report:
+                _write_report(res, args.report, several=len(paths) > 1)
         except CryVideoError as exc:
             if len(paths) == 1:
                 raise
             failures.append(exc)
             print(f"cryvideo: error: {exc}", file=sys.stderr)
-            if args.json:  # keep one JSON object per input file
-                text = emit_json({"path": str(path), "error": exc.message,
-                                  "exit_code": exc.exit_code})
-                print(text, flush=True)
-                outputs.append(text)
+            if args.json:
+                outputs.append(emit_json({"path": str(path), "error": exc.message,
+                                          "exit_code": exc.exit_code}))
             continue
         text = emit_json(res.to_dict()) if args.json else format_result(res)
         print(text, flush=True)

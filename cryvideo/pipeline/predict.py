@@ -28,6 +28,7 @@ from ..media import DEFAULT_MAX_SIDE, MediaInfo, iter_frames, load_audio, probe
 __all__ = [
     "Branch",
     "BranchResult",
+    "NO_FACE_MODEL",
     "PredictionResult",
     "Predictor",
     "UntrainedBranch",
@@ -37,8 +38,11 @@ __all__ = [
 
 #: Inputs shorter than this (seconds) are refused: too short to say anything.
 MIN_DURATION = 0.5
-#: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``).
-DEFAULT_ANALYSIS_FPS = 30.0
+#: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
+#: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
+DEFAULT_ANALYSIS_FPS = 5.0
+#: What the face branch says when no trained face head is available.
+NO_FACE_MODEL = "no trained face model: face branch reports face share only"
 
 
 class Branch(Protocol):
@@ -123,9 +127,16 @@ class PredictionResult:
     timings: dict[str, float]
     notes: list[str]
     media: dict
+    #: Arrays kept for reports (waveform, face thumbnails, per-frame predictions); not in JSON.
+    artifacts: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
+        art, self.artifacts = self.artifacts, {}
+        try:
+            d = dataclasses.asdict(self)
+        finally:
+            self.artifacts = art
+        d.pop("artifacts", None)
         for b, br in zip(d["branches"], self.branches, strict=True):
             b["label"] = br.label
         return d
@@ -141,16 +152,39 @@ def _probs(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
 class Predictor:
     """Loads the models once and predicts file after file.
 
+    Models come from ``models_dir`` (default: :func:`cryvideo.pipeline.models.default_models_dir`,
+    i.e. ``$CRYVIDEO_MODELS_DIR`` or ``saved_models/``):
+
+    - ``face_head.keras`` (+ card naming its backbone): the face branch. Without it the face
+      branch only reports the share of frames with a face (:data:`NO_FACE_MODEL`); an untrained
+      head's output is never shown as a result.
+    - ``fusion.keras`` (+ card listing its branches): the concatenate fusion. Its card says which
+      audio branches it was trained with (``video_audio_*.keras`` files of the same folder, or
+      the default audio branches). Without it, a clearly labelled fallback (mean of the trained
+      branches that share one label set) is used.
+
     Parameters
     ----------
     audio_branches : sequence of Branch, optional
-        Default: the trained models found by :func:`cryvideo.pipeline.models.default_audio_branches`.
+        Default: those the fusion card names, else
+        :func:`cryvideo.pipeline.models.default_audio_branches`.
+    models_dir : path, optional
     fps : float
         Analysis frame rate for the face branch.
     max_side : int
         Frames are downscaled by ffmpeg so their longest side is at most this.
     use_face : bool
         Run the face branch on videos.
+    window : int, optional
+        Rolling-average window in frames (default: the face head card's, else 8).
+    runtime : {"tflite", "keras"}
+        How the frozen backbone runs (TFLite + XNNPACK is about twice as fast on CPUs).
+    weights_path : path, optional
+        Explicit backbone weights file/folder (else ``$CRYVIDEO_WEIGHTS_DIR``, Keras cache).
+    use_fusion_model : bool
+        Use ``fusion.keras`` when present (False: always the fallback).
+    keep_artifacts : bool
+        Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
     """
@@ -159,25 +193,86 @@ class Predictor:
         self,
         *,
         audio_branches: Sequence[Branch] | None = None,
+        models_dir: str | os.PathLike | None = None,
         fps: float = DEFAULT_ANALYSIS_FPS,
         max_side: int = DEFAULT_MAX_SIDE,
         use_face: bool = True,
+        window: int | None = None,
+        runtime: str = "tflite",
+        weights_path: str | os.PathLike | None = None,
+        use_fusion_model: bool = True,
+        keep_artifacts: bool = False,
         progress: Callable[[str, int, int | None], None] | None = None,
     ) -> None:
-        if audio_branches is None:
-            from .models import default_audio_branches
+        from pathlib import Path
 
-            audio_branches = default_audio_branches()
-        self.audio_branches = list(audio_branches)
-        self.labels = list(self.audio_branches[0].labels) if self.audio_branches else list(
-            DONATEACRY_CLASSES)
+        from ..models.face_head import FACE_HEAD_FILE, FaceModel
+        from ..models.fusion import FUSION_FILE
+        from .models import default_models_dir
+
+        if not fps or fps <= 0 or fps > 240:
+            raise ParameterError(f"fps must be in (0, 240], got {fps}")
+        self.models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
         self.fps = float(fps)
         self.max_side = int(max_side)
         self.use_face = use_face
+        self.keep_artifacts = keep_artifacts
         self.progress = progress
+        # The cry detector (issue 5) will gate the reason classifier here: when it says "no
+        # cry", predict() should report that instead of a reason. Set ``self.cry_detector`` to
+        # an object with ``detect(y, sr) -> (is_cry: bool, p_cry: float)``.
+        self.cry_detector = None
+
+        self.face_model = None
+        face_path = self.models_dir / FACE_HEAD_FILE
+        if use_face and face_path.is_file():
+            # Missing backbone weights raise WeightsNotFoundError (says where to put the file).
+            self.face_model = FaceModel.load(face_path, runtime=runtime,
+                                             weights_path=weights_path)
+        card_window = self.face_model.card.inputs.get("window") if self.face_model else None
+        self.window = int(window or card_window or 8)
+
+        self.fusion = self.fusion_card = None
+        fusion_path = self.models_dir / FUSION_FILE
+        if use_fusion_model and fusion_path.is_file():
+            from ..models.cards import load_model_with_card
+
+            self.fusion, self.fusion_card = load_model_with_card(fusion_path)
+            self.fusion_source = str(fusion_path)
+        if audio_branches is None:
+            audio_branches = self._audio_branches_for_fusion()
+        self.audio_branches = list(audio_branches)
+        if self.fusion is not None:
+            self.labels = list(self.fusion_card.labels)
+        elif self.face_model is not None and not any(b.trained for b in self.audio_branches):
+            self.labels = list(self.face_model.labels)
+        elif self.audio_branches:
+            self.labels = list(self.audio_branches[0].labels)
+        else:
+            self.labels = list(DONATEACRY_CLASSES)
+
+    def _audio_branches_for_fusion(self) -> list:
+        from .models import default_audio_branches
+
+        if self.fusion_card is None:
+            return default_audio_branches()
+        from ..models.audio_summary import SummaryAudioBranch
+
+        out, defaults = [], None
+        for spec in self.fusion_card.inputs.get("branches", []):
+            if spec["name"] == "face":
+                continue
+            if spec.get("source") == "file":
+                out.append(SummaryAudioBranch.load(self.models_dir / spec["file"]))
+            else:
+                defaults = defaults if defaults is not None else {
+                    b.name: b for b in default_audio_branches()}
+                if spec["name"] in defaults:
+                    out.append(defaults[spec["name"]])
+        return out
 
     # -- stages ----------------------------------------------------------------------------
-    def _audio(self, path, info: MediaInfo, results, notes, timings) -> None:
+    def _audio(self, path, info: MediaInfo, results, notes, timings, art) -> None:
         if not info.has_audio:
             notes.append("no audio track: audio branches skipped")
             for br in self.audio_branches:
@@ -192,11 +287,12 @@ class Predictor:
             p = br.predict_proba(cache[br.sr])
             results.append(BranchResult(br.name, used=True, trained=br.trained,
                                         probabilities=_probs(br.labels, p), source=br.source))
+        if self.keep_artifacts and cache:
+            sr = max(cache)
+            art["audio"] = (cache[sr], sr)
         timings["audio"] = round(time.perf_counter() - t0, 3)
 
-    def _face(self, path, info: MediaInfo, results, notes, timings) -> None:
-        from ..vision import detect_face
-
+    def _face(self, path, info: MediaInfo, results, notes, timings, art) -> None:
         if not info.has_video:
             notes.append("no video stream: face branch skipped")
             results.append(BranchResult("face", used=False, note="no video stream"))
@@ -204,40 +300,95 @@ class Predictor:
         if not self.use_face:
             results.append(BranchResult("face", used=False, note="disabled"))
             return
+        if self.face_model is None:
+            self._face_share_only(path, info, results, notes, timings, art)
+            return
+        from ..vision.embeddings import embed_video
+        from .smoothing import smooth_predictions
+
+        fm = self.face_model
         t0 = time.perf_counter()
+        vf = embed_video(path, fm.backbone, fps=self.fps, max_side=self.max_side, info=info,
+                         cache=False, progress=self.progress)
+        timings["face_detect"] = vf.timings.get("detect", 0.0)
+        timings["face_backbone"] = vf.timings.get("backbone", 0.0)
+        details = {"frames": vf.n_frames, "frames_with_face": vf.n_faces,
+                   "face_share": round(vf.face_share, 4), "fps": self.fps,
+                   "backbone": fm.backbone.name, "runtime": fm.backbone.runtime,
+                   "window": self.window}
+        if self.keep_artifacts:
+            art["faces"] = vf
+        if vf.n_faces == 0:
+            notes.append("no face found in any frame: face branch skipped")
+            results.append(BranchResult("face", used=False, note="no face found",
+                                        source=fm.source, details=details))
+            timings["face"] = round(time.perf_counter() - t0, 3)
+            return
+        t1 = time.perf_counter()
+        p_frames = fm.frame_probabilities(vf.features)
+        smoothed, p_video = smooth_predictions(p_frames, self.window)
+        timings["face_head"] = round(time.perf_counter() - t1, 3)
+        labs = np.asarray(fm.labels)
+        details["frame_times"] = [round(float(t), 3) for t in vf.times[vf.has_face]]
+        details["smoothed_labels"] = labs[smoothed.argmax(axis=1)].tolist()
+        if self.keep_artifacts:
+            art["face_probs"] = (p_frames, smoothed, list(fm.labels))
+        results.append(BranchResult("face", used=True, trained=fm.trained,
+                                    probabilities=_probs(fm.labels, p_video), source=fm.source,
+                                    details=details))
+        timings["face"] = round(time.perf_counter() - t0, 3)
+
+    def _face_share_only(self, path, info, results, notes, timings, art) -> None:
+        from ..vision import FaceTracker
+
+        t0 = time.perf_counter()
+        tracker = FaceTracker()
         n = n_face = 0
         total = int(info.duration * self.fps) + 1 if info.duration else None
         for fr in iter_frames(path, fps=self.fps, max_side=self.max_side, info=info):
             n += 1
-            if detect_face(fr.image) is not None:
+            if tracker.update(fr.image) is not None:
                 n_face += 1
             if self.progress:
                 self.progress("frames", n, total)
         share = n_face / n if n else 0.0
         details = {"frames": n, "frames_with_face": n_face, "face_share": round(share, 4),
                    "fps": self.fps}
-        if n_face == 0:
-            notes.append("no face found in any frame: face branch skipped")
-            results.append(BranchResult("face", used=False, note="no face found",
-                                        details=details))
-        else:
-            # The face classifier is not trained yet: its output is not a result.
-            placeholder = UntrainedBranch("face", labels=self.labels)
-            results.append(BranchResult(
-                "face", used=True, trained=False,
-                probabilities=_probs(self.labels, placeholder.predict_proba(np.zeros(1))),
-                source=placeholder.source, details=details))
+        notes.append(NO_FACE_MODEL)
+        results.append(BranchResult("face", used=False, note=NO_FACE_MODEL, details=details,
+                                    source=f"no {self.models_dir / 'face_head.keras'}"))
         timings["face"] = round(time.perf_counter() - t0, 3)
 
-    @staticmethod
-    def _fuse(labels, used: list[BranchResult]) -> tuple[np.ndarray, str]:
-        """Combine the branches that ran: the mean of the trained ones if any, else of all."""
-        trained = [b for b in used if b.trained]
-        pool = trained or used
-        p = np.mean([[b.probabilities[lab] for lab in labels] for b in pool], axis=0)
-        how = "mean of " + ("trained" if trained else "untrained") + " branches: " + \
-            ", ".join(b.name for b in pool)
-        return p, how
+    def _fuse(self, used: list[BranchResult]) -> tuple[np.ndarray, str, list[BranchResult]]:
+        """Combine the branches that ran. Returns probabilities, how, and the branches used."""
+        if self.fusion is not None:
+            specs = self.fusion_card.inputs["branches"]
+            by_name = {b.name: b for b in used}
+            xs, names = [], []
+            for spec in specs:
+                b = by_name.get(spec["name"])
+                k = len(spec["labels"])
+                if b is None:
+                    xs.append(np.zeros((1, k), np.float32))
+                else:
+                    xs.append(np.asarray([[b.probabilities[lab] for lab in spec["labels"]]],
+                                         np.float32))
+                    names.append(b.name)
+            if names:
+                p = np.asarray(self.fusion(xs, training=False))[0]
+                missing = [s["name"] for s in specs if s["name"] not in names]
+                how = "concatenate fusion model over " + ", ".join(names)
+                if missing:
+                    how += " (missing: " + ", ".join(missing) + " → zero inputs)"
+                return p, how, [by_name[n] for n in names]
+        trained = [b for b in used if b.trained and list(b.probabilities) == self.labels]
+        pool = trained or [b for b in used if list(b.probabilities) == self.labels] or used
+        p = np.mean([[b.probabilities.get(lab, 0.0) for lab in self.labels] for b in pool],
+                    axis=0)
+        how = ("fallback (no trained fusion model): mean of " +
+               ("trained" if trained else "UNTRAINED") + " branches: " +
+               ", ".join(b.name for b in pool))
+        return p, how, pool
 
     # -- public ----------------------------------------------------------------------------
     def predict(self, path: str | os.PathLike) -> PredictionResult:
@@ -258,16 +409,19 @@ class Predictor:
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
         notes: list[str] = []
         results: list[BranchResult] = []
-        self._audio(path, info, results, notes, timings)
-        self._face(path, info, results, notes, timings)
+        art: dict = {}
+        # (issue 5) cry detection gate goes here, before the reason branches: see __init__.
+        self._audio(path, info, results, notes, timings, art)
+        self._face(path, info, results, notes, timings, art)
         used = [b for b in results if b.used]
         if not used:
-            raise InputFileError("nothing to analyse: no audio and no face", path=path)
+            raise InputFileError("nothing to analyse: no audio track and no face found "
+                                 "(or no trained face model)", path=path)
         t0 = time.perf_counter()
-        p, how = self._fuse(self.labels, used)
+        p, how, pool = self._fuse(used)
         timings["fusion"] = round(time.perf_counter() - t0, 3)
         timings["total"] = round(time.perf_counter() - t_all, 3)
-        trained = any(b.trained for b in used)
+        trained = any(b.trained for b in pool)
         if not trained:
             notes.append("UNTRAINED: no trained model was used; these probabilities mean nothing")
         probs = _probs(self.labels, p)
@@ -276,10 +430,11 @@ class Predictor:
             label=max(probs, key=probs.get),
             probabilities=probs,
             trained=trained,
-            modalities=[b.name for b in used],
+            modalities=[b.name for b in pool],
             branches=results,
             fusion=how,
             timings=timings,
             notes=notes,
             media=info.to_dict(),
+            artifacts=art,
         )

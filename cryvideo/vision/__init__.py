@@ -1,5 +1,5 @@
 """Vision side of the pipeline: face detection and cropping (backbones live in models)."""
 
-from .faces import FaceBox, crop_face, detect_face
+from .faces import FaceBox, FaceTracker, crop_face, detect_face
 
-__all__ = ["FaceBox", "crop_face", "detect_face"]
+__all__ = ["FaceBox", "FaceTracker", "crop_face", "detect_face"]

@@ -1,0 +1,192 @@
+"""A self-contained HTML page for one prediction: label, branches, waveform, MFCC and STFT
+images, a strip of face crops, and the per-frame and smoothed face predictions over time.
+
+Images are PNGs embedded as base64 ``data:`` URLs: the page needs no other file and no network.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+
+import numpy as np
+
+__all__ = ["render_html", "write_html_report", "MAX_THUMBS"]
+
+#: Face crops shown in the strip (evenly spread over the video).
+MAX_THUMBS = 16
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _audio_figures(y: np.ndarray, sr: int) -> list[tuple[str, str]]:
+    import librosa
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..audio.features import FeatureParams, features_from_waveform
+
+    out = []
+    t = np.arange(len(y)) / sr
+    fig, ax = plt.subplots(figsize=(9, 2))
+    step = max(1, len(y) // 20000)
+    ax.plot(t[::step], y[::step], lw=0.5, color="#1f5f8b")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    ax.set_xlim(0, t[-1] if len(t) else 1)
+    out.append(("Waveform", _png(fig)))
+    params = FeatureParams(sr=sr if sr in (8000, 16000) else 8000, duration=None)
+    if params.sr != sr:
+        y = librosa.resample(y, orig_sr=sr, target_sr=params.sr)
+    feats = features_from_waveform(y, params)
+    for kind, title, ylabel in (("mfcc", "MFCC", "coefficient"),
+                                ("stft", "STFT (log magnitude, dB)", "frequency (Hz)")):
+        f = feats[kind]
+        fig, ax = plt.subplots(figsize=(9, 2.6))
+        dur = len(y) / params.sr
+        top = f.shape[0] if kind == "mfcc" else params.sr / 2
+        im = ax.imshow(f, origin="lower", aspect="auto", extent=(0, dur, 0, top),
+                       cmap="magma")
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel(ylabel)
+        fig.colorbar(im, ax=ax, pad=0.01)
+        out.append((title, _png(fig)))
+    return out
+
+
+def _face_strip(faces) -> str | None:
+    thumbs = faces.thumbs
+    if len(thumbs) == 0:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    idx = np.unique(np.linspace(0, len(thumbs) - 1, min(MAX_THUMBS, len(thumbs))).astype(int))
+    strip = np.concatenate([thumbs[i] for i in idx], axis=1)
+    times = faces.times[faces.has_face][idx]
+    fig, ax = plt.subplots(figsize=(min(16, 1.0 * len(idx) + 1), 1.4))
+    ax.imshow(strip)
+    th = thumbs.shape[1]
+    ax.set_xticks([th * (k + 0.5) for k in range(len(idx))],
+                  [f"{t:.1f}s" for t in times], fontsize=7)
+    ax.set_yticks([])
+    return _png(fig)
+
+
+def _face_timeline(faces, probs) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p_frames, smoothed, labels = probs
+    t = faces.times[faces.has_face]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 4), sharex=True)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, lab in enumerate(labels):
+        c = colours[k % len(colours)]
+        axes[0].plot(t, p_frames[:, k], ".-", lw=0.8, ms=3, color=c, label=lab)
+        axes[1].plot(t, smoothed[:, k], "-", lw=1.5, color=c, label=lab)
+    no_face = faces.times[~faces.has_face]
+    for ax, title in zip(axes, ("per-frame face predictions", "smoothed (rolling average)"),
+                         strict=True):
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_ylabel("probability")
+        ax.set_title(title, fontsize=9)
+        if len(no_face):
+            ax.plot(no_face, np.zeros(len(no_face)), "|", color="k", ms=8,
+                    label="no face" if ax is axes[0] else None)
+    axes[0].legend(fontsize=7, ncol=min(6, len(labels) + 1), loc="upper right")
+    axes[1].set_xlabel("time (s)")
+    return _png(fig)
+
+
+def render_html(res) -> str:
+    """The report page for a :class:`~cryvideo.pipeline.predict.PredictionResult`.
+
+    ``res.artifacts`` (kept by ``Predictor(keep_artifacts=True)``) supplies the waveform, face
+    thumbnails and per-frame predictions; whatever is missing is said so on the page.
+    """
+    e = html.escape
+    art = res.artifacts or {}
+    rows = "".join(
+        f"<tr><td>{e(k)}</td><td>{v:.3f}</td><td><div class=bar style='width:{300 * v:.0f}px'>"
+        "</div></td></tr>" for k, v in sorted(res.probabilities.items(), key=lambda kv: -kv[1]))
+    branch_rows = []
+    for b in res.branches:
+        if b.used:
+            state = "trained" if b.trained else "UNTRAINED"
+            probs = ", ".join(f"{k} {v:.2f}" for k, v in b.probabilities.items())
+            what = f"{e(b.label)} ({state}) — {e(probs)}"
+        else:
+            what = f"not used: {e(b.note)}"
+        share = ""
+        if "face_share" in b.details:
+            share = f"face in {100 * b.details['face_share']:.0f}% of {b.details['frames']} frames"
+        branch_rows.append(f"<tr><td>{e(b.name)}</td><td>{what}</td><td>{e(share)}</td>"
+                           f"<td class=src>{e(b.source)}</td></tr>")
+    sections = []
+    if "audio" in art:
+        y, sr = art["audio"]
+        for title, src in _audio_figures(np.asarray(y, np.float32), sr):
+            sections.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='{src}'>")
+    else:
+        sections.append("<h2>Audio</h2><p>No audio track.</p>")
+    faces = art.get("faces")
+    if faces is not None and faces.n_faces:
+        sections.append(f"<h2>Face crops</h2><img alt='face crops' src='{_face_strip(faces)}'>")
+        if "face_probs" in art:
+            src = _face_timeline(faces, art["face_probs"])
+            sections.append("<h2>Face predictions over time</h2>"
+                            f"<img alt='face predictions' src='{src}'>")
+    else:
+        face = next((b for b in res.branches if b.name == "face"), None)
+        sections.append("<h2>Faces</h2><p>" + e(face.note if face else "no video") +
+                        (f" (face in {100 * face.details['face_share']:.0f}% of frames)"
+                         if face and "face_share" in face.details else "") + "</p>")
+    notes = "".join(f"<li>{e(n)}</li>" for n in res.notes)
+    timings = ", ".join(f"{e(k)} {v:.2f} s" for k, v in res.timings.items())
+    warn = "" if res.trained else \
+        "<p class=warn>UNTRAINED MODELS: these probabilities are not a result.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>cryvideo: {e(os.path.basename(res.path))}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 1000px; color: #222; }}
+h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 1.5em; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: 2px 8px; text-align: left; }}
+.bar {{ background: #1f5f8b; height: 10px; }} .src {{ color: #777; font-size: 0.8em; }}
+.warn {{ color: #b00; font-weight: bold; }} img {{ max-width: 100%; }}
+</style></head><body>
+<h1>{e(os.path.basename(res.path))}: {e(res.label)}</h1>
+{warn}
+<table>{rows}</table>
+<p>Fusion: {e(res.fusion)}<br>Branches used: {e(", ".join(res.modalities))}</p>
+<h2>Branches</h2>
+<table><tr><th>branch</th><th>output</th><th>faces</th><th>model</th></tr>
+{"".join(branch_rows)}</table>
+{"".join(sections)}
+<h2>Notes</h2><ul>{notes}</ul>
+<p class=src>Timings: {timings}</p>
+</body></html>
+"""
+
+
+def write_html_report(res, path: str | os.PathLike) -> None:
+    """Write :func:`render_html` to ``path`` atomically."""
+    from ..io import write_text_atomic
+
+    write_text_atomic(path, render_html(res))

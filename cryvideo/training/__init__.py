@@ -1,0 +1,1 @@
+"""Training pipelines (``cryvideo train``: faces + audio + fusion on labelled videos)."""
