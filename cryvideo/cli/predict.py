@@ -136,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
                 raise
             failures.append(exc)
             print(f"cryvideo: error: {exc}", file=sys.stderr)
-            if args.json:
-                outputs.append(emit_json({"path": str(path), "error": exc.message,
-                                          "exit_code": exc.exit_code}))
+            if args.json:  # keep one JSON object per input file
+                text = emit_json({"path": str(path), "error": exc.message,
+                                  "exit_code": exc.exit_code})
+                print(text, flush=True)
+                outputs.append(text)
             continue
         text = emit_json(res.to_dict()) if args.json else format_result(res)
         print(text, flush=True)
