@@ -49,6 +49,27 @@ def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
                 file=sys.stderr, dynamic_ncols=True, **kw)
 
 
+class StageProgress:
+    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per file.
+
+    Call :meth:`close` when the file is done; the next call opens a new bar.
+    """
+
+    def __init__(self, *, unit: str = "it") -> None:
+        self.unit = unit
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.bar is None:
+            self.bar = progress_bar(total=total, desc=stage, unit=self.unit)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def emit_json(obj) -> str:
     """Compact one-line JSON."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import CryVideoError, ParameterError, PartialFailure
-from .common import emit_json, expand_inputs, progress_bar, write_output
+from .common import StageProgress, emit_json, expand_inputs, progress_bar, write_output
 
 HELP = "detect infant crying (probability and time segments) in audio/video files"
 
@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
         "\n  cryvideo detect --threshold 0.7 --model saved_models/cry_detector_int8.tflite a.wav",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="FILE",
+    p.add_argument("paths", nargs="*", metavar="FILE",
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--model", metavar="PATH",
@@ -58,10 +58,13 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--threshold must be in [0, 1], got {args.threshold}")
     if not args.hop > 0:
         raise ParameterError(f"--hop must be > 0, got {args.hop}")
+    if not args.paths:
+        raise ParameterError("no input files given (usage: cryvideo detect FILE…)")
     paths = expand_inputs(args.paths)
     detector = None
     outputs: list[str] = []
     failures: list[CryVideoError] = []
+    bar = StageProgress(unit="window")
     for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
         try:
             info = probe(path)  # file problems surface before the model loads
@@ -78,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
                 kw = {"threshold": args.threshold, "hop": args.hop}
                 detector = (CryDetector.load(args.model, **kw) if args.model
                             else CryDetector.load_default(**kw))
-            res = detector.detect(path)
+            try:
+                res = detector.detect(path, progress=lambda done, total: bar("windows", done,
+                                                                             total))
+            finally:
+                bar.close()
         except CryVideoError as exc:
             if len(paths) == 1:
                 raise

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import CryVideoError, PartialFailure
-from .common import emit_json, expand_inputs, progress_bar, write_output
+from ..errors import CryVideoError, ParameterError, PartialFailure
+from .common import StageProgress, emit_json, expand_inputs, progress_bar, write_output
 
 HELP = "predict why the infant cries in audio/video files"
 
@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
         "\n  cryvideo predict --fps 5 videos/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="FILE",
+    p.add_argument("paths", nargs="*", metavar="FILE",
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--fps", type=float, default=None,
@@ -75,23 +75,6 @@ def format_result(res) -> str:
     return "\n".join(lines)
 
 
-class _FrameProgress:
-    """``progress(stage, done, total)`` callback drawing one tqdm bar per file."""
-
-    def __init__(self) -> None:
-        self.bar = None
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.bar is None:
-            self.bar = progress_bar(total=total, desc=stage, unit="frame")
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def _write_report(res, target: str, *, several: bool) -> None:
     from pathlib import Path
 
@@ -107,11 +90,13 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import Predictor
     from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
 
+    if not args.paths:
+        raise ParameterError("no input files given (usage: cryvideo predict FILE…)")
     paths = expand_inputs(args.paths)
     predictor = None
     outputs: list[str] = []
     failures: list[CryVideoError] = []
-    frames_bar = _FrameProgress()
+    frames_bar = StageProgress(unit="frame")
     for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
         try:
             # Probe-level problems surface before any model is loaded (fast, clear errors).

@@ -16,16 +16,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputFileError, ModelError, ParameterError
 from .frontend import PANNS_16K, LogMelParams, logmel
-from .training import sliding_windows
+from .training import sliding_windows, window_starts
 
 __all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetector",
            "merge_segments"]
+
+#: Called as ``progress(done, total)`` while windows are scored.
+ProgressCallback = Callable[[int, int], None]
+#: Windows per model call (bounds memory on long recordings; one progress step each).
+BATCH_WINDOWS = 256
 
 #: File name of the shipped detector inside ``saved_models/``.
 DEFAULT_DETECTOR = "cry_detector.keras"
@@ -144,19 +150,33 @@ class CryDetector:
         d = Path(models_dir) if models_dir is not None else default_models_dir()
         return cls.load(d / DEFAULT_DETECTOR, **kw)
 
-    def window_probabilities(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities of every window of a log-mel ``(frames, n_mels)``: (starts_s, probs)."""
-        hop_frames = max(1, int(round(self.hop * self.params.sr / self.params.hop)))
-        wins, starts = sliding_windows(feats, self.window_frames, hop_frames)
-        if self._tflite:
-            from .export import run_tflite
+    def window_probabilities(self, feats: np.ndarray, *,
+                             progress: ProgressCallback | None = None
+                             ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities of every window of a log-mel ``(frames, n_mels)``: (starts_s, probs).
 
-            probs = run_tflite(self.model, wins)[:, 0]
-        else:
-            probs = np.asarray(self.model.predict(wins, verbose=0, batch_size=64))[:, 0]
+        ``progress(done, total)`` is called after each batch of windows.
+        """
+        hop_frames = max(1, int(round(self.hop * self.params.sr / self.params.hop)))
+        starts = window_starts(len(feats), self.window_frames, hop_frames)
+        out = []
+        for i in range(0, len(starts), BATCH_WINDOWS):
+            chunk = starts[i:i + BATCH_WINDOWS]
+            first, last = int(chunk[0]), int(chunk[-1]) + self.window_frames
+            batch, _ = sliding_windows(feats[first:last], self.window_frames, hop_frames)
+            if self._tflite:
+                from .export import run_tflite
+
+                out.append(run_tflite(self.model, batch)[:, 0])
+            else:
+                out.append(np.asarray(self.model(batch, training=False))[:, 0])
+            if progress is not None:
+                progress(min(i + BATCH_WINDOWS, len(starts)), len(starts))
+        probs = np.concatenate(out) if out else np.zeros(0, np.float32)
         return starts * self.params.hop / self.params.sr, probs.astype(np.float64)
 
-    def detect(self, source, *, sr: int | None = None) -> DetectionResult:
+    def detect(self, source, *, sr: int | None = None,
+               progress: ProgressCallback | None = None) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
 
         Parameters
@@ -165,6 +185,8 @@ class CryDetector:
             A media file, or a mono waveform at ``sr`` Hz.
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
+        progress : callable, optional
+            ``progress(done, total)`` with the number of windows scored so far.
 
         Raises
         ------
@@ -190,7 +212,7 @@ class CryDetector:
             raise InputFileError("audio contains NaN or infinite samples",
                                  path=path or "<waveform>")
         duration = y.size / self.params.sr
-        times, probs = self.window_probabilities(logmel(y, self.params))
+        times, probs = self.window_probabilities(logmel(y, self.params), progress=progress)
         p = float(probs.max())
         segs = merge_segments(times, probs, window=self.window, threshold=self.threshold,
                               duration=duration)
@@ -223,7 +245,8 @@ class YamnetCryDetector:
         self.threshold = float(threshold)
         self.yamnet = YamNet(path)
 
-    def detect(self, source, *, sr: int | None = None) -> DetectionResult:
+    def detect(self, source, *, sr: int | None = None,
+               progress: ProgressCallback | None = None) -> DetectionResult:
         """As :meth:`CryDetector.detect`."""
         from .yamnet import CRY_CLASSES, YAMNET_HOP
 
@@ -241,7 +264,7 @@ class YamnetCryDetector:
                 y = scipy.signal.resample_poly(y, 16000, int(sr)).astype(np.float32)
         if y.size == 0:
             raise InputFileError("has no audio samples", path=path or "<waveform>")
-        scores, _ = self.yamnet.frames(y)
+        scores, _ = self.yamnet.frames(y, progress=progress)
         probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
         times = np.arange(len(probs)) * YAMNET_HOP / 16000
         duration = y.size / 16000

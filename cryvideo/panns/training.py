@@ -43,12 +43,20 @@ def sliding_windows(x: np.ndarray, frames: int, hop: int) -> tuple[np.ndarray, n
     window is aligned to its end (so no window is padded unless the clip is shorter than one
     window, which is then padded once).
     """
+    starts = window_starts(len(x), frames, hop)
     if len(x) <= frames:
-        return crop(x, 0, frames)[None].astype(np.float32), np.array([0])
-    starts = np.arange(0, len(x) - frames + 1, hop)
-    if starts[-1] != len(x) - frames:
-        starts = np.append(starts, len(x) - frames)
+        return crop(x, 0, frames)[None].astype(np.float32), starts
     return np.stack([x[s:s + frames] for s in starts]).astype(np.float32), starts
+
+
+def window_starts(n: int, frames: int, hop: int) -> np.ndarray:
+    """Start frames of :func:`sliding_windows` for a clip of ``n`` frames (shape ``(windows,)``)."""
+    if n <= frames:
+        return np.array([0])
+    starts = np.arange(0, n - frames + 1, hop)
+    if starts[-1] != n - frames:
+        starts = np.append(starts, n - frames)
+    return starts
 
 
 def mixup(x: np.ndarray, y: np.ndarray, *, alpha: float, rng: np.random.Generator):

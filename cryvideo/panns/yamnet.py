@@ -60,13 +60,15 @@ class YamNet:
         self._emb = next(t["index"] for t in self._it.get_tensor_details()
                          if t["name"] == EMBEDDING_TENSOR)
 
-    def frames(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def frames(self, y: np.ndarray, *, progress=None) -> tuple[np.ndarray, np.ndarray]:
         """Scores and embeddings of every 0.975 s window (hop 0.48 s).
 
         Parameters
         ----------
         y : np.ndarray [shape=(n,)]
             Mono 16 kHz waveform; shorter than one window → zero-padded.
+        progress : callable, optional
+            ``progress(done, total)``, called every 64 windows and at the end.
 
         Returns
         -------
@@ -78,11 +80,13 @@ class YamNet:
             y = np.pad(y, (0, YAMNET_WINDOW - y.size))
         starts = range(0, y.size - YAMNET_WINDOW + 1, YAMNET_HOP)
         scores, embs = [], []
-        for s in starts:
+        for i, s in enumerate(starts, 1):
             self._it.set_tensor(self._in, y[None, s:s + YAMNET_WINDOW])
             self._it.invoke()
             scores.append(self._it.get_tensor(self._scores)[0].copy())
             embs.append(self._it.get_tensor(self._emb)[0].copy())
+            if progress is not None and (i % 64 == 0 or i == len(starts)):
+                progress(i, len(starts))
         return np.stack(scores), np.stack(embs)
 
     @staticmethod

@@ -415,8 +415,8 @@ class Predictor:
         self._face(path, info, results, notes, timings, art)
         used = [b for b in results if b.used]
         if not used:
-            raise InputFileError("nothing to analyse: no audio track and no face found "
-                                 "(or no trained face model)", path=path)
+            why = "; ".join(dict.fromkeys(b.note for b in results if b.note)) or "no branch"
+            raise InputFileError(f"nothing to analyse ({why})", path=path)
         t0 = time.perf_counter()
         p, how, pool = self._fuse(used)
         timings["fusion"] = round(time.perf_counter() - t0, 3)
