@@ -38,6 +38,10 @@ def add_parser(sub) -> None:
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
                    "the Keras cache)")
+    p.add_argument("--cry-detector", choices=("cnn10", "yamnet", "none"), default="cnn10",
+                   help="asked first whether there is crying at all; no reason is given when "
+                   "it says no (cnn10: the shipped detector, default; yamnet: YAMNet zero-shot, "
+                   "needs yamnet.tflite; none: always give a reason)")
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
                    "HTML is a folder, one page per input)")
@@ -50,10 +54,20 @@ def format_result(res) -> str:
     """Human-readable block for one result."""
     lines = []
     tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
-    p = res.probabilities[res.label]
-    lines.append(f"{res.path}: {res.label} (p={p:.2f}){tag}")
+    cry = res.crying
+    if res.label is None:
+        lines.append(f"{res.path}: no crying detected (p={cry['probability']:.2f}, threshold "
+                     f"{cry['threshold']:.2f}): no reason given")
+    else:
+        p = res.probabilities[res.label]
+        lines.append(f"{res.path}: {res.label} (p={p:.2f}){tag}")
+    if cry is not None:
+        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry["segments"]) or "none"
+        lines.append(f"  crying: {'yes' if cry['detected'] else 'no'} "
+                     f"(p={cry['probability']:.2f}, {cry['detector']}; segments: {segs})")
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
-    lines.append("  probabilities: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
+    head = "probabilities" if res.label is not None else "if it were a cry"
+    lines.append(f"  {head}: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
     for b in res.branches:
         extra = ""
         if "face_share" in b.details:
@@ -109,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
                                       window=args.window, runtime=args.runtime,
                                       weights_path=args.weights,
                                       keep_artifacts=bool(args.report),
-                                      progress=frames_bar)
+                                      progress=frames_bar,
+                                      cry_detector=None if args.cry_detector == "none"
+                                      else args.cry_detector)
             try:
                 res = predictor.predict(path)
             finally:

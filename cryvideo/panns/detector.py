@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetec
 #: Called as ``progress(done, total)`` while windows are scored.
 ProgressCallback = Callable[[int, int], None]
 #: Windows per model call (bounds memory on long recordings; one progress step each).
-BATCH_WINDOWS = 256
+BATCH_WINDOWS = 32
 
 #: File name of the shipped detector inside ``saved_models/``.
 DEFAULT_DETECTOR = "cry_detector.keras"

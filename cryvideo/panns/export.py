@@ -7,7 +7,6 @@ frames) and keep float32 input and output; "int8" quantizes every weight and act
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterable
 
@@ -96,16 +95,13 @@ def to_onnx(model, *, frames: int) -> bytes:
 
 def tflite_interpreter(model, *, num_threads: int = 1):
     """A ready TFLite interpreter from a path or flatbuffer bytes."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover
-        from tensorflow.lite import Interpreter
+    from ..tflite import make_interpreter
+
     try:
         if isinstance(model, bytes | bytearray):
-            it = Interpreter(model_content=bytes(model), num_threads=num_threads)
+            it = make_interpreter(model_content=bytes(model), num_threads=num_threads)
         else:
-            it = Interpreter(model_path=os.fspath(model), num_threads=num_threads)
-        it.allocate_tensors()
+            it = make_interpreter(model_path=model, num_threads=num_threads)
     except (ValueError, RuntimeError) as exc:
         raise ModelError(f"not a usable TFLite model ({str(exc).splitlines()[0][:120]})",
                          path=None if isinstance(model, bytes | bytearray) else model) from None

@@ -7,9 +7,6 @@ The shared int8 TFLite model takes 15 600 samples (0.975 s) at 16 kHz in [-1, 1]
 
 from __future__ import annotations
 
-import os
-import warnings
-
 import numpy as np
 
 from ..errors import ModelError
@@ -24,14 +21,10 @@ EMBEDDING_TENSOR = "yamnet_frames/global_average_pooling2d/Mean"
 
 
 def _interpreter(path, *, num_threads: int = 1, preserve: bool = False):
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover - fall back to TensorFlow's copy
-        from tensorflow.lite import Interpreter
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Interpreter(model_path=os.fspath(path), num_threads=num_threads,
-                           experimental_preserve_all_tensors=preserve)
+    from ..tflite import make_interpreter
+
+    return make_interpreter(model_path=path, num_threads=num_threads,
+                            experimental_preserve_all_tensors=preserve)
 
 
 class YamNet:
@@ -50,7 +43,6 @@ class YamNet:
         self.path = resolve_weights("yamnet_tflite", path=path, allow_download=False)
         try:
             self._it = _interpreter(self.path, num_threads=num_threads, preserve=True)
-            self._it.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"not a usable YAMNet TFLite model ({exc})", path=self.path) \
                 from None

@@ -41,6 +41,10 @@ MIN_DURATION = 0.5
 #: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
 #: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
 DEFAULT_ANALYSIS_FPS = 5.0
+#: Cry detectors :class:`Predictor` can ask before giving a reason.
+CRY_DETECTORS = ("cnn10", "yamnet")
+#: The detector file ``predict`` prefers for its cry gate (next to ``cry_detector.keras``).
+GATE_DETECTOR = "cry_detector_dynamic.tflite"
 #: What the face branch says when no trained face head is available.
 NO_FACE_MODEL = "no trained face model: face branch reports face share only"
 
@@ -115,6 +119,11 @@ class PredictionResult:
         Things the user should know (no audio track, no face found, …).
     media : dict
         Probe result.
+    crying : dict or None
+        The cry detector's verdict, asked before any reason is given: ``detected``,
+        ``probability``, ``threshold``, ``segments`` (seconds) and ``detector``. ``None`` when the
+        gate is off or there is no audio. When ``detected`` is False, ``label`` is None (the
+        probabilities are still reported: what the reason branches would say if it were a cry).
     """
 
     path: str
@@ -127,6 +136,7 @@ class PredictionResult:
     timings: dict[str, float]
     notes: list[str]
     media: dict
+    crying: dict | None = None
     #: Arrays kept for reports (waveform, face thumbnails, per-frame predictions); not in JSON.
     artifacts: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -187,6 +197,12 @@ class Predictor:
         Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
+    cry_detector : {"cnn10", "yamnet", None} or detector object
+        Asked first whether there is crying at all (see :data:`CRY_DETECTORS`); ``None`` turns
+        the gate off. ``"cnn10"`` (default) is the shipped ``cry_detector.keras`` (from
+        ``models_dir`` when it has one); ``"yamnet"`` is YAMNet's own cry classes, zero-shot
+        (needs ``yamnet.tflite``). An object needs ``detect(waveform, sr=...)`` returning a
+        :class:`cryvideo.panns.detector.DetectionResult`.
     """
 
     def __init__(
@@ -203,6 +219,7 @@ class Predictor:
         use_fusion_model: bool = True,
         keep_artifacts: bool = False,
         progress: Callable[[str, int, int | None], None] | None = None,
+        cry_detector: str | object | None = "cnn10",
     ) -> None:
         from pathlib import Path
 
@@ -218,10 +235,7 @@ class Predictor:
         self.use_face = use_face
         self.keep_artifacts = keep_artifacts
         self.progress = progress
-        # The cry detector (issue 5) will gate the reason classifier here: when it says "no
-        # cry", predict() should report that instead of a reason. Set ``self.cry_detector`` to
-        # an object with ``detect(y, sr) -> (is_cry: bool, p_cry: float)``.
-        self.cry_detector = None
+        self.cry_detector, self.cry_detector_name = self._load_cry_detector(cry_detector)
 
         self.face_model = None
         face_path = self.models_dir / FACE_HEAD_FILE
@@ -251,6 +265,48 @@ class Predictor:
         else:
             self.labels = list(DONATEACRY_CLASSES)
 
+    def _load_cry_detector(self, spec) -> tuple[object | None, str]:
+        if spec is None:
+            return None, ""
+        if not isinstance(spec, str):
+            return spec, type(spec).__name__
+        if spec not in CRY_DETECTORS:
+            raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
+                                 f"None, got {spec!r}")
+        from ..panns.detector import DEFAULT_DETECTOR, CryDetector, YamnetCryDetector
+        from .models import default_models_dir
+
+        if spec == "yamnet":
+            return YamnetCryDetector(), "yamnet (zero-shot)"
+        # The dynamic-range TFLite twin scores like the float model (docs/panns.md) and starts
+        # ~40× faster than a Keras model's first call; the user's models folder comes first.
+        names = (GATE_DETECTOR, DEFAULT_DETECTOR)
+        for d in dict.fromkeys((self.models_dir, default_models_dir())):
+            for name in names:
+                if (d / name).is_file():
+                    return CryDetector.load(d / name), f"cnn10 ({name})"
+        return CryDetector.load_default(), f"cnn10 ({DEFAULT_DETECTOR})"  # names the missing file
+
+    def _cry_gate(self, path, info: MediaInfo, audio: dict[int, np.ndarray], notes,
+                  timings) -> dict | None:
+        if self.cry_detector is None or not info.has_audio:
+            return None
+        t0 = time.perf_counter()
+        sr = 16000
+        if sr not in audio:
+            audio[sr] = load_audio(path, sr=sr, info=info)
+        det = self.cry_detector.detect(audio[sr], sr=sr)
+        timings["cry_detect"] = round(time.perf_counter() - t0, 3)
+        verdict = {"detected": bool(det.crying), "probability": round(float(det.probability), 4),
+                   "threshold": round(float(det.threshold), 4),
+                   "segments": [[round(a, 2), round(b, 2)] for a, b in det.segments],
+                   "detector": self.cry_detector_name}
+        if not det.crying:
+            notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
+                         f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given; the "
+                         "probabilities say what the branches would answer if it were a cry")
+        return verdict
+
     def _audio_branches_for_fusion(self) -> list:
         from .models import default_audio_branches
 
@@ -272,7 +328,8 @@ class Predictor:
         return out
 
     # -- stages ----------------------------------------------------------------------------
-    def _audio(self, path, info: MediaInfo, results, notes, timings, art) -> None:
+    def _audio(self, path, info: MediaInfo, results, notes, timings, art,
+               cache: dict[int, np.ndarray]) -> None:
         if not info.has_audio:
             notes.append("no audio track: audio branches skipped")
             for br in self.audio_branches:
@@ -280,7 +337,6 @@ class Predictor:
                                             note="no audio track"))
             return
         t0 = time.perf_counter()
-        cache: dict[int, np.ndarray] = {}
         for br in self.audio_branches:
             if br.sr not in cache:
                 cache[br.sr] = load_audio(path, sr=br.sr, info=info)
@@ -410,8 +466,9 @@ class Predictor:
         notes: list[str] = []
         results: list[BranchResult] = []
         art: dict = {}
-        # (issue 5) cry detection gate goes here, before the reason branches: see __init__.
-        self._audio(path, info, results, notes, timings, art)
+        audio: dict[int, np.ndarray] = {}  # decoded once per sample rate
+        crying = self._cry_gate(path, info, audio, notes, timings)
+        self._audio(path, info, results, notes, timings, art, audio)
         self._face(path, info, results, notes, timings, art)
         used = [b for b in results if b.used]
         if not used:
@@ -427,7 +484,8 @@ class Predictor:
         probs = _probs(self.labels, p)
         return PredictionResult(
             path=os.fspath(path),
-            label=max(probs, key=probs.get),
+            label=(None if crying is not None and not crying["detected"]
+                   else max(probs, key=probs.get)),
             probabilities=probs,
             trained=trained,
             modalities=[b.name for b in pool],
@@ -436,5 +494,6 @@ class Predictor:
             timings=timings,
             notes=notes,
             media=info.to_dict(),
+            crying=crying,
             artifacts=art,
         )

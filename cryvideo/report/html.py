@@ -28,7 +28,7 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _audio_figures(y: np.ndarray, sr: int) -> list[tuple[str, str]]:
+def _audio_figures(y: np.ndarray, sr: int, *, segments=()) -> list[tuple[str, str]]:
     import librosa
     import matplotlib
 
@@ -42,6 +42,10 @@ def _audio_figures(y: np.ndarray, sr: int) -> list[tuple[str, str]]:
     fig, ax = plt.subplots(figsize=(9, 2))
     step = max(1, len(y) // 20000)
     ax.plot(t[::step], y[::step], lw=0.5, color="#1f5f8b")
+    for i, (a, b) in enumerate(segments):  # where the cry detector heard crying
+        ax.axvspan(a, b, color="#e8a33d", alpha=0.25, lw=0, label="crying" if i == 0 else None)
+    if len(segments):
+        ax.legend(loc="upper right", fontsize=7)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("amplitude")
     ax.set_xlim(0, t[-1] if len(t) else 1)
@@ -141,7 +145,8 @@ def render_html(res) -> str:
     sections = []
     if "audio" in art:
         y, sr = art["audio"]
-        for title, src in _audio_figures(np.asarray(y, np.float32), sr):
+        segs = (res.crying or {}).get("segments", ())
+        for title, src in _audio_figures(np.asarray(y, np.float32), sr, segments=segs):
             sections.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='{src}'>")
     else:
         sections.append("<h2>Audio</h2><p>No audio track.</p>")
@@ -161,6 +166,17 @@ def render_html(res) -> str:
     timings = ", ".join(f"{e(k)} {v:.2f} s" for k, v in res.timings.items())
     warn = "" if res.trained else \
         "<p class=warn>UNTRAINED MODELS: these probabilities are not a result.</p>"
+    cry = res.crying
+    headline = e(res.label) if res.label is not None else "no crying detected"
+    cry_line = ""
+    if cry is not None:
+        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry["segments"]) or "none"
+        cry_line = (f"<p>Crying: <b>{'yes' if cry['detected'] else 'no'}</b> "
+                    f"(p={cry['probability']:.2f}, threshold {cry['threshold']:.2f}, "
+                    f"{e(cry['detector'])}; segments: {e(segs)})"
+                    + ("" if cry["detected"] else
+                       " — no reason given; the table shows what the branches would answer "
+                       "if it were a cry") + "</p>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>cryvideo: {e(os.path.basename(res.path))}</title>
@@ -171,8 +187,9 @@ table {{ border-collapse: collapse; }} td, th {{ padding: 2px 8px; text-align: l
 .bar {{ background: #1f5f8b; height: 10px; }} .src {{ color: #777; font-size: 0.8em; }}
 .warn {{ color: #b00; font-weight: bold; }} img {{ max-width: 100%; }}
 </style></head><body>
-<h1>{e(os.path.basename(res.path))}: {e(res.label)}</h1>
+<h1>{e(os.path.basename(res.path))}: {headline}</h1>
 {warn}
+{cry_line}
 <table>{rows}</table>
 <p>Fusion: {e(res.fusion)}<br>Branches used: {e(", ".join(res.modalities))}</p>
 <h2>Branches</h2>

@@ -181,7 +181,7 @@ class Backbone:
         return np.asarray(self._graph(x))[:n]
 
     def _tflite_interpreter(self, threads: int | None):
-        from ai_edge_litert.interpreter import Interpreter
+        from ..tflite import make_interpreter, quiet_stderr
 
         path = backbone_cache_dir() / f"{self.spec.name}-{self.weights_id.replace(':', '-')}.tflite"
         if not path.is_file():
@@ -195,10 +195,11 @@ class Backbone:
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
         threads = threads or min(4, os.cpu_count() or 1)
-        interp = Interpreter(model_path=str(path), num_threads=threads)
+        interp = make_interpreter(model_path=path, num_threads=threads, allocate=False)
         inp = interp.get_input_details()[0]
         interp.resize_tensor_input(inp["index"], [1, INPUT_SIZE, INPUT_SIZE, 3])
-        interp.allocate_tensors()
+        with quiet_stderr():  # the runtime logs its XNNPACK delegate here
+            interp.allocate_tensors()
         self._in = inp["index"]
         self._out = interp.get_output_details()[0]["index"]
         self.tflite_path = str(path)

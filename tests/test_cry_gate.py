@@ -1,0 +1,83 @@
+"""``predict`` asks the cry detector first, and gives no reason when there is no crying."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cryvideo.cli import main as cli_main
+from cryvideo.errors import ParameterError
+from cryvideo.pipeline import Predictor
+
+SILENCE = "not_cry/home_silence_silence_0.flac"
+
+
+@pytest.fixture(scope="module")
+def silence(shared_dir):
+    p = shared_dir / "data" / "cry_detection" / SILENCE
+    if not p.is_file():
+        pytest.skip(f"{SILENCE} not in ../shared/data/cry_detection")
+    return p
+
+
+def _predict_json(capsys, *argv) -> dict:
+    rc = cli_main(["predict", "--json", "--no-face", *map(str, argv)])
+    assert rc == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_silence_gets_no_reason(silence, capsys):
+    res = _predict_json(capsys, silence)
+    cry = res["crying"]
+    assert cry["detected"] is False and cry["probability"] < cry["threshold"]
+    assert cry["detector"].startswith("cnn10") and cry["segments"] == []
+    assert res["label"] is None
+    # the reason branches' answer is still there, for whoever wants it
+    assert abs(sum(res["probabilities"].values()) - 1) < 1e-3
+    assert any(n.startswith("no crying detected") for n in res["notes"])
+
+
+def test_silence_text_headline_says_no_crying(silence, capsys):
+    assert cli_main(["predict", "--no-face", str(silence)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"{silence}: no crying detected (p=") and "no reason given" in first
+
+
+def test_cry_gets_a_reason_and_segments(demo_clip, capsys):
+    res = _predict_json(capsys, demo_clip)
+    cry = res["crying"]
+    assert cry["detected"] is True and cry["probability"] >= cry["threshold"]
+    assert cry["segments"] and cry["segments"][0][1] > cry["segments"][0][0]
+    assert res["label"] in res["probabilities"]
+    assert "cry_detect" in res["timings"]
+
+
+def test_gate_off_always_gives_a_reason(silence, capsys):
+    res = _predict_json(capsys, "--cry-detector", "none", silence)
+    assert res["crying"] is None and res["label"] in res["probabilities"]
+
+
+def test_yamnet_gate(silence, shared_dir, monkeypatch, capsys):
+    if not (shared_dir / "weights" / "yamnet").is_dir():
+        pytest.skip("../shared/weights/yamnet is not available")
+    monkeypatch.setenv("CRYVIDEO_WEIGHTS_DIR", str(shared_dir / "weights"))
+    res = _predict_json(capsys, "--cry-detector", "yamnet", silence)
+    assert res["crying"]["detector"].startswith("yamnet") and res["label"] is None
+
+
+def test_models_folder_without_detector_falls_back_to_shipped(tmp_path):
+    pred = Predictor(models_dir=tmp_path, use_face=False)
+    assert pred.cry_detector_name.startswith("cnn10")
+
+
+def test_unknown_detector_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="cry detector must be one of"):
+        Predictor(cry_detector="bogus", use_face=False)
+
+
+def test_report_says_no_crying(silence, tmp_path, capsys):
+    page = tmp_path / "r.html"
+    assert cli_main(["predict", "--no-face", "--report", str(page), str(silence)]) == 0
+    text = page.read_text()
+    assert ": no crying detected</h1>" in text and "Crying: <b>no</b>" in text
