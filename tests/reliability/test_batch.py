@@ -53,7 +53,11 @@ def test_predict_folder_with_broken_files(fuzz_corpus, tmp_path):
     by_name = {os.path.basename(r["path"]): r for r in records}
     assert sorted(by_name) == sorted(good + broken)
     for name in good:
-        assert by_name[name].get("label") and "error" not in by_name[name]
+        rec = by_name[name]
+        # processed: a full result (the cry gate may say "no crying" for a sine: label None)
+        assert "error" not in rec and "label" in rec and rec["crying"] is not None, rec
+        assert abs(sum(rec["probabilities"].values()) - 1) < 1e-3
+        assert rec["label"] is None or rec["label"] in rec["probabilities"]
     for name in broken:
         assert by_name[name]["exit_code"] == 3 and by_name[name]["error"]
     # --out holds the same records, written atomically at the end
