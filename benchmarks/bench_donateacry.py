@@ -76,7 +76,11 @@ def main(argv=None) -> int:
     cache = Path(tempfile.mkdtemp(prefix="cryvideo-bench-cache-"))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     cmd = [sys.executable, "-m", "cryvideo", "benchmark", "donateacry", args.data,
-           "--out", args.out, "--cache-dir", str(cache), *args.extra]
+           "--out", args.out, "--cache-dir", str(cache)]
+    ae_dnn = RESULTS / "ae_dnn" / "ae_dnn_donateacry.json"
+    if ae_dnn.is_file():  # the AE+DNN branches' own run, as rows of the same table
+        cmd += ["--ae-dnn-results", str(ae_dnn)]
+    cmd += args.extra
     try:
         runs = {}
         for phase in ("cold", "warm"):

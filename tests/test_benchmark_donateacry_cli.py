@@ -60,10 +60,41 @@ def test_benchmark_writes_the_table_and_reuses_the_cache(small_corpus, tmp_path,
     assert res["leakage"]["paper4/grouped"]["mean"] == 0.0
     rows = {(s["protocol"], s["model"], s["feature"]) for s in res["summaries"]}
     assert ("grouped", "DNN", "stft") in rows and ("paper", "Majority class", "-") in rows
-    # second run: every clip's features come from the cache
-    assert main(argv + ["--protocol", "grouped", "--permutations", "0"]) == 0
+    # second run: every clip's features come from the cache; AE+DNN rows join the table
+    ae = tmp_path / "ae_dnn.json"
+    ae.write_text(json.dumps(_ae_dnn_doc(["belly_pain", "burping", "discomfort", "tired"])))
+    assert main(argv + ["--protocol", "grouped", "--permutations", "0",
+                        "--ae-dnn-results", str(ae)]) == 0
     res2 = json.loads((out / "donateacry_results.json").read_text())
     assert res2["data"]["cache"] == {**res["data"]["cache"], "hits": 4 * PER_CLASS, "misses": 0}
+    md2 = (out / "donateacry_table2.md").read_text()
+    row = next(line for line in md2.splitlines() if line.startswith("| AE+DNN (MFCC)"))
+    assert "12.3 [10.0, 15.0]" in row and "34.5 [30.0, 40.0]" in row  # grouped acc., bal. acc.
+    assert "93.75 % / 97.41 %" in md2 and "ae_dnn.json" in md2
+
+
+def _ae_dnn_doc(classes):
+    """The shape ``benchmarks/ae_dnn_donateacry.py`` writes, with made-up figures."""
+    def summ(acc, bal, f1):
+        return {"accuracy": {"mean": acc, "ci95": [0.10, 0.15]},
+                "balanced_accuracy": {"mean": bal, "ci95": [0.30, 0.40]},
+                "macro_f1": {"mean": f1, "ci95": [0.2, 0.3]}}
+    return {"data": {"class_counts": {c: 5 for c in classes}},
+            "paper_claims": {"video paper": "93.75 % / 97.41 %"},
+            "rows": {"AE+DNN (MFCC) / grouped": {"protocol": "grouped",
+                                                  "summary": summ(0.123, 0.345, 0.25)},
+                     "AE+DNN (STFT) / grouped": {"protocol": "grouped",
+                                                  "summary": summ(0.2, 0.3, 0.25)}}}
+
+
+def test_bad_ae_dnn_results_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "ae.json"
+    bad.write_text("{not json")
+    rc = main(["benchmark", "donateacry", str(tmp_path), "--out", str(tmp_path / "o"),
+               "--ae-dnn-results", str(bad)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 3 and "ae.json" in err and "not an AE+DNN results file" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("extra, code, words", [

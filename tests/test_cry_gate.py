@@ -51,6 +51,11 @@ def test_cry_gets_a_reason_and_segments(demo_clip, capsys):
     assert cry["segments"] and cry["segments"][0][1] > cry["segments"][0][0]
     assert res["label"] in res["probabilities"]
     assert "cry_detect" in res["timings"]
+    # the answer says how far it can be trusted, from the models' cards
+    trust = next(n for n in res["notes"] if n.startswith("how far to trust the reason"))
+    mfcc = next(b for b in res["branches"] if b["name"] == "mfcc")
+    held = mfcc["details"]["held_out_balanced_accuracy"]
+    assert 0.0 <= held <= 1.0 and f"mfcc {held:.2f}" in trust and "chance is 0.20" in trust
 
 
 def test_gate_off_always_gives_a_reason(silence, capsys):

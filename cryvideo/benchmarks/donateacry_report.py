@@ -14,7 +14,7 @@ from ..io import atomic_path, write_json_atomic, write_text_atomic
 from .donateacry import BASELINES, PAPER_CLASS_NAMES, BenchmarkResult
 
 __all__ = ["write_report", "markdown_table", "summary_csv", "folds_csv", "result_json",
-           "plot_confusions", "REPORT_FILES"]
+           "plot_confusions", "load_ae_dnn_rows", "REPORT_FILES"]
 
 #: File names written into the output folder (PNG names depend on the class sets).
 REPORT_FILES = ("donateacry_table2.md", "donateacry_summary.csv", "donateacry_folds.csv",
@@ -40,12 +40,51 @@ def _row(result: BenchmarkResult, cs: str, protocol: str, model: str, feature: s
     return None
 
 
+def load_ae_dnn_rows(path: str | os.PathLike) -> dict:
+    """The AE+DNN rows of an ``ae_dnn_donateacry.json`` (``benchmarks/ae_dnn_donateacry.py``).
+
+    Returns
+    -------
+    dict
+        ``{"rows": {(feature, protocol): summary}, "classes": [...], "claims": str, "file": str}``
+        where each summary has ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` as
+        ``{"mean", "low", "high"}`` (fractions), the shape :func:`markdown_table` prints.
+    """
+    import json
+
+    from ..errors import InputFileError
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        rows = {}
+        for name, row in doc["rows"].items():
+            feature = "mfcc" if "(MFCC)" in name else "stft"
+            summ = row["summary"]
+            rows[(feature, row["protocol"])] = {
+                k: {"mean": summ[k]["mean"], "low": summ[k]["ci95"][0],
+                    "high": summ[k]["ci95"][1]}
+                for k in ("accuracy", "balanced_accuracy", "macro_f1")}
+        claims = "; ".join(f"{k}: {v}" for k, v in doc.get("paper_claims", {}).items())
+        classes = sorted(doc["data"]["class_counts"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise InputFileError(f"not an AE+DNN results file ({exc})", path=path) from None
+    return {"rows": rows, "classes": classes, "claims": claims, "file": Path(path).name}
+
+
 def _row_names(result: BenchmarkResult) -> list[str]:
     return list(result.config["models"]) + list(BASELINES)
 
 
-def markdown_table(result: BenchmarkResult) -> str:
-    """The report as Markdown: per class set, a Table-2-like table and the details."""
+def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> str:
+    """The report as Markdown: per class set, a Table-2-like table and the details.
+
+    Parameters
+    ----------
+    result : BenchmarkResult
+    ae_dnn : dict, optional
+        From :func:`load_ae_dnn_rows`: the AE+DNN branches' rows, added to the table of the
+        class set they were evaluated on (marked with the file they come from).
+    """
     cfg = result.config
     feats = [f for f in ("stft", "mfcc") if f in cfg["features"]]  # the paper's column order
     protos = [p for p in ("paper", "grouped") if p in cfg["protocols"]]
@@ -104,7 +143,33 @@ def markdown_table(result: BenchmarkResult) -> str:
                         cells += ([_ci(s["accuracy"]), _ci(s["balanced_accuracy"])] if s
                                   else ["n/a", "n/a"])
             w("| " + " | ".join(cells) + " |\n")
+        ae_here = ae_dnn is not None and list(ae_dnn["classes"]) == sorted(classes)
+        if ae_here:
+            for kind in ("stft", "mfcc"):
+                if kind not in feats:
+                    continue
+                cells = [f"AE+DNN ({_FEAT[kind]})†"]
+                for f in feats:
+                    cells.append("—‡")
+                    for proto in protos:
+                        s = ae_dnn["rows"].get((f, proto)) if f == kind else None
+                        if proto == "paper":
+                            cells.append(_ci(s["accuracy"]) if s else "")
+                        else:
+                            cells += ([_ci(s["accuracy"]), _ci(s["balanced_accuracy"])] if s
+                                      else ["", ""])
+                w("| " + " | ".join(cells) + " |\n")
         w(f"\nChance balanced accuracy: {_pct(chance)} %.\n\n")
+        if ae_here:
+            w(f"† The autoencoder + DNN branches of the video paper (the models `cryvideo "
+              f"predict` ships), from `{ae_dnn['file']}` (`benchmarks/ae_dnn_donateacry.py`): "
+              "their own run on the same corpus and protocols (grouped: 5 folds by app "
+              "install; leaky: repeated 70/30 random split), not re-trained by this command. "
+              "Grouped macro-F1: " + ", ".join(
+                  f"{_FEAT[f]} {_ci(ae_dnn['rows'][(f, 'grouped')]['macro_f1'])}"
+                  for f in ("stft", "mfcc") if (f, "grouped") in ae_dnn["rows"]) + ".\n"
+              "‡ Paper's claim for its AE+DNN branches: 93.75 % / 97.41 % accuracy, on its "
+              "own 3-class data with a random split; not comparable, shown for reference.\n\n")
 
         # --- leakage, p-values
         for proto in protos:
@@ -212,10 +277,7 @@ def result_json(result: BenchmarkResult) -> dict:
 
 def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list[Path]:
     """One PNG per (class set, protocol): a grid of row-normalised confusion matrices."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     out_dir = Path(out_dir)
     written = []
@@ -230,8 +292,8 @@ def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list
                 continue
             ncol = min(4, len(panels))
             nrow = int(np.ceil(len(panels) / ncol))
-            fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 3.1 * nrow),
-                                     squeeze=False)
+            fig = Figure(figsize=(3.2 * ncol, 3.1 * nrow))
+            axes = fig.subplots(nrow, ncol, squeeze=False)
             for ax in axes.flat[len(panels):]:
                 ax.axis("off")
             for ax, (model, f) in zip(axes.flat, panels, strict=False):
@@ -256,17 +318,20 @@ def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list
             target = out_dir / f"confusion_{cs}_{proto}.png"
             with atomic_path(target) as tmp:
                 fig.savefig(tmp, format="png", dpi=90)
-            plt.close(fig)
             written.append(target)
     return written
 
 
-def write_report(result: BenchmarkResult, out_dir: str | os.PathLike) -> list[Path]:
-    """Write all report files into ``out_dir`` (created if needed); returns their paths."""
+def write_report(result: BenchmarkResult, out_dir: str | os.PathLike, *,
+                 ae_dnn: dict | None = None) -> list[Path]:
+    """Write all report files into ``out_dir`` (created if needed); returns their paths.
+
+    ``ae_dnn`` (from :func:`load_ae_dnn_rows`) adds the AE+DNN rows to the Markdown table.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md, summ, folds, js = (out_dir / n for n in REPORT_FILES)
-    write_text_atomic(md, markdown_table(result))
+    write_text_atomic(md, markdown_table(result, ae_dnn=ae_dnn))
     write_text_atomic(summ, summary_csv(result))
     write_text_atomic(folds, folds_csv(result))
     write_json_atomic(js, result_json(result))

@@ -54,6 +54,9 @@ def add_subparser(benchsub) -> argparse.ArgumentParser:
     p.add_argument("--permutation-repeats", type=int, default=1, metavar="N",
                    help="grouped repeats each permutation re-runs (default: 1)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ae-dnn-results", metavar="JSON", default=None,
+                   help="add the AE+DNN rows from this ae_dnn_donateacry.json (written by "
+                        "benchmarks/ae_dnn_donateacry.py) to the table")
     g = p.add_argument_group("feature parameters (stored with the results)")
     g.add_argument("--sr", type=int, default=8000, help="sample rate in Hz (default: 8000)")
     g.add_argument("--duration", type=float, default=7.0,
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         parse_class_set,
         run_benchmark,
     )
-    from ..benchmarks.donateacry_report import write_report
+    from ..benchmarks.donateacry_report import load_ae_dnn_rows, write_report
     from .common import progress_bar
 
     protocols = ("paper", "grouped") if args.protocol == "both" else (args.protocol,)
@@ -100,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         grouped_repeats=args.grouped_repeats, n_permutations=args.permutations,
         permutation_repeats=args.permutation_repeats, seed=args.seed)
     specs = config.model_specs()
+    ae_dnn = load_ae_dnn_rows(args.ae_dnn_results) if args.ae_dnn_results else None
     needed = sorted({c for cs in class_sets.values() for c in cs})
     cache = FeatureCache(args.cache_dir)
 
@@ -115,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         return progress_bar(total=total, desc=desc, unit="fit")
 
     result = run_benchmark(data, config, progress=bar)
-    paths = write_report(result, args.out)
+    paths = write_report(result, args.out, ae_dnn=ae_dnn)
     for path in paths:
         print(path)
     t = result.timing

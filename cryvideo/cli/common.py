@@ -41,7 +41,7 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
 def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
                  disable: bool | None = None, **kw) -> Iterator:
     """A tqdm bar on stderr, hidden when stderr is not a terminal (unless forced)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar: no ipywidgets needed in Jupyter
 
     if disable is None:
         disable = not sys.stderr.isatty() and not os.environ.get("CRYVIDEO_PROGRESS")

@@ -63,8 +63,17 @@ def majority_baseline(y_train: Sequence, y_test: Sequence, labels: Sequence) -> 
     return classification_metrics(y_test, np.full(len(y_test), major), labels)
 
 
-def mean_ci(values: Sequence[float], *, level: float = 0.95) -> tuple[float, float, float]:
+def mean_ci(values: Sequence[float], *, level: float = 0.95,
+            bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
     """Mean and a t-based confidence interval over repeats/folds.
+
+    Parameters
+    ----------
+    values : sequence of float
+    level : float
+    bounds : (float, float), optional
+        Range of the metric (e.g. ``(0, 1)`` for F1): the interval is clipped to it, so a
+        few spread-out folds cannot give an interval above 100 %.
 
     Returns
     -------
@@ -78,6 +87,8 @@ def mean_ci(values: Sequence[float], *, level: float = 0.95) -> tuple[float, flo
     if v.size < 2:
         return m, m, m
     half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    if bounds is not None:
+        return m, max(bounds[0], m - half), min(bounds[1], m + half)
     return m, m - half, m + half
 
 

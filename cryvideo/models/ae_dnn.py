@@ -513,15 +513,13 @@ def plot_training_curves(history: dict, path, *, title: str = "") -> None:
     path : str or os.PathLike
         Written atomically.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     from ..io import atomic_path
 
     runs = {"": history} if "autoencoder" in history else history
-    fig, axes = plt.subplots(len(runs), 2, figsize=(10, 3.2 * len(runs)), squeeze=False)
+    fig = Figure(figsize=(10, 3.2 * len(runs)))
+    axes = fig.subplots(len(runs), 2, squeeze=False)
     for row, (name, h) in zip(axes, runs.items(), strict=True):
         for ax, stage in zip(row, ("autoencoder", "classifier"), strict=True):
             hs = h.get(stage, {})
@@ -537,4 +535,3 @@ def plot_training_curves(history: dict, path, *, title: str = "") -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)

@@ -78,6 +78,30 @@ class DetectionResult:
         }
 
 
+def _waveform(source, *, sr: int | None, rate: int) -> tuple[str | None, np.ndarray]:
+    """``(path or None, mono float32 waveform at rate)`` from a file or an array at ``sr``.
+
+    Raises :class:`InputFileError` for an empty waveform or one with NaN / infinite samples.
+    """
+    path = None
+    if isinstance(source, str | os.PathLike):
+        from ..media import load_audio
+
+        path = os.fspath(source)
+        y = load_audio(path, sr=rate)
+    else:
+        y = np.asarray(source, dtype=np.float32).reshape(-1)
+        if sr is not None and int(sr) != rate:
+            import scipy.signal
+
+            y = scipy.signal.resample_poly(y, rate, int(sr)).astype(np.float32)
+    if y.size == 0:
+        raise InputFileError("has no audio samples", path=path or "<waveform>")
+    if not np.all(np.isfinite(y)):
+        raise InputFileError("audio contains NaN or infinite samples", path=path or "<waveform>")
+    return path, y
+
+
 def merge_segments(starts: np.ndarray, probs: np.ndarray, *, window: float,
                    threshold: float, duration: float) -> list:
     """Merge positive windows (start times in s) into (start, end) segments clipped to
@@ -193,24 +217,7 @@ class CryDetector:
         InputFileError
             Unreadable file, no audio stream, or empty audio.
         """
-        path = None
-        if isinstance(source, str | os.PathLike):
-            from ..media import load_audio
-
-            path = os.fspath(source)
-            y = load_audio(path, sr=self.params.sr)
-        else:
-            y = np.asarray(source, dtype=np.float32).reshape(-1)
-            rate = self.params.sr if sr is None else int(sr)
-            if rate != self.params.sr:
-                import scipy.signal
-
-                y = scipy.signal.resample_poly(y, self.params.sr, rate).astype(np.float32)
-        if y.size == 0:
-            raise InputFileError("has no audio samples", path=path or "<waveform>")
-        if not np.all(np.isfinite(y)):
-            raise InputFileError("audio contains NaN or infinite samples",
-                                 path=path or "<waveform>")
+        path, y = _waveform(source, sr=sr, rate=self.params.sr)
         duration = y.size / self.params.sr
         times, probs = self.window_probabilities(logmel(y, self.params), progress=progress)
         p = float(probs.max())
@@ -250,20 +257,7 @@ class YamnetCryDetector:
         """As :meth:`CryDetector.detect`."""
         from .yamnet import CRY_CLASSES, YAMNET_HOP
 
-        path = None
-        if isinstance(source, str | os.PathLike):
-            from ..media import load_audio
-
-            path = os.fspath(source)
-            y = load_audio(path, sr=16000)
-        else:
-            y = np.asarray(source, dtype=np.float32).reshape(-1)
-            if sr is not None and int(sr) != 16000:
-                import scipy.signal
-
-                y = scipy.signal.resample_poly(y, 16000, int(sr)).astype(np.float32)
-        if y.size == 0:
-            raise InputFileError("has no audio samples", path=path or "<waveform>")
+        path, y = _waveform(source, sr=sr, rate=16000)
         scores, _ = self.yamnet.frames(y, progress=progress)
         probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
         times = np.arange(len(probs)) * YAMNET_HOP / 16000

@@ -437,34 +437,76 @@ def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
 
 # --------------------------------------------------------------------------- YAMNet + head
 
+#: YAMNet classes 0-23: speech, babbling, shouting, screaming, laughter (13-18), crying (19-20),
+#: whimper, wail, sigh — the human vocal sounds a cry detector must tell apart.
+VOCAL_CLASSES = tuple(range(24))
+#: The head variants :func:`yamnet_head_cv` sweeps: (features, Donateacry positives?, C).
+YAMNET_HEAD_VARIANTS = tuple((f, d, c) for f in ("embedding", "vocal-scores")
+                             for d in (False, True) for c in (0.01, 1.0))
+
+
+def yamnet_head_features(cs: ClipSet, kind: str) -> np.ndarray:
+    """Clip features for a head on YAMNet: ``"embedding"`` = [max; mean] over windows of the
+    1024-d embeddings (2048); ``"vocal-scores"`` = [max; mean] of the logits of the 24 vocal
+    class scores (48)."""
+    if kind == "embedding":
+        return np.stack([np.concatenate([e.max(0), e.mean(0)]) for e in cs.yamnet_emb])
+    if kind == "vocal-scores":
+        def logit(p):
+            p = np.clip(p, 1e-4, 1 - 1e-4)
+            return np.log(p / (1 - p))
+        return np.stack([np.concatenate([logit(s[:, VOCAL_CLASSES].max(0)),
+                                         logit(s[:, VOCAL_CLASSES].mean(0))])
+                         for s in cs.yamnet_scores])
+    raise ValueError(kind)
+
+
 def yamnet_head_cv(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0,
-                   C: float = 1.0) -> dict:
-    """Cry detection with the pretrained YAMNet backbone and a trainable head: logistic
-    regression on [max ; mean] of the clip's 1024-d frame embeddings, class-balanced, on the
-    same grouped folds as :func:`detection_cv` (Donateacry cries added to training)."""
+                   variants=YAMNET_HEAD_VARIANTS) -> dict:
+    """Cry detection with the pretrained YAMNet backbone and a trainable head: class-balanced
+    logistic regression on clip features (:func:`yamnet_head_features`), on the same grouped
+    folds as :func:`detection_cv`, threshold 0.5, with or without the Donateacry cries as extra
+    positives. Every variant is reported (a sweep, not a selection: picking the best row
+    afterwards would be tuning on the test folds), with YAMNet zero-shot on the same folds."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    def feats(embs):
-        return np.stack([np.concatenate([e.max(0), e.mean(0)]) for e in embs])
-
     y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
-    x, xd = feats(cd.yamnet_emb), feats(da.yamnet_emb)
+    cats = np.array(cd.categories)
+    yam = np.array([float(np.max(s[:, [19, 20]])) for s in cd.yamnet_scores])
+    feats = {k: (yamnet_head_features(cd, k), yamnet_head_features(da, k))
+             for k in {v[0] for v in variants}}
+
+    def pooled(per_fold):
+        tp, fp, fn = (sum(m[k] for m in per_fold) for k in ("tp", "fp", "fn"))
+        m, lo, hi = mean_ci([m["f1"] for m in per_fold], bounds=(0.0, 1.0))
+        return {"f1_pooled": 2 * tp / (2 * tp + fp + fn), "f1_mean": m, "f1_ci95": [lo, hi],
+                "f1_folds": [m["f1"] for m in per_fold]}
+
     rows = []
-    for k, ((tr, te), (da_tr, da_te)) in enumerate(zip(folds, da_folds, strict=True)):
-        clf = make_pipeline(StandardScaler(), LogisticRegression(
-            C=C, class_weight="balanced", max_iter=2000))
-        clf.fit(np.concatenate([x[tr], xd[da_tr]]),
-                np.concatenate([y[tr], np.ones(len(da_tr), int)]))
-        p = clf.predict_proba(x[te])[:, 1]
-        rows.append({"fold": k, "yamnet_head": binary_f1(y[te], p >= 0.5),
-                     "donateacry_recall": float(np.mean(clf.predict(xd[da_te]) == 1))})
-    m, lo, hi = mean_ci([r["yamnet_head"]["f1"] for r in rows])
-    tp = sum(r["yamnet_head"]["tp"] for r in rows)
-    fp = sum(r["yamnet_head"]["fp"] for r in rows)
-    fn = sum(r["yamnet_head"]["fn"] for r in rows)
-    dm, dlo, dhi = mean_ci([r["donateacry_recall"] for r in rows])
-    return {"folds": rows, "n_splits": n_splits, "seed": seed, "C": C,
-            "summary": {"f1_mean": m, "f1_ci95": [lo, hi], "f1_pooled": 2 * tp / (2 * tp + fp + fn),
-                        "donateacry_recall": [dm, dlo, dhi]}}
+    for kind, use_da, C in variants:
+        x, xd = feats[kind]
+        per_fold, da_rec, called = [], [], {}
+        for (tr, te), (da_tr, da_te) in zip(folds, da_folds, strict=True):
+            clf = make_pipeline(StandardScaler(), LogisticRegression(
+                C=C, class_weight="balanced", max_iter=3000))
+            xs, ys = [x[tr]], [y[tr]]
+            if use_da:
+                xs.append(xd[da_tr])
+                ys.append(np.ones(len(da_tr), int))
+            clf.fit(np.concatenate(xs), np.concatenate(ys))
+            pred = clf.predict_proba(x[te])[:, 1] >= 0.5
+            per_fold.append(binary_f1(y[te], pred))
+            da_rec.append(float(np.mean(clf.predict(xd[da_te]) == 1)))
+            for c in set(cats[te]):
+                called[str(c)] = called.get(str(c), 0) + int(np.sum(pred & (cats[te] == c)))
+        rows.append({"features": kind, "donateacry_positives": bool(use_da), "C": C,
+                     **pooled(per_fold), "donateacry_recall": float(np.mean(da_rec)),
+                     "called_crying_by_category": called})
+    zs = []
+    for tr, te in folds:
+        zs.append(binary_f1(y[te], yam[te] >= _best_threshold(yam[tr], y[tr])))
+    return {"rows": rows, "n_splits": n_splits, "seed": seed,
+            "category_counts": {str(c): int(np.sum(cats == c)) for c in sorted(set(cats))},
+            "yamnet_zero_shot": pooled(zs)}

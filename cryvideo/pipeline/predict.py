@@ -76,6 +76,32 @@ class UntrainedBranch:
         return np.full(len(self.labels), 1.0 / len(self.labels), dtype=np.float32)
 
 
+def _held_out(card) -> dict:
+    """A branch card's held-out (grouped CV) balanced accuracy, for the output: ``{}`` when
+    the card records none."""
+    try:
+        m = card.metrics["balanced_accuracy"]
+        return {"held_out_balanced_accuracy": round(float(m["mean"]), 3),
+                "held_out_ci95": [round(float(x), 3) for x in m["ci95"]],
+                "held_out_protocol": str(card.metrics.get("protocol", "grouped CV"))}
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return {}
+
+
+def _trust_note(branches: list, n_classes: int) -> str | None:
+    """One line saying how well the answering branches did on held-out data, against chance."""
+    known = [b for b in branches if "held_out_balanced_accuracy" in b.details]
+    if not known:
+        return None
+    chance = 1.0 / max(1, n_classes)
+    at_chance = all(b.details["held_out_ci95"][0] <= chance for b in known)
+    figs = ", ".join(f"{b.name} {b.details['held_out_balanced_accuracy']:.2f}" for b in known)
+    return (f"how far to trust the reason: on held-out recordings (grouped CV) these models "
+            f"score balanced accuracy {figs}; chance is {chance:.2f}"
+            + (" -- no better than chance: a weak hint at best, never a diagnosis"
+               if at_chance else ""))
+
+
 @dataclasses.dataclass
 class BranchResult:
     """What one branch said about one file."""
@@ -342,7 +368,8 @@ class Predictor:
                 cache[br.sr] = load_audio(path, sr=br.sr, info=info)
             p = br.predict_proba(cache[br.sr])
             results.append(BranchResult(br.name, used=True, trained=br.trained,
-                                        probabilities=_probs(br.labels, p), source=br.source))
+                                        probabilities=_probs(br.labels, p), source=br.source,
+                                        details=_held_out(getattr(br, "card", None))))
         if self.keep_artifacts and cache:
             sr = max(cache)
             art["audio"] = (cache[sr], sr)
@@ -481,6 +508,9 @@ class Predictor:
         trained = any(b.trained for b in pool)
         if not trained:
             notes.append("UNTRAINED: no trained model was used; these probabilities mean nothing")
+        trust = _trust_note([b for b in pool if b.trained], len(self.labels))
+        if trust:
+            notes.append(trust)
         probs = _probs(self.labels, p)
         return PredictionResult(
             path=os.fspath(path),

@@ -20,26 +20,21 @@ MAX_THUMBS = 16
 
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _audio_figures(y: np.ndarray, sr: int, *, segments=()) -> list[tuple[str, str]]:
     import librosa
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     from ..audio.features import FeatureParams, features_from_waveform
 
     out = []
     t = np.arange(len(y)) / sr
-    fig, ax = plt.subplots(figsize=(9, 2))
+    fig = Figure(figsize=(9, 2))
+    ax = fig.subplots()
     step = max(1, len(y) // 20000)
     ax.plot(t[::step], y[::step], lw=0.5, color="#1f5f8b")
     for i, (a, b) in enumerate(segments):  # where the cry detector heard crying
@@ -57,7 +52,8 @@ def _audio_figures(y: np.ndarray, sr: int, *, segments=()) -> list[tuple[str, st
     for kind, title, ylabel in (("mfcc", "MFCC", "coefficient"),
                                 ("stft", "STFT (log magnitude, dB)", "frequency (Hz)")):
         f = feats[kind]
-        fig, ax = plt.subplots(figsize=(9, 2.6))
+        fig = Figure(figsize=(9, 2.6))
+        ax = fig.subplots()
         dur = len(y) / params.sr
         top = f.shape[0] if kind == "mfcc" else params.sr / 2
         im = ax.imshow(f, origin="lower", aspect="auto", extent=(0, dur, 0, top),
@@ -73,15 +69,13 @@ def _face_strip(faces) -> str | None:
     thumbs = faces.thumbs
     if len(thumbs) == 0:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     idx = np.unique(np.linspace(0, len(thumbs) - 1, min(MAX_THUMBS, len(thumbs))).astype(int))
     strip = np.concatenate([thumbs[i] for i in idx], axis=1)
     times = faces.times[faces.has_face][idx]
-    fig, ax = plt.subplots(figsize=(min(16, 1.0 * len(idx) + 1), 1.4))
+    fig = Figure(figsize=(min(16, 1.0 * len(idx) + 1), 1.4))
+    ax = fig.subplots()
     ax.imshow(strip)
     th = thumbs.shape[1]
     ax.set_xticks([th * (k + 0.5) for k in range(len(idx))],
@@ -92,14 +86,13 @@ def _face_strip(faces) -> str | None:
 
 def _face_timeline(faces, probs) -> str:
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
 
     p_frames, smoothed, labels = probs
     t = faces.times[faces.has_face]
-    fig, axes = plt.subplots(2, 1, figsize=(9, 4), sharex=True)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(9, 4))
+    axes = fig.subplots(2, 1, sharex=True)
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, lab in enumerate(labels):
         c = colours[k % len(colours)]
         axes[0].plot(t, p_frames[:, k], ".-", lw=0.8, ms=3, color=c, label=lab)
