@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cryvideo.panns.training import crop, kd_loss, mixup, random_crops, sliding_windows
 
@@ -49,3 +50,34 @@ def test_crops_and_windows(rng):
     assert list(s) == [0, 10, 20, 25]                 # last window aligned to the end
     w, s = sliding_windows(x[:5], 20, 10)
     assert w.shape == (1, 20, 8) and list(s) == [0]
+
+
+def test_mix_background_adds_power_at_the_asked_ratio(rng):
+    from cryvideo.panns.training import mix_background
+
+    x = rng.uniform(-40, 0, size=(50, 64)).astype("float32")
+    bg = rng.uniform(-60, -20, size=(50, 64)).astype("float32")
+    for snr in (0.0, 10.0, 20.0):
+        out = mix_background(x, bg, snr)
+        px = 10 ** (x / 10)
+        added = 10 ** (out.astype(float) / 10) - px
+        assert np.all(added > 0) and out.shape == x.shape and out.dtype == np.float32
+        # the added power is the background scaled to (mean power of x) / 10^(snr/10)
+        assert 10 * np.log10(px.mean() / added.mean()) == pytest.approx(snr, abs=0.01)
+
+
+def test_detector_weights_balance_classes_and_the_extra_positives():
+    from cryvideo.panns.experiments import detector_weights
+
+    y = np.array([1] * 10 + [0] * 30 + [1] * 60)        # 10 set cries, 30 not-cry, 60 extra cries
+    extra = np.array([False] * 40 + [True] * 60)
+    for how in ("clip", "equal"):
+        w = detector_weights(y, extra, extra_weight=how)
+        assert w[y == 1].sum() == pytest.approx(w[y == 0].sum())   # classes balanced
+        assert w.sum() == pytest.approx(len(y))
+    w = detector_weights(y, extra, extra_weight="equal")
+    assert w[extra].sum() == pytest.approx(w[(y == 1) & ~extra].sum())
+    w = detector_weights(y, extra, extra_weight="clip")
+    assert np.allclose(w[y == 1], w[0])                 # every cry weighs the same
+    with pytest.raises(ValueError):
+        detector_weights(y, extra, extra_weight="nope")

@@ -28,9 +28,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="which tables to regenerate (default: all)")
     p.add_argument("--out", default="benchmarks/results", metavar="DIR",
                    help="results folder (default: %(default)s)")
-    p.add_argument("--width", type=float, default=0.125,
-                   help="CNN10 detector width multiplier (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=15, help="training epochs (default: 15)")
+    p.add_argument("--recipe", choices=("v1", "v2"), default="v1",
+                   help="detector training recipe (cryvideo.panns.experiments.RECIPES; "
+                   "default: %(default)s)")
+    p.add_argument("--width", type=float, default=None,
+                   help="CNN10 detector width multiplier (default: the recipe's)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (default: the recipe's)")
     p.add_argument("--folds", type=int, default=5, help="grouped CV folds (default: 5)")
     p.add_argument("--compression-epochs", type=int, default=8,
                    help="epochs for the compression study's models (default: %(default)s)")
@@ -77,7 +81,10 @@ def detection_markdown(res: dict) -> str:
     out = [f"Cry detection, {res['n_splits']}-fold CV grouped by source recording "
            f"({res['n_clips']} clips of the detection set; {res['n_donateacry']} Donateacry "
            "cries added to training as positives). Clip score = max over 2 s windows "
-           "(YAMNet: 0.975 s windows, max of classes 19 and 20).", "",
+           "(YAMNet: 0.975 s windows, max of classes 19 and 20). CNN10 training: "
+           f"{res['epochs']} epochs of random 2 s crops, Donateacry weight "
+           f"'{res.get('donateacry_weight', 'clip')}', background mixing "
+           f"{res.get('background_prob', 0.0):.0%} of crops.", "",
            "| model | F1 mean [95 % CI over folds] | F1 pooled over folds |",
            "|---|---|---|"]
     for label, key in rows:
@@ -216,6 +223,13 @@ def run(args: argparse.Namespace) -> int:
     for sub in ("cry_detection", "donateacry"):
         if not (root / sub).is_dir():
             raise DatasetError(f"no {sub}/ folder in DATA_DIR", path=root)
+    recipe = dict(ex.RECIPES[args.recipe])
+    if args.width is not None:
+        recipe["width"] = args.width
+    if args.epochs is not None:
+        recipe["epochs"] = args.epochs
+    args.width, args.epochs = recipe["width"], recipe["epochs"]
+    train_kw = {k: recipe[k] for k in ("donateacry_weight", "background_prob")}
     if args.epochs < 1 or args.folds < 2 or not args.width > 0:
         raise ParameterError("need --epochs ≥ 1, --folds ≥ 2 and --width > 0")
     out = Path(args.out)
@@ -261,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     if "detection" in args.only:
         cv = part("detection", lambda: ex.detection_cv(
             cd, da, width=args.width, epochs=args.epochs, n_splits=args.folds,
-            seed=args.seed, save_dir=args.fold_models, log=log))
+            seed=args.seed, save_dir=args.fold_models, log=log, **train_kw))
         if cv is not None:
             write("panns_detection", cv, detection_markdown)
     if "yamnet-head" in args.only:
@@ -276,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
             cv = json.loads((out / "panns_detection.json").read_text())
         sizes = part("save-detector", lambda: train_and_save_detector(
             cd, da, args.save_detector, width=args.width, epochs=args.epochs, seed=args.seed,
-            cv=cv))
+            cv=cv, recipe=args.recipe, **train_kw))
         if sizes:
             print("saved: " + ", ".join(f"{k} {v} B" for k, v in sizes.items()), flush=True)
     if "pooling" in args.only:

@@ -64,20 +64,61 @@ def clip_scores(predict_windows, clips: list) -> np.ndarray:
     return np.array([p[owner == i].max() for i in range(len(clips))])
 
 
+#: The detector's training recipe (``detection_cv``, ``train_and_save_detector``): "v1" as
+#: shipped first (width 1/8, 15 epochs, every Donateacry cry weighted like a detection-set
+#: cry); "v2" = width 1/4, 30 epochs, the Donateacry cries together weighted like the
+#: detection set's cries (they are 8 kHz phone recordings of one app: a different domain), and
+#: half of all crops mixed with a background (noise / silence / laughter of the training folds)
+#: at 0–20 dB, so that a background is evidence for neither class.
+RECIPES = {
+    "v1": {"width": 0.125, "epochs": 15, "donateacry_weight": "clip", "background_prob": 0.0},
+    "v2": {"width": 0.25, "epochs": 30, "donateacry_weight": "equal", "background_prob": 0.5},
+}
+
+
+def detector_weights(y: np.ndarray, is_extra: np.ndarray, *, extra_weight: str = "clip"):
+    """Per-clip weights balancing cry vs not-cry; with ``extra_weight="equal"`` the extra
+    positives (``is_extra``: Donateacry) together weigh as much as the other positives."""
+    y = np.asarray(y, int)
+    is_extra = np.asarray(is_extra, bool)
+    w = np.ones(len(y), np.float64)
+    if extra_weight == "equal" and is_extra.any() and (y[~is_extra] == 1).any():
+        w[is_extra] = (y[~is_extra] == 1).sum() / is_extra.sum()
+    elif extra_weight != "clip" and extra_weight != "equal":
+        raise ValueError(extra_weight)
+    pos, neg = y == 1, y == 0
+    total = float(len(y))  # mean weight 1, as class_weights
+    if pos.any():
+        w[pos] *= total / (2 * w[pos].sum())
+    if neg.any():
+        w[neg] *= total / (2 * w[neg].sum())
+    return w.astype(np.float32)
+
+
 def train_detector(clips, clips_bl, y, *, width: float, epochs: int, seed: int,
-                   lr: float = 1e-3, arch: str = "cnn10"):
+                   lr: float = 1e-3, arch: str = "cnn10", is_extra=None,
+                   donateacry_weight: str = "clip", backgrounds=None,
+                   background_prob: float = 0.0):
     """Train a sigmoid detector (CNN10 by default) on 2 s random crops (the band-limited copy
-    of each clip is used half the time)."""
+    of each clip is used half the time); see :data:`RECIPES` for the other options."""
     import keras
 
     keras.utils.set_random_seed(seed)
     model = detector_model(width=width, arch=arch)
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy")
     rng = np.random.default_rng(seed)
+    extra = np.zeros(len(y), bool) if is_extra is None else np.asarray(is_extra, bool)
     fit_epochs(model, clips, np.asarray(y, np.float32)[:, None], frames=WINDOW_FRAMES,
-               epochs=epochs, rng=rng, sample_weight=class_weights(y), alt_clips=clips_bl,
-               alt_prob=0.5)
+               epochs=epochs, rng=rng,
+               sample_weight=detector_weights(y, extra, extra_weight=donateacry_weight),
+               alt_clips=clips_bl, alt_prob=0.5, backgrounds=backgrounds,
+               background_prob=background_prob)
     return model
+
+
+def background_clips(cd: ClipSet, idx) -> list:
+    """Log-mels of the not-cry clips among ``idx`` (noise, silence, laughter): backgrounds."""
+    return [cd.logmel[i] for i in idx if cd.labels[i] != "cry"]
 
 
 def _best_threshold(scores, y, grid=np.round(np.arange(0.05, 0.96, 0.05), 2)) -> float:
@@ -164,7 +205,8 @@ def _save_fold_model(trained, width, save_dir, k, test_paths, da_test_paths) -> 
 
 def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int = 20,
                  n_splits: int = 5, seed: int = 0, quantize: bool = True,
-                 save_dir=None, log=print) -> dict:
+                 save_dir=None, log=print, donateacry_weight: str = "clip",
+                 background_prob: float = 0.0) -> dict:
     """Grouped k-fold CV of the CNN10 detector against YAMNet zero-shot on the same folds.
 
     Per fold: train on the training groups of the detection set plus the Donateacry cries of
@@ -181,7 +223,11 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
         clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
         clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
         ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
-        model = train_detector(clips, clips_bl, ytr, width=width, epochs=epochs, seed=seed + k)
+        extra = np.concatenate([np.zeros(len(tr), bool), np.ones(len(da_tr), bool)])
+        model = train_detector(clips, clips_bl, ytr, width=width, epochs=epochs, seed=seed + k,
+                               is_extra=extra, donateacry_weight=donateacry_weight,
+                               backgrounds=background_clips(cd, tr),
+                               background_prob=background_prob)
 
         def pw(w, model=model):
             return model.predict(w, batch_size=128, verbose=0)
@@ -232,6 +278,7 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
         summary["tflite_bytes"] = rows[-1]["tflite_bytes"]
         summary["window_latency_s"] = rows[-1]["window_latency_s"]
     return {"width": width, "epochs": epochs, "n_splits": n_splits, "seed": seed,
+            "donateacry_weight": donateacry_weight, "background_prob": background_prob,
             "window_s": 2.0, "hop_s": 0.5, "folds": rows, "summary": summary,
             "n_clips": len(cd), "n_donateacry": len(da)}
 

@@ -9,7 +9,13 @@ import numpy as np
 
 from ..models.cards import ModelCard, save_model_with_card
 from .dataset import ClipSet
-from .experiments import WINDOW_FRAMES, calibration_set, detector_model, train_detector
+from .experiments import (
+    WINDOW_FRAMES,
+    background_clips,
+    calibration_set,
+    detector_model,
+    train_detector,
+)
 from .export import to_tflite
 from .frontend import PANNS_16K
 
@@ -17,7 +23,9 @@ __all__ = ["train_and_save_detector"]
 
 
 def train_and_save_detector(cd: ClipSet, da: ClipSet, out_dir, *, width: float = 0.125,
-                            epochs: int = 15, seed: int = 0, cv: dict | None = None) -> dict:
+                            epochs: int = 15, seed: int = 0, cv: dict | None = None,
+                            recipe: str = "custom", donateacry_weight: str = "clip",
+                            background_prob: float = 0.0) -> dict:
     """Train on every clip (detection set + Donateacry cries) and write
     ``cry_detector.keras``, ``cry_detector_dynamic.tflite`` and ``cry_detector_int8.tflite``
     (each with its JSON card) into ``out_dir``.
@@ -32,7 +40,11 @@ def train_and_save_detector(cd: ClipSet, da: ClipSet, out_dir, *, width: float =
     y = np.array([lab == "cry" for lab in cd.labels] + [True] * len(da), int)
     clips = list(cd.logmel) + list(da.logmel)
     clips_bl = list(cd.logmel_bl) + list(da.logmel)
-    trained = train_detector(clips, clips_bl, y, width=width, epochs=epochs, seed=seed)
+    extra = np.array([False] * len(cd) + [True] * len(da))
+    trained = train_detector(clips, clips_bl, y, width=width, epochs=epochs, seed=seed,
+                             is_extra=extra, donateacry_weight=donateacry_weight,
+                             backgrounds=background_clips(cd, range(len(cd))),
+                             background_prob=background_prob)
     model = detector_model(width=width)           # uncompiled copy: no optimizer state saved
     model.set_weights(trained.get_weights())
     summary = (cv or {}).get("summary", {})
@@ -48,8 +60,13 @@ def train_and_save_detector(cd: ClipSet, da: ClipSet, out_dir, *, width: float =
                   "architecture": f"CNN10 (PANNs), width {width:g} "
                   f"(channels {[int(round(c * width)) for c in (64, 128, 256, 512)]}), "
                   "max+avg pooling, SpecAugment, class-weighted BCE",
-                  "epochs": epochs, "seed": seed,
-                  "augmentation": "random 2 s crops; 8 kHz band-limited copy half the time"},
+                  "epochs": epochs, "seed": seed, "recipe": recipe,
+                  "donateacry_weight": ("all Donateacry cries together weigh as much as the "
+                                        "detection set's cries" if donateacry_weight == "equal"
+                                        else "every clip weighs the same (per class)"),
+                  "augmentation": "random 2 s crops; 8 kHz band-limited copy half the time"
+                  + (f"; {background_prob:.0%} of crops mixed with a not-cry background "
+                     "(noise / silence / laughter) at 0-20 dB" if background_prob else "")},
         metrics={"protocol": f"{(cv or {}).get('n_splits', '?')}-fold CV grouped by source "
                  "recording (manifest 'group'); clip = max over windows; threshold 0.5",
                  **{k: v for k, v in summary.items()}},

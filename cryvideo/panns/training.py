@@ -14,6 +14,7 @@ __all__ = [
     "mixup",
     "class_weights",
     "kd_loss",
+    "mix_background",
     "fit_epochs",
 ]
 
@@ -75,6 +76,27 @@ def mixup(x: np.ndarray, y: np.ndarray, *, alpha: float, rng: np.random.Generato
     return lx * x + (1 - lx) * x[perm], ly * y + (1 - ly) * y[perm]
 
 
+def mix_background(x: np.ndarray, bg: np.ndarray, snr_db: float) -> np.ndarray:
+    """Add a background to a log-mel at a signal-to-background ratio, in the power domain.
+
+    Parameters
+    ----------
+    x, bg : np.ndarray [shape=(frames, n_mels)]
+        Log-mels in dB (``10·log10`` of power), e.g. crops of the same length.
+    snr_db : float
+        Mean power of ``x`` over mean power of the scaled ``bg``, in dB.
+
+    Returns
+    -------
+    np.ndarray [shape=(frames, n_mels)]
+        ``10·log10(P_x + g·P_bg)``: powers add (phase cross-terms average out per mel band).
+    """
+    px = np.power(10.0, x.astype(np.float64) / 10.0)
+    pb = np.power(10.0, bg.astype(np.float64) / 10.0)
+    g = 10.0 ** (-float(snr_db) / 10.0) * px.mean() / max(float(pb.mean()), 1e-12)
+    return (10.0 * np.log10(np.maximum(px + g * pb, 1e-10))).astype(np.float32)
+
+
 def class_weights(y: np.ndarray) -> np.ndarray:
     """Per-sample weights that balance the classes of integer labels ``y``."""
     y = np.asarray(y)
@@ -117,7 +139,8 @@ def kd_loss(*, n_classes: int, temperature: float = 4.0, alpha: float = 0.5):
 def fit_epochs(model, clips: list, targets: np.ndarray, *, frames: int, epochs: int,
                rng: np.random.Generator, sample_weight: np.ndarray | None = None,
                batch_size: int = 32, alt_clips: list | None = None, alt_prob: float = 0.5,
-               mixup_alpha: float = 0.0) -> None:
+               mixup_alpha: float = 0.0, backgrounds: list | None = None,
+               background_prob: float = 0.0, snr_db: tuple[float, float] = (0.0, 20.0)) -> None:
     """Train a compiled model for ``epochs``, drawing fresh random crops every epoch.
 
     Parameters
@@ -128,6 +151,11 @@ def fit_epochs(model, clips: list, targets: np.ndarray, *, frames: int, epochs: 
         An alternative version of each clip (e.g. band-limited), used with ``alt_prob``.
     mixup_alpha : float
         > 0 turns mixup on (sample weights are then not used).
+    backgrounds : list of np.ndarray [shape=(frames_i, n_mels)], optional
+        Background log-mels (noise, silence, non-cry sounds). With ``background_prob`` > 0,
+        that share of the crops of *every* class gets a random background crop mixed in
+        (:func:`mix_background`) at a signal-to-background ratio drawn uniformly from
+        ``snr_db``: the label stays the crop's, so a background is evidence for neither class.
     """
     for _ in range(epochs):
         use = clips
@@ -135,6 +163,12 @@ def fit_epochs(model, clips: list, targets: np.ndarray, *, frames: int, epochs: 
             pick = rng.random(len(clips)) < alt_prob
             use = [a if p else c for c, a, p in zip(clips, alt_clips, pick, strict=False)]
         x = random_crops(use, frames, rng)
+        if backgrounds and background_prob > 0:
+            which = np.flatnonzero(rng.random(len(x)) < background_prob)
+            bg = random_crops([backgrounds[j] for j in
+                               rng.integers(0, len(backgrounds), size=len(which))], frames, rng)
+            for i, b in zip(which, bg, strict=True):
+                x[i] = mix_background(x[i], b, rng.uniform(*snr_db))
         y = targets
         sw = sample_weight
         if mixup_alpha > 0:
