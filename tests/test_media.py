@@ -174,3 +174,20 @@ def test_odd_file_names_decode(media_dir, tmp_path, name):
     assert probe(p).has_audio
     assert len(load_audio(p, sr=8000)) > 8000
     assert next(iter_frames(p, fps=2)).image.shape[2] == 3
+
+
+@pytest.mark.parametrize("claimed", [None, 0.1, 50.0])
+def test_load_audio_whatever_the_header_claims(media_dir, claimed):
+    """Samples fill a buffer sized from the probed duration: a header that under- or
+    over-states it (or none) changes nothing in what is decoded."""
+    import dataclasses
+
+    from cryvideo.media import load_audio, probe
+
+    path = media_dir / "audio_only.wav"
+    ref = load_audio(path, sr=8000)
+    info = dataclasses.replace(probe(path), duration=claimed)
+    y = load_audio(path, sr=8000, info=info)
+    assert y.dtype == np.float32 and y.shape == ref.shape
+    np.testing.assert_array_equal(y, ref)
+    assert abs(ref.size / 8000 - 2.0) < 0.05

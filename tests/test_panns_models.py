@@ -65,3 +65,21 @@ def test_spec_augment_only_in_training(rng):
     rows = zero.all(axis=(2, 3))
     cols = zero.all(axis=(1, 3))
     assert np.array_equal(zero[..., 0], rows[:, :, None] | cols[:, None, :])
+
+
+@pytest.mark.parametrize("n", [300, 16000, 16000 * 9 + 77])
+def test_logmel_in_blocks_equals_one_centred_stft(n):
+    """Long inputs are processed in STFT blocks: the same frames as one centred STFT."""
+    import librosa
+
+    from cryvideo.panns.frontend import _mel_basis
+
+    y = (0.1 * np.random.default_rng(n).normal(size=n)).astype("float32")
+    p = PANNS_16K
+    spec = np.abs(librosa.stft(y, n_fft=p.n_fft, hop_length=p.hop, window="hann",
+                               center=True, pad_mode="reflect")) ** 2
+    ref = (10 * np.log10(np.maximum(_mel_basis(p) @ spec, 1e-10))).T
+    for block in (7, 100, 10**6):
+        out = logmel(y, block_frames=block)
+        assert out.shape == ref.shape == (1 + n // p.hop, p.n_mels)
+        np.testing.assert_allclose(out, ref, atol=1e-4)
