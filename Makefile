@@ -25,6 +25,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python setup.cfg setup.py
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	-$(BIN)/python data_prep/warm_caches.py
 	rm -f $(VENV)/.installed-*
 	touch $@
 
