@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     from cryvideo.io import write_json_atomic, write_text_atomic
 
     write_json_atomic(RESULTS / "backbone.json", out)
+    isa = cpu_isa()
     lines = ["# Frozen backbone throughput (224×224 face crops)", "",
              f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), TF "
              f"{info['tensorflow']}, Keras {info['keras']}. Load average at start "
@@ -112,9 +113,9 @@ def main(argv=None) -> int:
              "ResNet-50 uses **random initialisation**: its ImageNet weights are not obtainable "
              "here; the speed does not depend on the weight values. Bound: "
              f"{PEAK_GFLOPS_2_CORES:.0f} GFLOP/s (2 AVX2+FMA cores) / GFLOP per frame."
-             + (f" **This CPU has {cpu_isa()}**: twice the FMA width of AVX2, so its bound is "
+             + (f" **This CPU has {isa}**: twice the FMA width of AVX2, so its bound is "
                 "about twice the one shown, and a share above 100 % is possible."
-                if cpu_isa().startswith("AVX-512") else ""), "",
+                if isa.startswith("AVX-512") else ""), "",
              "| backbone | GFLOP/frame | bound (fr/s) | Keras graph | Keras predict | "
              "TFLite XNNPACK | TFLite / bound | TFLite fr per CPU-s (×2: est. with 2 free "
              "cores) | load before → after |",

@@ -46,7 +46,7 @@ def load_ae_dnn_rows(path: str | os.PathLike) -> dict:
     Returns
     -------
     dict
-        ``{"rows": {(feature, protocol): summary}, "classes": [...], "claims": str, "file": str}``
+        ``{"rows": {(feature, protocol): summary}, "classes": [...], "file": str}``
         where each summary has ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` as
         ``{"mean", "low", "high"}`` (fractions), the shape :func:`markdown_table` prints.
     """
@@ -64,11 +64,17 @@ def load_ae_dnn_rows(path: str | os.PathLike) -> dict:
                 k: {"mean": summ[k]["mean"], "low": summ[k]["ci95"][0],
                     "high": summ[k]["ci95"][1]}
                 for k in ("accuracy", "balanced_accuracy", "macro_f1")}
-        claims = "; ".join(f"{k}: {v}" for k, v in doc.get("paper_claims", {}).items())
         classes = sorted(doc["data"]["class_counts"])
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise InputFileError(f"not an AE+DNN results file ({exc})", path=path) from None
-    return {"rows": rows, "classes": classes, "claims": claims, "file": Path(path).name}
+    return {"rows": rows, "classes": classes, "file": Path(path).name}
+
+
+def _protocol_cells(protocol: str, summary: dict | None, missing: str) -> list[str]:
+    """The Table-2 cells of one protocol: leaky accuracy, or grouped accuracy and balanced
+    accuracy (``missing`` where there is no result)."""
+    keys = ("accuracy",) if protocol == "paper" else ("accuracy", "balanced_accuracy")
+    return [_ci(summary[k]) if summary else missing for k in keys]
 
 
 def _row_names(result: BenchmarkResult) -> list[str]:
@@ -136,12 +142,7 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
                 pap = result.paper.get(model, {}).get(f)
                 cells.append(f"{pap:.2f}" if pap is not None else "—")
                 for proto in protos:
-                    s = _row(result, cs, proto, model, ff)
-                    if proto == "paper":
-                        cells.append(_ci(s["accuracy"]) if s else "n/a")
-                    else:
-                        cells += ([_ci(s["accuracy"]), _ci(s["balanced_accuracy"])] if s
-                                  else ["n/a", "n/a"])
+                    cells += _protocol_cells(proto, _row(result, cs, proto, model, ff), "n/a")
             w("| " + " | ".join(cells) + " |\n")
         ae_here = ae_dnn is not None and list(ae_dnn["classes"]) == sorted(classes)
         if ae_here:
@@ -153,11 +154,7 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
                     cells.append("—‡")
                     for proto in protos:
                         s = ae_dnn["rows"].get((f, proto)) if f == kind else None
-                        if proto == "paper":
-                            cells.append(_ci(s["accuracy"]) if s else "")
-                        else:
-                            cells += ([_ci(s["accuracy"]), _ci(s["balanced_accuracy"])] if s
-                                      else ["", ""])
+                        cells += _protocol_cells(proto, s, "")
                 w("| " + " | ".join(cells) + " |\n")
         w(f"\nChance balanced accuracy: {_pct(chance)} %.\n\n")
         if ae_here:

@@ -108,28 +108,21 @@ def load_audio(
         span = duration if span is None else min(span, duration)
     cap = int((span or 60.0) * sr * 1.02) + sr
     y = np.empty(max(cap, sr), np.float32)
-    n, pending = 0, b""
+    n = 0
     with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
-        while True:
-            buf = st.read(1 << 20)
-            if not buf:
-                break
-            if pending:
-                buf = pending + buf
-            k = len(buf) // 4
-            pending = buf[4 * k:]
-            if n + k > y.size:
-                y = np.resize(y, max(2 * y.size, n + k))
-            y[n:n + k] = np.frombuffer(buf, dtype="<f4", count=k)
-            n += k
+        # read() returns exactly the size asked (a multiple of 4) until the last block
+        while buf := st.read(1 << 20):
+            block = _samples(buf)
+            if n + block.size > y.size:
+                y = np.resize(y, max(2 * y.size, n + block.size))
+            y[n:n + block.size] = block
+            n += block.size
         rc, err = st.finish()
     if rc != 0 and n == 0:  # a damaged file may still give samples: keep them
         raise InputFileError(ffmpeg_problem(err), path=path)
     if n == 0:
         raise InputFileError("no audio samples could be decoded", path=path)
-    y = y[:n].copy() if n < 0.9 * y.size else y[:n]
-    np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
-    return y
+    return y[:n].copy() if n < 0.9 * y.size else y[:n]
 
 
 def iter_audio_blocks(

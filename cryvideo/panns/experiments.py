@@ -16,6 +16,7 @@ import numpy as np
 from ..evaluation import grouped_splits, mean_ci
 from .dataset import ClipSet
 from .training import class_weights, fit_epochs, sliding_windows
+from .yamnet import YamNet
 
 __all__ = [
     "WINDOW_FRAMES",
@@ -81,11 +82,11 @@ def detector_weights(y: np.ndarray, is_extra: np.ndarray, *, extra_weight: str =
     positives (``is_extra``: Donateacry) together weigh as much as the other positives."""
     y = np.asarray(y, int)
     is_extra = np.asarray(is_extra, bool)
+    if extra_weight not in ("clip", "equal"):
+        raise ValueError(extra_weight)
     w = np.ones(len(y), np.float64)
     if extra_weight == "equal" and is_extra.any() and (y[~is_extra] == 1).any():
         w[is_extra] = (y[~is_extra] == 1).sum() / is_extra.sum()
-    elif extra_weight != "clip" and extra_weight != "equal":
-        raise ValueError(extra_weight)
     pos, neg = y == 1, y == 0
     total = float(len(y))  # mean weight 1, as class_weights
     if pos.any():
@@ -215,7 +216,7 @@ def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int 
     there as ``fold{k}/cry_detector.keras`` (with its card, listing its held-out files).
     """
     y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
-    yam = np.array([float(np.max(s[:, [19, 20]])) for s in cd.yamnet_scores])
+    yam = np.array([YamNet.cry_score(s) for s in cd.yamnet_scores])
     cats = np.array(cd.categories)
     rows = []
     for k, ((tr, te), (da_tr, da_te)) in enumerate(zip(folds, da_folds, strict=True)):
@@ -521,7 +522,7 @@ def yamnet_head_cv(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0
 
     y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
     cats = np.array(cd.categories)
-    yam = np.array([float(np.max(s[:, [19, 20]])) for s in cd.yamnet_scores])
+    yam = np.array([YamNet.cry_score(s) for s in cd.yamnet_scores])
     feats = {k: (yamnet_head_features(cd, k), yamnet_head_features(da, k))
              for k in {v[0] for v in variants}}
 
