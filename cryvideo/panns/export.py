@@ -19,12 +19,13 @@ __all__ = ["QUANTIZATIONS", "to_tflite", "to_onnx", "tflite_interpreter", "run_t
 QUANTIZATIONS = (None, "dynamic", "int8")
 
 
-def _signature(model, frames: int):
+def _signature(model, frames: int, batch: int | None = 1):
     import tensorflow as tf
 
     n_mels = int(model.inputs[0].shape[-1])
 
-    @tf.function(input_signature=[tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel")])
+    @tf.function(input_signature=[tf.TensorSpec([batch, frames, n_mels], tf.float32,
+                                                name="logmel")])
     def serve(x):
         return model(x, training=False)
 
@@ -38,7 +39,7 @@ def _signature(model, frames: int):
 
 
 def to_tflite(model, *, frames: int, quantize: str | None = None,
-              representative: np.ndarray | None = None) -> bytes:
+              representative: np.ndarray | None = None, batch: int | None = 1) -> bytes:
     """Convert a Keras model (log-mel input) to a TFLite flatbuffer.
 
     Parameters
@@ -51,6 +52,8 @@ def to_tflite(model, *, frames: int, quantize: str | None = None,
         (weights and activations), float32 input/output.
     representative : np.ndarray [shape=(n, frames, n_mels)], optional
         Calibration windows, required for "int8" (a few hundred real windows).
+    batch : int or None
+        Batch size of the input (None: any, resized at run time).
 
     Returns
     -------
@@ -62,7 +65,7 @@ def to_tflite(model, *, frames: int, quantize: str | None = None,
         raise ParameterError(f"quantize must be one of dynamic, int8 (got {quantize!r})")
     if quantize == "int8" and (representative is None or len(representative) == 0):
         raise ParameterError("int8 quantization needs representative (calibration) data")
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames)])
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames, batch)])
     if quantize is not None:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "int8":
