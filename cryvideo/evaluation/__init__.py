@@ -1,14 +1,30 @@
-"""Honest evaluation: grouped splits, the leaky paper split, metrics, baselines, p-values."""
+"""Honest evaluation: grouped splits, the leaky paper split, metrics, intervals, p-values."""
 
+from .intervals import (
+    CONFUSION_METRICS,
+    Interval,
+    confusion_metric,
+    group_bootstrap,
+    group_label_permutation,
+    max_statistic_permutation_test,
+    seed_spread,
+)
 from .metrics import classification_metrics, majority_baseline, mean_ci, permutation_pvalue
 from .splits import grouped_splits, leakage, paper_splits
 
 __all__ = [
+    "CONFUSION_METRICS",
+    "Interval",
     "classification_metrics",
+    "confusion_metric",
+    "group_bootstrap",
+    "group_label_permutation",
     "grouped_splits",
     "leakage",
     "majority_baseline",
+    "max_statistic_permutation_test",
     "mean_ci",
     "paper_splits",
     "permutation_pvalue",
+    "seed_spread",
 ]

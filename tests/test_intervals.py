@@ -1,0 +1,214 @@
+"""The group bootstrap and the max-statistic group permutation test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+from cryvideo.errors import ParameterError
+from cryvideo.evaluation import (
+    CONFUSION_METRICS,
+    classification_metrics,
+    group_bootstrap,
+    group_label_permutation,
+    max_statistic_permutation_test,
+    seed_spread,
+)
+
+CLASSES = np.array(["a", "b", "c", "d"])
+
+
+def _clustered(seed: int = 0, n_groups: int = 60):
+    """Groups of 1-6 items; each group is mostly right or mostly wrong as a whole."""
+    rng = np.random.default_rng(seed)
+    y, pred, groups = [], [], []
+    for g in range(n_groups):
+        size = int(rng.integers(1, 7))
+        good = rng.random() < 0.5
+        for _ in range(size):
+            t = rng.choice(CLASSES)
+            p = t if (good and rng.random() < 0.9) else rng.choice(CLASSES)
+            y.append(t)
+            pred.append(p)
+            groups.append(f"g{g}")
+    return np.array(y), np.array(pred), np.array(groups)
+
+
+def test_estimates_match_classification_metrics():
+    y, pred, groups = _clustered()
+    ref = classification_metrics(y, pred, CLASSES)
+    for name in ("accuracy", "balanced_accuracy", "macro_f1"):
+        iv = group_bootstrap(name, y, pred, groups, n_boot=200)
+        assert iv.estimate == pytest.approx(ref[name])
+        assert 0.0 <= iv.low <= iv.estimate <= iv.high <= 1.0
+
+
+@pytest.mark.parametrize("name,fn", [("f1", f1_score), ("precision", precision_score),
+                                     ("recall", recall_score)])
+def test_weighted_binary_metrics_match_sklearn(name, fn):
+    rng = np.random.default_rng(1)
+    groups = rng.integers(0, 30, size=300)
+    y = (rng.random(300) < 0.4).astype(int)
+    pred = np.where(rng.random(300) < 0.7, y, 1 - y)
+    w = 1.0 / np.bincount(groups)[groups]  # each group counts once
+    iv = group_bootstrap(name, y, pred, groups, weights=w, n_boot=200)
+    assert iv.estimate == pytest.approx(fn(y, pred, sample_weight=w, zero_division=0))
+    assert iv.estimate != pytest.approx(fn(y, pred))  # the weights did something
+
+
+def test_fast_path_equals_callable_path_resample_by_resample():
+    """The vectorised confusion path and a plain loop see the same resamples and agree."""
+    y, pred, groups = _clustered(seed=2)
+
+    def bal(yt, yp):
+        return classification_metrics(yt, yp, CLASSES)["balanced_accuracy"]
+
+    fast = group_bootstrap("balanced_accuracy", y, pred, groups, n_boot=300, seed=5)
+    slow = group_bootstrap(bal, y, pred, groups, n_boot=300, seed=5)
+    assert (fast.estimate, fast.low, fast.high) == pytest.approx(
+        (slow.estimate, slow.low, slow.high))
+
+
+def test_whole_groups_give_wider_intervals_than_items():
+    y, pred, groups = _clustered(seed=3, n_groups=80)
+    by_group = group_bootstrap("accuracy", y, pred, groups, n_boot=1000)
+    by_item = group_bootstrap("accuracy", y, pred, np.arange(len(y)), n_boot=1000)
+    assert by_group.estimate == by_item.estimate
+    assert (by_group.high - by_group.low) > 1.3 * (by_item.high - by_item.low)
+
+
+def test_interval_stays_in_range_where_a_t_interval_would_not():
+    # an F1 near 1 on a few recordings: every resample value is a real F1, so high <= 1
+    y = np.array([1] * 20 + [0] * 20)
+    pred = y.copy()
+    pred[[0, 1, 2]] = 0
+    groups = np.repeat(np.arange(8), 5)
+    iv = group_bootstrap("f1", y, pred, groups, n_boot=500)
+    assert iv.high <= 1.0 and iv.low < iv.estimate
+    assert "95 % group-bootstrap interval over 8 recordings" in group_bootstrap(
+        "f1", y, pred, groups, n_boot=100, unit="recordings").label
+
+
+def test_coverage_of_a_known_accuracy():
+    """Clustered Bernoulli data with true accuracy 0.7: the 90 % interval covers it often."""
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(200):
+        n_groups = 50
+        p_group = np.clip(rng.normal(0.7, 0.15, n_groups), 0, 1)  # mean 0.7 by design
+        sizes = rng.integers(1, 6, n_groups)
+        groups = np.repeat(np.arange(n_groups), sizes)
+        correct = rng.random(len(groups)) < p_group[groups]
+        y = np.ones(len(groups), int)
+        iv = group_bootstrap("accuracy", y, np.where(correct, 1, 0), groups, n_boot=400,
+                             level=0.9, seed=int(rng.integers(1 << 30)))
+        hits += iv.low <= 0.7 <= iv.high
+    assert 0.8 <= hits / 200 <= 0.97
+
+
+def test_callable_with_weights_and_undefined_resamples():
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(12), 4)
+    y = np.repeat(rng.integers(0, 2, 12), 4)  # one class per group: some resamples lack one
+    y[:4], y[4:8] = 0, 1
+    score = y + rng.normal(0, 0.8, len(y))
+
+    def auc(yt, s, sample_weight=None):
+        if len(np.unique(yt)) < 2:
+            return float("nan")
+        return roc_auc_score(yt, s, sample_weight=sample_weight)
+
+    iv = group_bootstrap(auc, y, score, groups, n_boot=400, weights=np.full(len(y), 0.25))
+    assert iv.estimate == pytest.approx(roc_auc_score(y, score))
+    assert 0 <= iv.low <= iv.high <= 1 and iv.n_undefined >= 0
+    d = iv.to_dict()
+    assert d["metric"] == "auc" and d["n_groups"] == 12 and d["n_boot"] == 400
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_boot=10), dict(level=1.0), dict(weights=[-1.0] * 6)])
+def test_bad_parameters(kwargs):
+    with pytest.raises(ParameterError):
+        group_bootstrap("accuracy", [1, 0, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1], [0, 0, 1, 1, 2, 2],
+                        **kwargs)
+
+
+def test_bad_metric_and_shapes():
+    with pytest.raises(ParameterError):
+        group_bootstrap("auc", [1, 0], [1, 0], [0, 1])
+    with pytest.raises(ParameterError):
+        group_bootstrap("accuracy", [1, 0, 1], [1, 0], [0, 1, 2])
+    with pytest.raises(ParameterError):
+        group_bootstrap("recall", [0, 0, 0], [1, 0, 1], [0, 1, 2])  # no positive at all
+    assert set(CONFUSION_METRICS) >= {"accuracy", "balanced_accuracy", "macro_f1", "f1"}
+
+
+def test_vectorised_speed_is_not_a_loop():
+    """2000 resamples of 1500 items on 221 groups: the confusion path never calls Python per
+    resample (checked by counting, not timing)."""
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 221, 1500)
+    y = rng.integers(0, 5, 1500)
+    pred = rng.integers(0, 5, 1500)
+    iv = group_bootstrap("macro_f1", y, pred, groups, n_boot=2000)
+    assert iv.n_boot == 2000 and iv.n_groups == 221 and iv.n_items == 1500
+
+
+# ---------------------------------------------------------------------------- permutations
+
+def _blocks(y, groups):
+    out = {}
+    for g in np.unique(groups):
+        out[g] = sorted(y[groups == g].tolist())
+    return out
+
+
+def test_group_permutation_moves_whole_blocks_between_equal_sizes():
+    rng = np.random.default_rng(0)
+    sizes = [1, 1, 1, 2, 2, 2, 3, 3, 7]
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    y = rng.choice(["x", "y", "z"], size=len(groups))
+    before = _blocks(y, groups)
+    moved = False
+    for _ in range(30):
+        yp = group_label_permutation(y, groups, rng)
+        after = _blocks(yp, groups)
+        assert sorted(yp.tolist()) == sorted(y.tolist())
+        for blk in after.values():  # each block came whole from a group of the same size
+            same = [h for h in before if len(before[h]) == len(blk)]
+            assert blk in [before[h] for h in same]
+        assert after[8] == before[8]  # the only group of 7 keeps its block
+        moved |= after != before
+    assert moved
+
+
+def test_max_statistic_finds_signal_and_controls_family():
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(40), 3)
+    y = np.repeat(rng.integers(0, 2, 40), 3)
+    x_signal = y + rng.normal(0, 0.5, len(y))
+    noise = rng.normal(size=(5, len(y)))
+
+    def score(labels):
+        # candidate 0 reads the signal; candidates 1-5 are pure noise
+        cols = [x_signal, *noise]
+        return [abs(np.corrcoef(c, labels)[0, 1]) for c in cols]
+
+    res = max_statistic_permutation_test(score, y, groups, n_permutations=199, seed=0,
+                                         names=[f"m{i}" for i in range(6)])
+    assert res["n_permutations"] == 199 and res["min_pvalue"] == 0.005
+    assert res["pvalue_familywise"][0] == pytest.approx(0.005)
+    assert all(p > 0.05 for p in res["pvalue_familywise"][1:])
+    assert all(f >= s for f, s in zip(res["pvalue_familywise"], res["pvalue_single"],
+                                      strict=True))
+    assert res["n_groups_exchangeable"] == 40 and res["n_groups_fixed"] == 0
+    with pytest.raises(ParameterError):
+        max_statistic_permutation_test(score, y, groups, n_permutations=9)
+
+
+def test_seed_spread():
+    s = seed_spread([0.6, 0.7, 0.8])
+    assert s["mean"] == pytest.approx(0.7) and s["sd"] == pytest.approx(0.1) and s["n"] == 3
+    assert seed_spread([0.5])["sd"] == 0.0
+    with pytest.raises(ParameterError):
+        seed_spread([])
