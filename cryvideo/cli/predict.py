@@ -38,10 +38,14 @@ def add_parser(sub) -> None:
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
                    "the Keras cache)")
-    p.add_argument("--cry-detector", choices=("cnn10", "yamnet", "none"), default="cnn10",
+    p.add_argument("--cry-detector", choices=("yamnet-cry", "cnn10", "yamnet-zeroshot", "none",
+                                              "yamnet"),
+                   default="yamnet-cry", metavar="{yamnet-cry,cnn10,yamnet-zeroshot,none}",
                    help="asked first whether there is crying at all; no reason is given when "
-                   "it says no (cnn10: the shipped detector, default; yamnet: YAMNet zero-shot, "
-                   "needs yamnet.tflite; none: always give a reason)")
+                   "it says no, and the reason branches read only the crying it finds "
+                   "(yamnet-cry: the shipped detector, default; cnn10: the previous detector; "
+                   "yamnet-zeroshot: YAMNet's own cry classes, needs yamnet.tflite; none: "
+                   "always give a reason, from the whole track)")
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
                    "HTML is a folder, one page per input)")
@@ -66,8 +70,9 @@ def format_result(res) -> str:
         lines.append(f"  crying: {'yes' if cry['detected'] else 'no'} "
                      f"(p={cry['probability']:.2f}, {cry['detector']}; segments: {segs})")
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
-    head = "probabilities" if res.label is not None else "if it were a cry"
-    lines.append(f"  {head}: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
+    if probs:
+        head = "probabilities" if res.label is not None else "if it were a cry"
+        lines.append(f"  {head}: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
     for b in res.branches:
         extra = ""
         if "face_share" in b.details:
@@ -81,7 +86,7 @@ def format_result(res) -> str:
         else:
             lines.append(f"  {b.name:<5} → not used ({b.note}{extra})")
     lines.append(f"  fusion: {res.fusion}")
-    lines.append(f"  branches used: {', '.join(res.modalities)}")
+    lines.append(f"  branches used: {', '.join(res.modalities) or 'none'}")
     t = res.timings
     lines.append("  timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     for n in res.notes:

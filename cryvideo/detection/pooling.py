@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["moving_mean", "clip_score", "segments_from_windows"]
+__all__ = ["moving_mean", "clip_score", "merge_segments"]
 
 
 def moving_mean(p: np.ndarray, window: int) -> np.ndarray:
@@ -39,8 +39,8 @@ def clip_score(p: np.ndarray, window: int) -> float:
     return float(moving_mean(p, window).max())
 
 
-def segments_from_windows(starts: np.ndarray, scores: np.ndarray, *, length: float,
-                          threshold: float, duration: float) -> list[tuple[float, float]]:
+def merge_segments(starts: np.ndarray, scores: np.ndarray, *, window: float,
+                   threshold: float, duration: float) -> list[tuple[float, float]]:
     """Merge windows whose score reaches ``threshold`` into (start, end) segments.
 
     Parameters
@@ -48,7 +48,7 @@ def segments_from_windows(starts: np.ndarray, scores: np.ndarray, *, length: flo
     starts : np.ndarray [shape=(n,)]
         Start time of each window, seconds, increasing.
     scores : np.ndarray [shape=(n,)]
-    length : float
+    window : float
         Length of one window, seconds.
     threshold : float
     duration : float
@@ -62,7 +62,7 @@ def segments_from_windows(starts: np.ndarray, scores: np.ndarray, *, length: flo
     for s, p in zip(starts, scores, strict=True):
         if p < threshold:
             continue
-        a, b = float(s), min(float(s) + length, duration)
+        a, b = float(s), min(float(s) + window, duration)
         if segs and a <= segs[-1][1]:
             segs[-1][1] = max(segs[-1][1], b)
         else:

@@ -18,11 +18,39 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CRY_CLASS", "SOB_CLASS", "build_head", "build_top", "build_mil_trainer",
-           "build_patch_detector", "TOP_LAYERS"]
+__all__ = ["CRY_CLASS", "SOB_CLASS", "VOCAL_CLASSES", "build_head", "build_top",
+           "build_mil_trainer", "build_patch_detector", "teacher_gate", "TOP_LAYERS"]
 
 #: YAMNet's "Baby cry, infant cry" and "Crying, sobbing" classes.
 CRY_CLASS, SOB_CLASS = 20, 19
+#: YAMNet's classes of infant (and other) vocalisations that are *not* crying: Babbling,
+#: Laughter, Baby laughter, Giggle, Snicker, Belly laugh, Chuckle.
+VOCAL_CLASSES = (4, 13, 14, 15, 16, 17, 18)
+
+
+def teacher_gate(logits: np.ndarray, *, eps: float, gamma: float) -> np.ndarray:
+    """YAMNet's relative belief that a patch is crying rather than laughing or babbling.
+
+    ``gate = ((c + eps) / (c + v + eps)) ** gamma`` with ``c`` the higher of YAMNet's two
+    crying scores and ``v`` the highest of its laughter / babbling scores (:data:`VOCAL_CLASSES`).
+    It is near 1 when YAMNet hears no laughter or babbling (also for a cry it misses under
+    music), and small when it hears more laughter or babbling than crying: the detector's
+    probability is multiplied by it, so what YAMNet learnt about laughing and babbling infants
+    from AudioSet still counts where our data has almost none.
+
+    Parameters
+    ----------
+    logits : np.ndarray [shape=(..., 521)]
+    eps, gamma : float
+
+    Returns
+    -------
+    np.ndarray [shape=(...)]
+    """
+    s = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64), -30, 30)))
+    c = s[..., [SOB_CLASS, CRY_CLASS]].max(-1)
+    v = s[..., list(VOCAL_CLASSES)].max(-1)
+    return ((c + eps) / (c + v + eps)) ** gamma
 #: Weighted layers of YAMNet above the fine-tuning cut (layer 12's output).
 TOP_LAYERS = ("layer13_depthwise", "layer13_pointwise", "layer14_depthwise", "layer14_pointwise",
               "logits")
@@ -161,8 +189,10 @@ def build_mil_trainer(patch_net, *, feature_shape: tuple, window: int = 3,
     Returns
     -------
     keras.Model
-        Called on ``[features (B, T, *feature_shape), mask (B, T)]`` (plus
-        ``teacher (B, T, 521)`` when distilling); returns the clip probability ``(B,)``.
+        Called on ``[features (B, T, *feature_shape), mask (B, T), gate (B, T)]`` (plus
+        ``teacher (B, T, 521)`` when distilling); returns the clip probability ``(B,)``. Each
+        patch probability is multiplied by its ``gate`` (1 when there is none; see
+        :func:`teacher_gate`).
     """
     import keras
     from keras import ops
@@ -173,14 +203,14 @@ def build_mil_trainer(patch_net, *, feature_shape: tuple, window: int = 3,
             self.patch_net = patch_net
 
         def call(self, inputs, training=False):
-            feats, mask = inputs[0], inputs[1]
+            feats, mask, gate = inputs[0], inputs[1], inputs[2]
             b, t = ops.shape(feats)[0], ops.shape(feats)[1]
             outs = self.patch_net(ops.reshape(feats, (-1, *feature_shape)), training=training)
             cry = outs[0] if isinstance(outs, list | tuple) else outs
-            p = ops.sigmoid(ops.reshape(cry, (b, t)))
+            p = ops.sigmoid(ops.reshape(cry, (b, t))) * gate
             if distill_weight and training:
                 student = ops.reshape(outs[1], (b, t, -1))
-                target = ops.sigmoid(inputs[2])
+                target = ops.sigmoid(inputs[3])
                 bce = ops.mean(ops.binary_crossentropy(target, student, from_logits=True),
                                axis=-1)
                 m = ops.cast(mask, bce.dtype)
@@ -190,7 +220,32 @@ def build_mil_trainer(patch_net, *, feature_shape: tuple, window: int = 3,
     return MILTrainer()
 
 
-def build_patch_detector(yamnet, head, *, top=None, name: str = "cry_detector"):
+def _gate_layer():
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="cryvideo")
+    class TeacherGate(keras.layers.Layer):
+        """:func:`teacher_gate` as a layer: YAMNet logits ``(B, 521)`` → gate ``(B, 1)``."""
+
+        def __init__(self, eps: float = 0.05, gamma: float = 1.0, **kw):
+            super().__init__(**kw)
+            self.eps, self.gamma = float(eps), float(gamma)
+
+        def call(self, logits):
+            s = ops.sigmoid(logits)
+            c = ops.max(ops.take(s, [SOB_CLASS, CRY_CLASS], axis=-1), axis=-1, keepdims=True)
+            v = ops.max(ops.take(s, list(VOCAL_CLASSES), axis=-1), axis=-1, keepdims=True)
+            return ops.power((c + self.eps) / (c + v + self.eps), self.gamma)
+
+        def get_config(self):
+            return {**super().get_config(), "eps": self.eps, "gamma": self.gamma}
+
+    return TeacherGate
+
+
+def build_patch_detector(yamnet, head, *, top=None, gate: tuple[float, float] | None = None,
+                         name: str = "cry_detector"):
     """The run-time detector: log-mel patches → cry probability.
 
     Parameters
@@ -201,6 +256,8 @@ def build_patch_detector(yamnet, head, *, top=None, name: str = "cry_detector"):
         :func:`build_head` (embedding → logit).
     top : keras.Model, optional
         A fine-tuned :func:`build_top`; replaces YAMNet's layers 13–14.
+    gate : (eps, gamma), optional
+        Multiply by the :func:`teacher_gate` of YAMNet's own (frozen) classifier.
 
     Returns
     -------
@@ -216,11 +273,16 @@ def build_patch_detector(yamnet, head, *, top=None, name: str = "cry_detector"):
     plain.set_weights(head.get_weights())
     head = plain
     x_in = keras.Input(tuple(yamnet.input.shape[1:]), name="patches")
+    frozen = keras.Model(yamnet.input, [yamnet.get_layer("embedding").output,
+                                        yamnet.get_layer("logits").output])
     if top is None:
-        body = keras.Model(yamnet.input, yamnet.get_layer("embedding").output)
-        emb = body(x_in)
+        emb, logits = frozen(x_in)
     else:
         lower = keras.Model(yamnet.input, yamnet.get_layer("layer12_pointwise_relu").output)
         emb = top(lower(x_in))[0]
+        logits = frozen(x_in)[1] if gate is not None else None
     prob = layers.Activation("sigmoid", name="cry_probability")(head(emb))
+    if gate is not None:
+        g = _gate_layer()(*gate, name="teacher_gate")(logits)
+        prob = layers.Multiply(name="gated_probability")([prob, g])
     return keras.Model(x_in, prob, name=name)

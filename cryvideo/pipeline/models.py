@@ -5,20 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..models.store import default_models_dir
 from .predict import Branch, UntrainedBranch
 
 __all__ = ["default_models_dir", "default_audio_branches", "AUDIO_MODEL_FILES"]
 
 #: File of each audio branch inside the models folder (each with a ``.json`` card beside it).
 AUDIO_MODEL_FILES = {"mfcc": "audio_mfcc.keras", "stft": "audio_stft.keras"}
-
-
-def default_models_dir() -> Path:
-    """``$CRYVIDEO_MODELS_DIR``, else the ``saved_models/`` folder next to the package."""
-    env = os.environ.get("CRYVIDEO_MODELS_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "saved_models"
 
 
 def default_audio_branches(models_dir: str | os.PathLike | None = None) -> list[Branch]:

@@ -41,9 +41,10 @@ MIN_DURATION = 0.5
 #: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
 #: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
 DEFAULT_ANALYSIS_FPS = 5.0
-#: Cry detectors :class:`Predictor` can ask before giving a reason.
-CRY_DETECTORS = ("cnn10", "yamnet")
-#: The detector file ``predict`` prefers for its cry gate (next to ``cry_detector.keras``).
+#: Cry detectors :class:`Predictor` can ask before giving a reason (``cryvideo.detection``).
+CRY_DETECTORS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+#: The CNN10 file ``predict`` prefers for its cry gate (next to ``cry_detector.keras``): the
+#: dynamic-range TFLite twin scores like the float model and starts ~40× faster.
 GATE_DETECTOR = "cry_detector_dynamic.tflite"
 #: What the face branch says when no trained face head is available.
 NO_FACE_MODEL = "no trained face model: face branch reports face share only"
@@ -178,6 +179,26 @@ class PredictionResult:
         return d
 
 
+def crying_audio(y: np.ndarray, sr: int, segments) -> np.ndarray:
+    """The samples of ``y`` inside ``segments`` (seconds), joined; all of ``y`` for None.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int
+    segments : list of (float, float) or None
+
+    Returns
+    -------
+    np.ndarray [shape=(m,)]
+    """
+    if segments is None:
+        return y
+    parts = [y[int(a * sr):int(np.ceil(b * sr))] for a, b in segments]
+    parts = [p for p in parts if p.size]
+    return np.concatenate(parts) if parts else y[:0]
+
+
 def _probs(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
     p = np.asarray(p, dtype=float).reshape(-1)
     if p.shape[0] != len(labels):
@@ -223,12 +244,14 @@ class Predictor:
         Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
-    cry_detector : {"cnn10", "yamnet", None} or detector object
+    cry_detector : {"yamnet-cry", "cnn10", "yamnet-zeroshot", None} or detector object
         Asked first whether there is crying at all (see :data:`CRY_DETECTORS`); ``None`` turns
-        the gate off. ``"cnn10"`` (default) is the shipped ``cry_detector.keras`` (from
-        ``models_dir`` when it has one); ``"yamnet"`` is YAMNet's own cry classes, zero-shot
-        (needs ``yamnet.tflite``). An object needs ``detect(waveform, sr=...)`` returning a
-        :class:`cryvideo.panns.detector.DetectionResult`.
+        the gate off. ``"yamnet-cry"`` (default) is the shipped YAMNet-based detector (from
+        ``models_dir`` when it has one); ``"cnn10"`` the previous log-mel CNN10;
+        ``"yamnet-zeroshot"`` YAMNet's own cry classes (needs ``yamnet.tflite``). An object
+        needs ``detect(waveform, sr=...)`` returning a
+        :class:`cryvideo.detection.DetectionResult`. The reason branches read only the crying
+        segments it finds.
     """
 
     def __init__(
@@ -245,7 +268,7 @@ class Predictor:
         use_fusion_model: bool = True,
         keep_artifacts: bool = False,
         progress: Callable[[str, int, int | None], None] | None = None,
-        cry_detector: str | object | None = "cnn10",
+        cry_detector: str | object | None = "yamnet-cry",
     ) -> None:
         from pathlib import Path
 
@@ -296,22 +319,24 @@ class Predictor:
             return None, ""
         if not isinstance(spec, str):
             return spec, type(spec).__name__
+        spec = "yamnet-zeroshot" if spec == "yamnet" else spec
         if spec not in CRY_DETECTORS:
             raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
                                  f"None, got {spec!r}")
-        from ..panns.detector import DEFAULT_DETECTOR, CryDetector, YamnetCryDetector
-        from .models import default_models_dir
+        from ..detection import load_detector
+        from ..detection.detector import DEFAULT_DETECTOR_FILE
+        from ..models.store import default_models_dir
 
-        if spec == "yamnet":
-            return YamnetCryDetector(), "yamnet (zero-shot)"
-        # The dynamic-range TFLite twin scores like the float model (docs/panns.md) and starts
-        # ~40× faster than a Keras model's first call; the user's models folder comes first.
-        names = (GATE_DETECTOR, DEFAULT_DETECTOR)
+        if spec == "yamnet-zeroshot":
+            return load_detector(spec), "yamnet-zeroshot"
+        names = ((GATE_DETECTOR, "cry_detector.keras") if spec == "cnn10"
+                 else (DEFAULT_DETECTOR_FILE,))
+        # the user's models folder first, then the bundled one
         for d in dict.fromkeys((self.models_dir, default_models_dir())):
             for name in names:
                 if (d / name).is_file():
-                    return CryDetector.load(d / name), f"cnn10 ({name})"
-        return CryDetector.load_default(), f"cnn10 ({DEFAULT_DETECTOR})"  # names the missing file
+                    return load_detector(spec, model=d / name), f"{spec} ({name})"
+        return load_detector(spec), spec  # names the missing file
 
     def _cry_gate(self, path, info: MediaInfo, audio: dict[int, np.ndarray], notes,
                   timings) -> dict | None:
@@ -327,10 +352,11 @@ class Predictor:
                    "threshold": round(float(det.threshold), 4),
                    "segments": [[round(a, 2), round(b, 2)] for a, b in det.segments],
                    "detector": self.cry_detector_name}
+        if getattr(det, "detector", None):
+            verdict["model"] = {k: v for k, v in det.detector.items() if k != "threshold"}
         if not det.crying:
             notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
-                         f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given; the "
-                         "probabilities say what the branches would answer if it were a cry")
+                         f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
         return verdict
 
     def _audio_branches_for_fusion(self) -> list:
@@ -355,21 +381,35 @@ class Predictor:
 
     # -- stages ----------------------------------------------------------------------------
     def _audio(self, path, info: MediaInfo, results, notes, timings, art,
-               cache: dict[int, np.ndarray]) -> None:
+               cache: dict[int, np.ndarray], crying: dict | None) -> None:
         if not info.has_audio:
             notes.append("no audio track: audio branches skipped")
             for br in self.audio_branches:
                 results.append(BranchResult(br.name, used=False, source=br.source,
                                             note="no audio track"))
             return
+        if crying is not None and not crying["detected"]:
+            for br in self.audio_branches:
+                results.append(BranchResult(br.name, used=False, source=br.source,
+                                            note="no crying detected"))
+            return
         t0 = time.perf_counter()
+        segments = crying["segments"] if crying is not None else None
         for br in self.audio_branches:
             if br.sr not in cache:
                 cache[br.sr] = load_audio(path, sr=br.sr, info=info)
-            p = br.predict_proba(cache[br.sr])
+            y = crying_audio(cache[br.sr], br.sr, segments)
+            p = br.predict_proba(y)
+            details = _held_out(getattr(br, "card", None))
+            details["segments_used"] = ("whole track" if segments is None
+                                        else [[a, b] for a, b in segments])
+            details["seconds_used"] = round(y.size / br.sr, 2)
             results.append(BranchResult(br.name, used=True, trained=br.trained,
                                         probabilities=_probs(br.labels, p), source=br.source,
-                                        details=_held_out(getattr(br, "card", None))))
+                                        details=details))
+        if segments is not None:
+            notes.append("the reason branches read the crying only: "
+                         + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in segments))
         if self.keep_artifacts and cache:
             sr = max(cache)
             art["audio"] = (cache[sr], sr)
@@ -495,9 +535,16 @@ class Predictor:
         art: dict = {}
         audio: dict[int, np.ndarray] = {}  # decoded once per sample rate
         crying = self._cry_gate(path, info, audio, notes, timings)
-        self._audio(path, info, results, notes, timings, art, audio)
+        self._audio(path, info, results, notes, timings, art, audio, crying)
         self._face(path, info, results, notes, timings, art)
         used = [b for b in results if b.used]
+        if not used and crying is not None and not crying["detected"]:
+            timings["total"] = round(time.perf_counter() - t_all, 3)
+            return PredictionResult(
+                path=os.fspath(path), label=None, probabilities={}, trained=False,
+                modalities=[], branches=results, fusion="none: no crying detected",
+                timings=timings, notes=notes, media=info.to_dict(), crying=crying,
+                artifacts=art)
         if not used:
             why = "; ".join(dict.fromkeys(b.note for b in results if b.note)) or "no branch"
             raise InputFileError(f"nothing to analyse ({why})", path=path)
