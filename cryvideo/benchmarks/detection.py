@@ -5,12 +5,14 @@ For each seed, the corpus (:func:`cryvideo.data.detection.load_detection_corpus`
 both sides). In each fold, every method sees only the training groups:
 
 - ``yamnet_zeroshot`` — YAMNet's own "Baby cry" / "Crying, sobbing" score (max over patches);
-  its threshold is the best on the training clips;
+  its threshold chosen on the training clips by the same rule as the trained detectors, and
+  (``yamnet_zeroshot_bestf1``) at its best F1 on the training clips;
 - ``cnn10`` — the previously shipped log-mel CNN10 recipe, retrained on the training clips;
-- each recipe of :data:`cryvideo.training.cry_detector.RECIPES` — epochs and threshold chosen on
-  a grouped validation split of the training folds, then refitted on all training folds;
-- ``selected`` — per fold, the recipe with the best validation F1: what the procedure that picks
-  the shipped recipe would have produced.
+- each recipe of :data:`cryvideo.training.cry_detector.RECIPES` — epochs (lowest validation
+  log-loss) and threshold (the one-standard-error rule,
+  :func:`cryvideo.training.cry_detector.one_se_threshold`) chosen on a grouped validation split
+  of the training folds, then refitted on all training folds;
+- ``<ship>_tflite_*`` — the shipped recipe's fold models through their TFLite files.
 
 The test folds choose nothing. Every clip of the corpus is scored once per seed
 (out-of-fold); metrics are computed per recording (:mod:`cryvideo.evaluation.detection`) on the
@@ -104,8 +106,9 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     quantize : bool
         Score the shipped recipe through TFLite files.
     costly_seeds : int
-        Recipes that fine-tune YAMNet's top blocks, and the fully integer TFLite variant, run on
-        the first ``costly_seeds`` seeds only (they cost ~15 min per fold on 2 cores).
+        Recipes that fine-tune YAMNet's top blocks, the CNN10 peer and the fully integer TFLite
+        variant run on the first ``costly_seeds`` seeds only (together ~20 min per fold on 2
+        cores).
     only_folds : sequence of int, optional
         Run these folds only (a quick look; the other clips keep no score).
 
@@ -148,7 +151,9 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
         costly = si < costly_seeds
         run_recipes = [r for r in recipes if costly or RECIPES[r].kind != "top"]
         kinds = {q: v for q, v in TFLITE_KINDS.items() if costly or v != "int8"}
-        methods = ["yamnet_zeroshot", *(["cnn10"] if cnn10 else []), *run_recipes]
+        run_cnn10 = cnn10 and costly
+        methods = ["yamnet_zeroshot", "yamnet_zeroshot_bestf1",
+                   *(["cnn10"] if run_cnn10 else []), *run_recipes]
         if quantize:
             methods += [f"{ship}_tflite_{q}" for q in kinds]
         oof = {m: np.full(len(c.y), np.nan) for m in methods}
@@ -161,7 +166,7 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
                 continue
             fold_of[te] = k
             info, scores, stress = _run_fold(ctx, seed, k, tr, te, run_recipes, ship,
-                                             kinds if quantize else {}, cnn10)
+                                             kinds if quantize else {}, run_cnn10)
             for m, (s_te, t_te) in scores.items():
                 oof[m][te], thr[m][te] = s_te, t_te
             folds.append(info)
@@ -189,15 +194,18 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     import keras
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from ..training.cry_detector import RECIPES, augment, best_threshold
+    from ..training.cry_detector import RECIPES, augment, best_threshold, one_se_threshold
 
     c, base, backbone, log = ctx["c"], ctx["base"], ctx["backbone"], ctx["log"]
     t0 = time.time()
     rng = np.random.default_rng(1000 * seed + k)
     scores: dict = {}
-    # YAMNet zero-shot: its threshold from the training clips
-    t_zs, _ = best_threshold(c.y[tr], ctx["zs"][tr], _gw(c.groups[tr]))
+    # YAMNet zero-shot: its threshold from the training clips, by the same rule as the trained
+    # detectors (one standard error) and at its best F1 (the peer of the design notes)
+    t_zs, _, _ = one_se_threshold(c.y[tr], ctx["zs"][tr], _gw(c.groups[tr]), c.groups[tr])
+    t_zs_best, _ = best_threshold(c.y[tr], ctx["zs"][tr], _gw(c.groups[tr]))
     scores["yamnet_zeroshot"] = (ctx["zs"][te], t_zs)
+    scores["yamnet_zeroshot_bestf1"] = (ctx["zs"][te], t_zs_best)
     # a grouped validation split of the training folds chooses epochs and thresholds
     inner = StratifiedGroupKFold(5, shuffle=True, random_state=seed * 100 + k)
     i_tr, i_va = next(inner.split(np.zeros(len(tr)), c.y[tr], c.groups[tr]))
@@ -209,10 +217,13 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     fold = _FoldData(c, base, af, aug, itr_set)
     stress = _stress_sets(c, te, rng)
     sf = backbone([s["wave"] for s in stress]) if stress else None
-    stress_scores = {"yamnet_zeroshot": (np.array([_zeroshot(lg).max() for lg in sf["logits"]])
-                                         if sf else np.zeros(0), t_zs)}
+    zs_stress = (np.array([_zeroshot(lg).max() for lg in sf["logits"]]) if sf
+                 else np.zeros(0))
+    stress_scores = {"yamnet_zeroshot": (zs_stress, t_zs),
+                     "yamnet_zeroshot_bestf1": (zs_stress, t_zs_best)}
     info = {"fold": k, "n_train": len(tr), "n_test": len(te), "n_validation": len(iva),
-            "n_augmented": len(aug), "threshold_zeroshot": t_zs, "recipes": {}}
+            "n_augmented": len(aug), "threshold_zeroshot": t_zs,
+            "threshold_zeroshot_bestf1": t_zs_best, "recipes": {}}
     for name in recipes:
         rec = RECIPES[name]
         choice, final = _fit_recipe(rec, fold, backbone.yamnet, itr, iva, tr, seed, k)
@@ -286,8 +297,8 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     from ..detection.pooling import clip_score
     from ..training.cry_detector import (
         PatchTrainer,
-        best_threshold,
         clip_weights,
+        one_se_threshold,
         split_long,
         weighted_logloss,
     )
@@ -317,14 +328,15 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     trainer.fit(f, y, w, epochs=rec.max_epochs, teacher=t, on_epoch=on_epoch,
                 rng=np.random.default_rng(seed * 1000 + k))
     best = min(hist, key=lambda h: h["logloss"])
-    t_best, f1_va = best_threshold(c.y[iva], best["scores"], w_va)
+    t_best, f1_va, se_va = one_se_threshold(c.y[iva], best["scores"], w_va, c.groups[iva],
+                                            seed=seed * 100 + k)
     keras.backend.clear_session(free_memory=True)
     f, t, y, w = pieces(tr, False)
     final = PatchTrainer(rec, yamnet, seed=seed * 1000 + k + 1)
     final.fit(f, y, w, epochs=best["epoch"], teacher=t,
               rng=np.random.default_rng(seed * 1000 + k + 1))
     return ({"epochs": best["epoch"], "threshold": t_best, "validation_f1": f1_va,
-             "validation_logloss": best["logloss"],
+             "validation_f1_se": se_va, "validation_logloss": best["logloss"],
              "validation_curve": [round(h["logloss"], 4) for h in hist]}, final)
 
 
@@ -541,11 +553,12 @@ def _paired(result, y, g, seeds, ship, n_boot) -> dict:
         return {}
     cat = np.array([c["category"] for c in result["clips"]])
     out = {}
-    for other in ("yamnet_zeroshot", "cnn10"):
-        if any(other not in res[sd]["scores"] for sd in seeds):
+    for other in ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10"):
+        both = [sd for sd in seeds if other in res[sd]["scores"]]
+        if not both:
             continue
         Y, G, W, A, B, C = [], [], [], [], [], []
-        for sd in seeds:
+        for sd in both:
             sa = np.asarray(res[sd]["scores"][ship], float)
             k = ~np.isnan(sa)
             ta = np.asarray(res[sd]["thresholds"][ship], float)
@@ -553,7 +566,7 @@ def _paired(result, y, g, seeds, ship, n_boot) -> dict:
             tb = np.asarray(res[sd]["thresholds"][other], float)
             Y.append(y[k])
             G.append(g[k])
-            W.append(group_weights(g[k]) / len(seeds))
+            W.append(group_weights(g[k]) / len(both))
             A.append((sa >= ta)[k])
             B.append((sb >= tb)[k])
             C.append(cat[k])
@@ -567,7 +580,7 @@ def _paired(result, y, g, seeds, ship, n_boot) -> dict:
             return f1(yy, ab[:, 0], sample_weight) - f1(yy, ab[:, 1], sample_weight)
 
         AB = np.column_stack([A, B])
-        out[other] = {"f1_difference": group_bootstrap(
+        out[other] = {"seeds": both, "f1_difference": group_bootstrap(
             diff_f1, Y, AB, G, weights=W, n_boot=n_boot, unit="recordings",
-            of="paired pooled out-of-fold predictions").to_dict()}
+            of=f"paired pooled out-of-fold predictions of {len(both)} seed(s)").to_dict()}
     return out

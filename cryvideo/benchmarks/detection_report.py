@@ -10,6 +10,7 @@ __all__ = ["detection_markdown", "detection_figure", "METHOD_NAMES"]
 #: How each method is named in the report.
 METHOD_NAMES = {
     "yamnet_zeroshot": "YAMNet zero-shot (its own cry classes)",
+    "yamnet_zeroshot_bestf1": "YAMNet zero-shot at its best-F1 threshold",
     "cnn10": "CNN10 (previous default, retrained per fold)",
     "head": "YAMNet + cry head (frozen embeddings)",
     "gated": "YAMNet + cry head + YAMNet's laughter/babble gate",
@@ -80,9 +81,11 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
             f"{_pct(p['false_positive_rate'])} | {_pct(p['roc_auc'])} | "
             f"{_pct(p['f1_without_donateacry'])} | {100 * sp['mean']:.1f} ± {100 * sp['sd']:.1f}"
             f" ({100 * sp['min']:.1f}–{100 * sp['max']:.1f}) |")
-    lines += ["", "Thresholds: YAMNet zero-shot at its best F1 on the training clips of each "
-              "fold; CNN10 at its card's 0.5; the YAMNet heads at the threshold chosen on the "
-              "validation split of each fold.", ""]
+    lines += ["", "Thresholds: the YAMNet heads at the threshold chosen on the validation split "
+              "of each fold by the one-standard-error rule (the highest threshold whose F1 is "
+              "within one standard error of the best F1: as good within the split's "
+              "uncertainty, fewer false alarms); YAMNet zero-shot by the same rule on the "
+              "training clips, and at its best F1 there; CNN10 at its card's 0.5.", ""]
     # false positives per category
     cats = sorted({c for d in ms.values() for c in d["false_positive_by_category"]})
     show = [m for m in ms if "_tflite_" not in m]

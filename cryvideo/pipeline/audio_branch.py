@@ -15,8 +15,8 @@ import numpy as np
 
 from ..audio import FeatureParams
 from ..audio.features import features_from_waveform
+from ..audio.pooling import PoolSpec, pool_features
 from ..errors import ModelError, ParameterError
-from ..models.ae_dnn import PoolSpec, pool_features
 from ..models.cards import ModelCard, load_model_with_card
 
 __all__ = ["AudioBranch", "window_starts", "CARD_KIND"]

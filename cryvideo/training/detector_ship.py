@@ -1,14 +1,12 @@
 """Training the shipped cry detector on the whole corpus and saving it as TFLite with cards.
 
-The recipe, the number of epochs and the threshold are not chosen here: they come from the
-grouped CV (:mod:`cryvideo.benchmarks.detection`), which chose them per fold inside the
-training folds; the shipped model takes the recipe the CV's procedure selected most often and
-the median of its folds' epochs and thresholds.
+The number of epochs and the threshold are not chosen here: they come from the grouped CV
+(:mod:`cryvideo.benchmarks.detection`), which chose them per fold inside the training folds;
+the shipped model takes the median of its recipe's folds.
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import os
 from collections.abc import Callable
@@ -27,18 +25,18 @@ def choices_from_cv(result: dict) -> dict:
     Returns
     -------
     dict
-        ``recipe`` (selected most often over all folds and seeds), ``epochs`` and
-        ``threshold`` (medians over the folds where it was selected), ``n_folds``.
+        ``recipe`` (the CV's ``ship``), ``epochs`` and ``threshold`` (medians of what the
+        folds chose inside their training folds), ``n_folds``.
     """
-    folds = [f for sd in result["seeds"].values() for f in sd["folds"] if "selected" in f]
+    recipe = result.get("ship")
+    folds = [f for sd in result["seeds"].values() for f in sd["folds"]
+             if recipe in f.get("recipes", {})]
     if not folds:
-        raise ParameterError("the CV result has no selected recipe")
-    count = collections.Counter(f["selected"] for f in folds)
-    recipe = max(count, key=lambda r: (count[r], r))
-    mine = [f["recipes"][recipe] for f in folds if f["selected"] == recipe]
+        raise ParameterError(f"the CV result has no fold of the shipped recipe {recipe!r}")
+    mine = [f["recipes"][recipe] for f in folds]
     return {"recipe": recipe, "epochs": int(round(np.median([m["epochs"] for m in mine]))),
             "threshold": float(np.median([m["threshold"] for m in mine])),
-            "n_folds": len(folds), "selected_counts": dict(count)}
+            "n_folds": len(folds)}
 
 
 def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: dict,
@@ -107,10 +105,10 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
                                          f"{c.group}" for c in clips).encode()).hexdigest()
     methods = cv_summary["methods"]
     cards = {}
-    for fname, quant, method in ((FLOAT_DETECTOR_FILE, None, "selected_tflite_float32"),
-                                 (DEFAULT_DETECTOR_FILE, "dynamic", "selected_tflite_int8")):
+    for fname, quant, method in ((FLOAT_DETECTOR_FILE, None, f"{rec.name}_tflite_float32"),
+                                 (DEFAULT_DETECTOR_FILE, "dynamic", f"{rec.name}_tflite_int8")):
         flat = to_tflite(model, quantize=quant, representative=calib)
-        m = methods.get(method) or methods["selected"]
+        m = methods.get(method) or methods[rec.name]
         card = ModelCard(
             name=Path(fname).stem, kind=CARD_KIND, labels=["cry"],
             inputs={"frontend": YAMNET_FRONTEND.to_dict(), "window_patches": rec.window,
@@ -131,7 +129,7 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
                                  f"{len(cv_result['seeds'])} seeds, per recording "
                                  "(group-weighted), out-of-fold; recipe, epochs and threshold "
                                  "chosen inside the training folds",
-                     "model": method if method in methods else "selected",
+                     "model": method if method in methods else rec.name,
                      **{k: m["pooled"][k] for k in ("f1", "precision", "recall", "roc_auc",
                                                     "false_positive_rate")},
                      "f1_seed_spread": m["spread"]["f1"],
