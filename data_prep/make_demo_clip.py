@@ -1,7 +1,7 @@
 """Build the bundled demo video: a synthesized cry-like sound and a gently moving face.
 
-The sound is made with numpy and scipy the way a voice is made: ~1 s cry units of a glottal
-pulse train at ~400 Hz (rising-falling contour, breath noise) through three formants, with
+The sound is made with numpy and scipy the way a voice is made: 1.5–2.5 s cry units of a glottal
+pulse train at 350–450 Hz (rising-falling contour, breath noise) through three formants, with
 short in-breaths between them (an infant cry's typical shape); the face is
 scikit-image's bundled ``astronaut`` image, slowly panned and zoomed so that a face detector
 finds a face in every frame.
@@ -50,8 +50,8 @@ def _resonator(x: np.ndarray, f: float, bw: float, sr: int) -> np.ndarray:
 def synth_cry(duration: float = DURATION, sr: int = SR, *, seed: int = 0) -> np.ndarray:
     """A cry-like signal, made the way a voice is: a glottal source through formants.
 
-    Cry units of 0.9–1.5 s: a pulse train (Rosenberg-like glottal flow, open quotient 0.5)
-    at a ~400 Hz fundamental with a rising-falling contour and slow jitter, plus breath noise
+    Cry units of 1.5–2.5 s: a pulse train (Rosenberg-like glottal flow, open quotient 0.5)
+    at a 350–450 Hz fundamental with a rising-falling contour and slow jitter, plus breath noise
     in time with the pulses, through three formant resonances (800, 2200, 3600 Hz, as an open
     infant vowel); between units a short noisy in-breath. YAMNet hears it as "Whimper",
     "Crying, sobbing" and "Baby cry, infant cry".
@@ -79,10 +79,10 @@ def synth_cry(duration: float = DURATION, sr: int = SR, *, seed: int = 0) -> np.
     inbreath_bp = scipy.signal.butter(2, [600, min(4000, 0.45 * sr)], btype="band", fs=sr)
     t = 0.1
     while t < duration - 0.7:
-        unit = min(rng.uniform(0.9, 1.5), duration - t - 0.1)
+        unit = min(rng.uniform(1.5, 2.5), duration - t - 0.1)
         m = int(unit * sr)
         tt = np.arange(m) / sr
-        f0 = 400 * rng.uniform(0.9, 1.1) * (1 + 0.3 * np.sin(np.pi * tt / unit) ** 0.7)
+        f0 = 350 * rng.uniform(0.9, 1.1) * (1 + 0.3 * np.sin(np.pi * tt / unit) ** 0.7)
         f0 *= 1 + 0.002 * scipy.signal.lfilter([1], [1, -0.99], rng.standard_normal(m))
         phase = np.cumsum(f0) / sr
         frac = phase % 1.0
