@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -48,8 +47,14 @@ def test_atomic_write_survives_sigkill(tmp_path):
             i += 1
     """)
     seen_versions = set()
-    for delay in (0.4, 0.7, 1.0, 1.3, 1.6):
+    for delay in (0.0, 0.05, 0.2, 0.4, 0.8):
+        target.unlink(missing_ok=True)
         proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL)
+        # kill it at different moments after its first complete file (however busy the
+        # machine is, the file check below always has something to check)
+        deadline = time.monotonic() + 120
+        while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -62,35 +67,28 @@ def test_atomic_write_survives_sigkill(tmp_path):
 
 
 @pytest.mark.slow
-def test_interrupted_predict_leaves_no_output(demo_clip, tmp_path):
-    """Ctrl-C during ``predict --out``: exit 130, one line, no output file, no ffmpeg left."""
+def test_interrupted_predict_leaves_no_output(demo_clip, tmp_path, paused_run):
+    """Ctrl-C during ``predict --out`` (in the first file, while its frames stream from
+    ffmpeg): exit 130, one line, no output file (nothing was finished), no ffmpeg left.
+
+    Deterministic: the run waits at the first frame of the first file until the signal comes
+    (see ``PAUSING_CLI`` in conftest.py); it cannot finish first, however busy the machine."""
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cryvideo", "predict", "--json", "--fps", "30", "--out",
-         str(out), str(demo_clip), str(demo_clip)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    # wait until it is analysing frames (ffmpeg running as its child), then interrupt
+    run = paused_run(["predict", "--json", "--fps", "30", "--out", out, demo_clip, demo_clip],
+                     pause_at=1, workdir=tmp_path)
+    # the frame stream of the face branch is running
     import psutil
 
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            cmds = [" ".join(k.cmdline()) for k in psutil.Process(proc.pid).children()]
-        except psutil.Error:
-            cmds = []
-        if any("rawvideo" in c for c in cmds):  # the frame stream of the face branch
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "predict finished before it could be interrupted"
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    cmds = [" ".join(k.cmdline()) for k in psutil.Process(run.pid).children()]
+    assert any("rawvideo" in c for c in cmds), cmds
+    run.interrupt()
+    rc, stdout, stderr = run.wait()
+    assert rc == 130, stderr
     assert stderr.strip().splitlines()[-1] == "cryvideo: interrupted"
     assert "Traceback" not in stderr
+    assert stdout == ""
     assert not out.exists()
-    assert not list(tmp_path.glob(".out.part-*"))
+    assert not list(tmp_path.glob(".out.part-*")) and not list(tmp_path.glob(".out.jsonl.lock"))
     assert not ffmpeg_processes(str(demo_clip))
 
 
