@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -195,17 +196,29 @@ def test_write_text_atomic_replaces_whole_file(tmp_path):
     assert target.read_text() == "<html>short</html>"
 
 
-@pytest.mark.parametrize("where", ["dir", "under_a_file", "proc"])
-def test_unwritable_output_is_a_clean_error(where, fuzz_corpus, tmp_path):
-    """``--out`` pointing somewhere unwritable: one line naming it, exit 2, not a traceback."""
-    from cryvideo.testing.fuzz import run_cli_inprocess
+@pytest.mark.parametrize("option,where", [
+    ("--out", "dir"), ("--out", "under_a_file"), ("--out", "proc"), ("--out", "read_only_dir"),
+    ("--report", "under_a_file"), ("--report", "proc"), ("--report", "read_only_dir")])
+def test_unwritable_output_is_a_clean_error(where, option, fuzz_corpus, tmp_path):
+    """``--out``/``--report`` pointing somewhere unwritable: one line naming it, exit 2, not a
+    traceback, and before any model is loaded (not after all the work)."""
+    from conftest import cli_without_models
 
     folder, _ = fuzz_corpus
+    if where == "read_only_dir" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders: nothing to refuse")
+    ro = tmp_path / "ro"
+    ro.mkdir()
     target = {"dir": tmp_path, "under_a_file": tmp_path / "f.txt" / "out.json",
-              "proc": Path("/proc/cryvideo-out.json")}[where]
+              "proc": Path("/proc/cryvideo-out.json"), "read_only_dir": ro / "out.json"}[where]
     (tmp_path / "f.txt").write_text("x")
-    rc, _, err, _ = run_cli_inprocess(["predict", "--no-face", "--out", str(target),
-                                       str(folder / "seeds" / "audio.wav")])
+    ro.chmod(0o555)
+    try:
+        rc, err, loaded = cli_without_models(["predict", "--no-face", option, target,
+                                              folder / "seeds" / "audio.wav"])
+    finally:
+        ro.chmod(0o755)
     assert rc == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"cryvideo: error: {target}: "), lines
+    assert not loaded, "the output was checked only after a model was loaded"
