@@ -83,15 +83,10 @@ def one_error_line(err: str) -> str:
 def cli_without_models(argv, *, env: dict | None = None, cwd=None) -> tuple[int, str, bool]:
     """Run ``cryvideo ARGV`` in a fresh interpreter: exit code, stderr, and whether
     TensorFlow/Keras was imported (False proves no model was loaded)."""
-    import sys
+    from cryvideo.testing.user_files import run_cli_fresh
 
-    code = ("import sys\nfrom cryvideo.cli import main\nrc = main(sys.argv[1:])\n"
-            "print('TF' if 'tensorflow' in sys.modules or 'keras' in sys.modules else 'NO-TF')\n"
-            "sys.exit(rc)\n")
-    proc = subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL, cwd=cwd,
-                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})))
-    return proc.returncode, proc.stderr, proc.stdout.strip().splitlines()[-1] == "TF"
+    rc, _, err, loaded = run_cli_fresh(argv, env=env, cwd=cwd)
+    return rc, err, loaded
 
 
 def copy_models(dst: Path, *names: str) -> Path:

@@ -73,7 +73,8 @@ def test_interrupted_predict_leaves_no_output(demo_clip, tmp_path, paused_run):
     ffmpeg): exit 130, one line, no output file (nothing was finished), no ffmpeg left.
 
     Deterministic: the run waits at the first frame of the first file until the signal comes
-    (see ``PAUSING_CLI`` in conftest.py); it cannot finish first, however busy the machine."""
+    (``cryvideo.testing.user_files.PausedRun``); it cannot finish first, however busy the
+    machine is."""
     out = tmp_path / "out.jsonl"
     run = paused_run(["predict", "--json", "--fps", "30", "--out", out, demo_clip, demo_clip],
                      pause_at=1, workdir=tmp_path)

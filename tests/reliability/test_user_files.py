@@ -14,7 +14,7 @@ The cases a new user (or an adversary) tries with the real command line:
 - **a --report page that fails after the analysis** does not drop the file's printed result.
 
 Interruptions and concurrency are deterministic: the run under test waits at a chosen file until
-the test signals it (``paused_run`` in conftest.py).
+the test signals it (``cryvideo.testing.user_files.PausedRun``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
-from pathlib import Path
 
 import pytest
 from conftest import cli_without_models, one_error_line
 
 from cryvideo.testing.fuzz import ffmpeg_processes, run_cli_inprocess
+from cryvideo.testing.user_files import mkv_claiming
 
 
 # -- 1. overwrite attempts --------------------------------------------------------------------
@@ -93,17 +92,6 @@ def test_overwrite_attempts_are_refused(case, user_files, monkeypatch):
 YEARS_31 = 31 * 365.25 * 86400
 
 
-def _mkv_claiming(src: Path, dst: Path, seconds: float) -> Path:
-    """Copy of a Matroska file whose Segment/Info/Duration (an 8-byte float in ms) says
-    ``seconds``."""
-    data = bytearray(src.read_bytes())
-    pos = data.find(b"\x44\x89\x88")  # Duration element, 8-byte float
-    assert pos > 0, "no 8-byte Duration element in the Matroska file"
-    struct.pack_into(">d", data, pos + 3, seconds * 1000.0)
-    dst.write_bytes(bytes(data))
-    return dst
-
-
 @pytest.fixture(scope="module")
 def false_headers(tmp_path_factory):
     from conftest import ffmpeg
@@ -118,9 +106,9 @@ def false_headers(tmp_path_factory):
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "libvorbis", "-t", "2",
            str(video))
     return {
-        "200 h": _mkv_claiming(sound, d / "claims_200h.mkv", 200 * 3600),
-        "31 years": _mkv_claiming(sound, d / "claims_31y.mkv", YEARS_31),
-        "200 h (video)": _mkv_claiming(video, d / "video_claims_200h.mkv", 200 * 3600),
+        "200 h": mkv_claiming(sound, d / "claims_200h.mkv", 200 * 3600),
+        "31 years": mkv_claiming(sound, d / "claims_31y.mkv", YEARS_31),
+        "200 h (video)": mkv_claiming(video, d / "video_claims_200h.mkv", 200 * 3600),
     }
 
 
