@@ -310,3 +310,17 @@ def test_no_face_is_said_in_words(media_dir):
     assert rc == 0, err
     assert "face  → not used (face branch switched off)" in text and "disabled" not in text
 
+
+
+def test_package_never_cuts_messages():
+    """A source scan: no message is cut at a fixed length (``str(exc)…[:200]``); use
+    :func:`cryvideo.errors.first_line`, which ends at a sentence or word and marks the cut."""
+    import re
+
+    pattern = re.compile(r"(str\(\w+\)|message|msg|line|text)[^\n]*?\[:\s*\d+\s*\]")
+    offenders = []
+    for py in sorted((REPO / "cryvideo").rglob("*.py")):
+        for n, line in enumerate(py.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line) and "hexdigest" not in line:
+                offenders.append(f"{py.relative_to(REPO)}:{n}: {line.strip()}")
+    assert not offenders, "messages cut at a fixed length:\n" + "\n".join(offenders)
