@@ -56,9 +56,10 @@ def check_models_dir(models_dir: str | os.PathLike) -> Path:
     return d
 
 
-def find_model(name: str, models_dir: str | os.PathLike | None = None
-               ) -> tuple[Path | None, str | None]:
-    """Look a model file up in ``models_dir``, then in the bundled ``saved_models/``.
+def find_model(name: str, models_dir: str | os.PathLike | None = None, *,
+               bundled_fallback: bool = True) -> tuple[Path | None, str | None]:
+    """Look a model file up in ``models_dir``, then (``bundled_fallback``) in the bundled
+    ``saved_models/``.
 
     A model counts as present when its file or its JSON card is there (a card without its
     model is then reported as a broken model by the loader, never skipped).
@@ -72,8 +73,8 @@ def find_model(name: str, models_dir: str | os.PathLike | None = None
         so, for the output (a model is never taken from elsewhere without a word).
     """
     first = Path(models_dir) if models_dir is not None else default_models_dir()
-    bundled = bundled_models_dir()
-    for d in dict.fromkeys((first, bundled)):
+    folders = (first, bundled_models_dir()) if bundled_fallback else (first,)
+    for d in dict.fromkeys(folders):
         path = d / name
         if path.exists() or path.with_suffix(".json").exists():
             note = None
@@ -84,13 +85,15 @@ def find_model(name: str, models_dir: str | os.PathLike | None = None
 
 
 def default_audio_branches(models_dir: str | os.PathLike | None = None, *,
+                           bundled_fallback: bool = False,
                            notes: list[str] | None = None) -> list[Branch]:
     """The MFCC and STFT branches: trained models when present, else labelled placeholders.
 
-    Each model is looked up with :func:`find_model` (``models_dir`` first, then the bundled
-    folder; ``notes`` receives a sentence for every model taken from the bundled folder).
-    A branch whose model file (``audio_mfcc.keras`` / ``audio_stft.keras``) is in neither is an
-    :class:`UntrainedBranch` (reported as untrained). A file that is present but corrupt, fails
+    Each model is looked up with :func:`find_model`: in ``models_dir``, then, with
+    ``bundled_fallback`` (what ``predict`` does), in the bundled folder; ``notes`` receives a
+    sentence for every model taken from there. A branch whose model file
+    (``audio_mfcc.keras`` / ``audio_stft.keras``) is not found is an :class:`UntrainedBranch`
+    (reported as untrained). A file that is present but corrupt, fails
     its card's sha256, or does not fit its card raises :class:`~cryvideo.errors.ModelError`
     naming the file: a broken model is never silently replaced.
     """
@@ -98,7 +101,7 @@ def default_audio_branches(models_dir: str | os.PathLike | None = None, *,
 
     out: list[Branch] = []
     for name, fname in AUDIO_MODEL_FILES.items():
-        path, note = find_model(fname, models_dir)
+        path, note = find_model(fname, models_dir, bundled_fallback=bundled_fallback)
         if path is None:
             out.append(UntrainedBranch(name))
             continue

@@ -358,7 +358,8 @@ class Predictor:
         from .models import default_audio_branches
 
         if self.fusion_card is None:
-            return default_audio_branches(self.models_dir, notes=self.model_notes)
+            return default_audio_branches(self.models_dir, bundled_fallback=True,
+                                          notes=self.model_notes)
         from ..models.audio_summary import SummaryAudioBranch
 
         out, defaults = [], None
@@ -369,8 +370,8 @@ class Predictor:
                 out.append(SummaryAudioBranch.load(self.models_dir / spec["file"]))
             else:
                 defaults = defaults if defaults is not None else {
-                    b.name: b for b in default_audio_branches(self.models_dir,
-                                                              notes=self.model_notes)}
+                    b.name: b for b in default_audio_branches(
+                        self.models_dir, bundled_fallback=True, notes=self.model_notes)}
                 if spec["name"] in defaults:
                     out.append(defaults[spec["name"]])
         return out
