@@ -355,6 +355,8 @@ class Predictor:
         return verdict
 
     def _audio_branches_for_fusion(self) -> list:
+        from pathlib import Path
+
         from .models import default_audio_branches
 
         if self.fusion_card is None:
@@ -367,7 +369,7 @@ class Predictor:
             if spec["name"] == "face":
                 continue
             if spec.get("source") == "file":
-                out.append(SummaryAudioBranch.load(self.models_dir / spec["file"]))
+                out.append(SummaryAudioBranch.load(Path(self.fusion_source).parent / spec["file"]))
             else:
                 defaults = defaults if defaults is not None else {
                     b.name: b for b in default_audio_branches(
