@@ -85,7 +85,7 @@ class TFLiteModel:
     def __init__(self, model, *, num_threads: int = 1, batch: int = 32) -> None:
         import numpy as np
 
-        from .errors import ModelError
+        from .errors import ModelError, first_line
 
         self._np = np
         path = None if isinstance(model, bytes | bytearray) else os.fspath(model)
@@ -96,11 +96,12 @@ class TFLiteModel:
             self.shape = tuple(int(v) for v in inp["shape"][1:])
             dynamic = int(inp["shape_signature"][0]) == -1
             self.batch = int(batch) if dynamic else int(inp["shape"][0])
-            if dynamic:
-                self.it.resize_tensor_input(inp["index"], [self.batch, *self.shape])
-            self.it.allocate_tensors()
+            with quiet_stderr():  # the XNNPACK delegate announces itself here
+                if dynamic:
+                    self.it.resize_tensor_input(inp["index"], [self.batch, *self.shape])
+                self.it.allocate_tensors()
         except (ValueError, RuntimeError, IndexError) as exc:
-            raise ModelError(f"not a usable TFLite model ({str(exc).splitlines()[0][:160]})",
+            raise ModelError(f"not a usable TFLite model ({first_line(str(exc))})",
                              path=path) from None
         self.path = path
         self._in = inp["index"]

@@ -63,7 +63,7 @@ def tiny_root(tmp_path_factory):
             w.writerows(rr)
     da = root / "donateacry" / "hungry"
     da.mkdir(parents=True)
-    for i, u in enumerate(UUIDS):
+    for u in UUIDS:
         y = _cry(rng)
         sf.write(da / f"{u}-1431028888092-1.7-m-26-hu.wav", y[::2], 8000)   # 8 kHz, as Donateacry
     return root

@@ -87,8 +87,14 @@ def test_cnn10_gate_still_available(silence, capsys):
 
 
 def test_models_folder_without_detector_falls_back_to_shipped(tmp_path):
-    pred = Predictor(models_dir=tmp_path, use_face=False)
+    from conftest import copy_models
+
+    models = copy_models(tmp_path / "m", "audio_mfcc.keras")
+    pred = Predictor(models_dir=models, use_face=False)
     assert pred.cry_detector_name.startswith("yamnet-cry")
+    # never silently: the output says the detector came from elsewhere
+    assert any(n.startswith(f"cry detector: not in the models folder {models}; used the bundled")
+               for n in pred.model_notes), pred.model_notes
 
 
 def test_unknown_detector_is_a_parameter_error():

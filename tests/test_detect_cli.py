@@ -69,8 +69,8 @@ def test_short_clip_is_exit_3(shipped, clips, capsys):
 
 @pytest.mark.parametrize("argv,msg", [
     (["--hop", "0.5"], "--hop applies to --backend cnn10 only"),
-    (["--threshold", "1.5"], "--threshold must be in [0, 1]"),
-    (["--backend", "cnn10", "--hop", "0"], "--hop must be > 0"),
+    (["--threshold", "1.5"], "--threshold must be a number in [0, 1]"),
+    (["--backend", "cnn10", "--hop", "0"], "--hop must be a number in (0, 60]"),
 ])
 def test_bad_options_are_exit_2(clips, capsys, argv, msg):
     rc, _, err = _run(capsys, "detect", *argv, str(clips / "noise.wav"))

@@ -236,7 +236,10 @@ def test_missing_modalities_say_which_branches_were_used(trained, tmp_path, caps
 
 
 def test_demo_without_trained_face_model_reports_face_share_only(demo_clip, tmp_path, capsys):
-    rc = cli_main(["predict", "--models", str(tmp_path), str(demo_clip)])
+    from conftest import copy_models
+
+    models = copy_models(tmp_path / "m", "audio_mfcc.keras", "audio_stft.keras")
+    rc = cli_main(["predict", "--models", str(models), str(demo_clip)])
     assert rc == 0
     text = capsys.readouterr().out
     assert "no trained face model: face branch reports face share only" in text

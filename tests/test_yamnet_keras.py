@@ -111,8 +111,8 @@ def test_front_end_matches_the_file(windows, reference):
     """Our window, framing, FFT size, mel bands and log offset give the file's log-mel.
 
     Computed through the file's own int8 matrices with its input quantization, the result must
-    match to 1e-3 (but for a rare rounding flip); computed in float (what the detector uses), it differs only where the mel
-    energy is small next to the file's quantization steps."""
+    match to 1e-3 (but for a rare rounding flip); computed in float (what the detector uses),
+    it differs only where the mel energy is small next to the file's quantization steps."""
     f = YAMNET_FRONTEND
     mine, theirs = [], []
     for w, ref in zip(windows, reference, strict=True):

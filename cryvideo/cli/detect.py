@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 from ..detection import BACKENDS
-from ..errors import CryVideoError, ParameterError, PartialFailure
-from .common import StageProgress, emit_json, expand_inputs, progress_bar, write_output
+from ..errors import ModelError, ParameterError
+from .common import (
+    StageProgress,
+    check_number,
+    check_output,
+    emit_json,
+    expand_inputs,
+    locked_output,
+    run_batch,
+)
 
 HELP = "detect infant crying (probability and time segments) in audio/video files"
+#: Largest accepted ``--hop`` (seconds between windows).
+MAX_HOP = 60.0
 
 
 def add_parser(sub) -> None:
@@ -28,8 +38,8 @@ def add_parser(sub) -> None:
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--model", metavar="PATH",
-                   help="detector file with its JSON card beside it (default: the shipped one "
-                   "of the backend in saved_models/)")
+                   help="detector file with its JSON card beside it (default: the backend's "
+                   "shipped one, from $CRYVIDEO_MODELS_DIR or saved_models/)")
     p.add_argument("--backend", choices=(*BACKENDS, "yamnet"), default="yamnet-cry",
                    metavar="{" + ",".join(BACKENDS) + "}",
                    help="yamnet-cry: YAMNet with a trained cry head (default); cnn10: the "
@@ -37,78 +47,87 @@ def add_parser(sub) -> None:
                    "training (needs yamnet.tflite in $CRYVIDEO_WEIGHTS_DIR)")
     p.add_argument("--threshold", type=float, default=None,
                    help="decision threshold in [0, 1] (default: the model card's)")
-    p.add_argument("--hop", type=float, default=None, help="seconds between windows, cnn10 "
-                   "only (default: 0.5; the YAMNet detectors hop 0.48 s)")
+    p.add_argument("--hop", type=float, default=None, help="seconds between windows, above 0 "
+                   "and at most 60, cnn10 only (default: 0.5; the YAMNet detectors hop 0.48 s)")
     p.add_argument("--out", metavar="PATH",
-                   help="also write the output (text or JSON lines) to this file, atomically")
+                   help="also write the output (text or JSON lines) to this file, atomically; "
+                   "never over an input or a file of another kind")
     p.set_defaults(func=run)
 
 
-def format_result(res) -> str:
+def format_result(res, notes: list[str] = ()) -> str:
     """Human-readable line(s) for one detection."""
     verdict = "CRYING" if res.crying else "no crying"
     lines = [f"{res.path}: {verdict} (p={res.probability:.2f}, threshold {res.threshold:.2f}, "
              f"{res.duration:.1f} s)"]
     if res.segments:
         lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))
+    lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..detection import load_detector
-    from ..detection.result import MIN_DETECT_SECONDS
-    from ..media import probe
-
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise ParameterError(f"--threshold must be in [0, 1], got {args.threshold}")
-    if args.hop is not None and not args.hop > 0:
-        raise ParameterError(f"--hop must be > 0, got {args.hop}")
-    if args.hop is not None and args.backend != "cnn10":
-        raise ParameterError("--hop applies to --backend cnn10 only (the YAMNet detectors "
-                             "hop 0.48 s)")
+    # Every option and output is checked before any model loads (importing the detector loads
+    # TensorFlow: seconds).
     if not args.paths:
         raise ParameterError("no input files given (usage: cryvideo detect FILE…)")
+    backend = "yamnet-zeroshot" if args.backend == "yamnet" else args.backend
+    check_number("--threshold", args.threshold, lo=0.0, hi=1.0)
+    check_number("--hop", args.hop, lo=0.0, lo_open=True, hi=MAX_HOP, unit=" seconds")
+    if args.hop is not None and backend != "cnn10":
+        raise ParameterError("--hop applies to --backend cnn10 only (the YAMNet detectors hop "
+                             "0.48 s)")
     paths = expand_inputs(args.paths)
-    detector = None
-    outputs: list[str] = []
-    failures: list[CryVideoError] = []
+    if args.model is not None and not os.path.isfile(args.model):
+        raise ModelError("no such model file (given with --model)", path=args.model)
+    if args.model is None and backend != "yamnet-zeroshot":
+        from ..models.store import check_models_dir, default_models_dir
+
+        check_models_dir(default_models_dir())
+    out = check_output(args.out, option="--out", kind="text", inputs=paths) if args.out \
+        else None
+
+    state: dict = {"notes": []}
     bar = StageProgress(unit="window")
-    for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
+
+    def load():
+        from ..detection import load_detector, shipped_file
+        from ..models.store import find_model
+
+        model = args.model
+        if model is None and backend != "yamnet-zeroshot":
+            model, note = find_model(shipped_file(backend))
+            state["notes"] += [note] if note else []
+        return load_detector(backend, model=model, threshold=args.threshold, hop=args.hop)
+
+    def analyse(path: str):
+        from ..detection.result import MIN_DETECT_SECONDS
+        from ..errors import InputFileError
+        from ..media import probe
+        from ..media.probe import short_decode_note
+
+        info = probe(path)  # file problems surface before the model loads
+        if not info.has_audio:
+            raise InputFileError("has no audio stream", path=path)
+        if info.duration is not None and info.duration < MIN_DETECT_SECONDS:
+            raise InputFileError(f"too short ({info.duration:.2f} s; need at least "
+                                 f"{MIN_DETECT_SECONDS} s)", path=path)
+        if "detector" not in state:
+            state["detector"] = load()
         try:
-            info = probe(path)  # file problems surface before the model loads
-            if not info.has_audio:
-                from ..errors import InputFileError
+            res = state["detector"].detect(path, progress=lambda done, total: bar(
+                "windows", done, total))
+        finally:
+            bar.close()
+        short = short_decode_note(res.duration, info.duration)
+        return res, state["notes"] + ([short] if short else [])
 
-                raise InputFileError("has no audio stream", path=path)
-            if info.duration is not None and info.duration < MIN_DETECT_SECONDS:
-                from ..errors import InputFileError
+    def render(item) -> str:
+        res, notes = item
+        if args.json:
+            return emit_json(dict(res.to_dict(), notes=notes))
+        return format_result(res, notes)
 
-                raise InputFileError(f"too short ({info.duration:.2f} s; need at least "
-                                     f"{MIN_DETECT_SECONDS} s)", path=path)
-            if detector is None:
-                detector = load_detector(args.backend, model=args.model,
-                                         threshold=args.threshold, hop=args.hop)
-            try:
-                res = detector.detect(path, progress=lambda done, total: bar("windows", done,
-                                                                             total))
-            finally:
-                bar.close()
-        except CryVideoError as exc:
-            if len(paths) == 1:
-                raise
-            failures.append(exc)
-            print(f"cryvideo: error: {exc}", file=sys.stderr)
-            if args.json:
-                outputs.append(emit_json({"path": str(path), "error": exc.message,
-                                          "exit_code": exc.exit_code,
-                                          "detector": {"name": args.backend}}))
-            continue
-        text = emit_json(res.to_dict()) if args.json else format_result(res)
-        print(text, flush=True)
-        outputs.append(text)
-    if args.out:
-        write_output(args.out, "\n".join(outputs) + "\n")
-    if failures:
-        raise PartialFailure(
-            f"{len(failures)} of {len(paths)} files failed; the others were processed")
-    return 0
+    with locked_output(out):
+        return run_batch(paths, analyse, render=render, as_json=args.json, out=out,
+                         error_fields={"detector": {"name": backend}})

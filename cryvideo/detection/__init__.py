@@ -18,11 +18,24 @@ from pathlib import Path
 from ..errors import ModelError, ParameterError
 from .result import DetectionResult
 
-__all__ = ["BACKENDS", "DetectionResult", "load_detector"]
+__all__ = ["BACKENDS", "DetectionResult", "load_detector", "shipped_file"]
 
 #: Detector names: the shipped YAMNet-based detector (default), the previous log-mel CNN10, and
 #: YAMNet's own cry classes used zero-shot.
 BACKENDS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+
+
+def shipped_file(backend: str) -> str:
+    """File name of the backend's shipped model in a models folder (none for zero-shot)."""
+    if backend == "cnn10":
+        from ..panns.detector import DEFAULT_DETECTOR
+
+        return DEFAULT_DETECTOR
+    if backend == "yamnet-cry":
+        from .detector import DEFAULT_DETECTOR_FILE
+
+        return DEFAULT_DETECTOR_FILE
+    raise ParameterError(f"the {backend} detector has no model file")
 
 
 def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | None = None,

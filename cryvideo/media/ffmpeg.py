@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import InputFileError, MediaTimeoutError, ParameterError
+from ..errors import InputFileError, MediaTimeoutError, ParameterError, first_line
 
 __all__ = [
     "DEFAULT_STALL_TIMEOUT",
@@ -148,7 +148,7 @@ def _strip_prefix(line: str) -> str:
     if ": " in line and ("file:" in head or "/" in head):
         line = line.split(": ", 1)[1]
     line = line.replace("Error opening input: ", "")
-    return "ffmpeg: " + line[:200]
+    return "ffmpeg: " + first_line(line, limit=300)
 
 
 class FFmpegStream:

@@ -96,7 +96,7 @@ class CryDetector:
     def load_default(cls, models_dir=None, **kw) -> CryDetector:
         """The shipped detector: ``saved_models/cry_detector.keras`` (or ``$CRYVIDEO_MODELS_DIR``
         / ``models_dir``)."""
-        from ..pipeline.models import default_models_dir
+        from ..models.store import default_models_dir
 
         d = Path(models_dir) if models_dir is not None else default_models_dir()
         return cls.load(d / DEFAULT_DETECTOR, **kw)

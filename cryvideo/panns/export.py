@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, first_line
 
 __all__ = ["QUANTIZATIONS", "to_tflite", "keras_to_tflite", "to_onnx", "tflite_interpreter",
            "run_tflite"]
@@ -126,7 +126,7 @@ def tflite_interpreter(model, *, num_threads: int = 1):
         else:
             it = make_interpreter(model_path=model, num_threads=num_threads)
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"not a usable TFLite model ({str(exc).splitlines()[0][:120]})",
+        raise ModelError(f"not a usable TFLite model ({first_line(str(exc))})",
                          path=None if isinstance(model, bytes | bytearray) else model) from None
     return it
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..data.donateacry import DONATEACRY_CLASSES
 from ..errors import InputFileError, ParameterError
 from ..media import DEFAULT_MAX_SIDE, MediaInfo, iter_frames, load_audio, probe
+from ..media.probe import short_decode_note
 
 __all__ = [
     "Branch",
@@ -199,6 +200,16 @@ def crying_audio(y: np.ndarray, sr: int, segments) -> np.ndarray:
     return np.concatenate(parts) if parts else y[:0]
 
 
+def _decoded_seconds(audio: dict[int, np.ndarray], results: list[BranchResult]) -> float | None:
+    """Seconds of the file that were actually decoded: the longest of the audio track and the
+    sampled frames (None when nothing was decoded)."""
+    secs = [y.size / sr for sr, y in audio.items()]
+    for b in results:
+        if "frames" in b.details and b.details.get("fps"):
+            secs.append(b.details["frames"] / b.details["fps"])
+    return max(secs) if secs else None
+
+
 def _probs(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
     p = np.asarray(p, dtype=float).reshape(-1)
     if p.shape[0] != len(labels):
@@ -274,11 +285,16 @@ class Predictor:
 
         from ..models.face_head import FACE_HEAD_FILE, FaceModel
         from ..models.fusion import FUSION_FILE
-        from .models import default_models_dir
+        from .models import check_models_dir, default_models_dir, find_model
 
-        if not fps or fps <= 0 or fps > 240:
+        if fps is None or not 0 < float(fps) <= 240:  # NaN fails too
             raise ParameterError(f"fps must be in (0, 240], got {fps}")
-        self.models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
+        if window is not None and not int(window) >= 1:
+            raise ParameterError(f"rolling-average window must be >= 1 frame, got {window}")
+        self.models_dir = check_models_dir(
+            Path(models_dir) if models_dir is not None else default_models_dir())
+        #: Sentences for the output about models taken from elsewhere than ``models_dir``.
+        self.model_notes: list[str] = []
         self.fps = float(fps)
         self.max_side = int(max_side)
         self.use_face = use_face
@@ -287,19 +303,21 @@ class Predictor:
         self.cry_detector, self.cry_detector_name = self._load_cry_detector(cry_detector)
 
         self.face_model = None
-        face_path = self.models_dir / FACE_HEAD_FILE
-        if use_face and face_path.is_file():
+        face_path, note = find_model(FACE_HEAD_FILE, self.models_dir)
+        if use_face and face_path is not None:
+            self.model_notes += [note] if note else []
             # Missing backbone weights raise WeightsNotFoundError (says where to put the file).
             self.face_model = FaceModel.load(face_path, runtime=runtime,
                                              weights_path=weights_path)
         card_window = self.face_model.card.inputs.get("window") if self.face_model else None
-        self.window = int(window or card_window or 8)
+        self.window = int(window if window is not None else card_window or 8)
 
         self.fusion = self.fusion_card = None
-        fusion_path = self.models_dir / FUSION_FILE
-        if use_fusion_model and fusion_path.is_file():
+        fusion_path, note = find_model(FUSION_FILE, self.models_dir)
+        if use_fusion_model and fusion_path is not None:
             from ..models.cards import load_model_with_card
 
+            self.model_notes += [note] if note else []
             self.fusion, self.fusion_card = load_model_with_card(fusion_path)
             self.fusion_source = str(fusion_path)
         if audio_branches is None:
@@ -323,20 +341,20 @@ class Predictor:
         if spec not in CRY_DETECTORS:
             raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
                                  f"None, got {spec!r}")
-        from ..detection import load_detector
-        from ..detection.detector import DEFAULT_DETECTOR_FILE
-        from ..models.store import default_models_dir
+        from ..detection import load_detector, shipped_file
+        from ..models.store import find_model
 
         if spec == "yamnet-zeroshot":
             return load_detector(spec), "yamnet-zeroshot"
-        names = ((GATE_DETECTOR, "cry_detector.keras") if spec == "cnn10"
-                 else (DEFAULT_DETECTOR_FILE,))
-        # the user's models folder first, then the bundled one
-        for d in dict.fromkeys((self.models_dir, default_models_dir())):
-            for name in names:
-                if (d / name).is_file():
-                    return load_detector(spec, model=d / name), f"{spec} ({name})"
-        return load_detector(spec), spec  # names the missing file
+        # predict prefers CNN10's dynamic-range TFLite twin: it scores like the float model
+        # and starts ~40x faster than a Keras model's first call
+        names = (GATE_DETECTOR, shipped_file(spec)) if spec == "cnn10" else (shipped_file(spec),)
+        path, note = find_model(names, self.models_dir, what="cry detector")
+        if note:  # never silently: the output says so
+            self.model_notes.append(note)
+        if path is None:
+            return load_detector(spec), spec  # names the missing file
+        return load_detector(spec, model=path), f"{spec} ({path.name})"
 
     def _cry_gate(self, path, info: MediaInfo, audio: dict[int, np.ndarray], notes,
                   timings) -> dict | None:
@@ -360,10 +378,13 @@ class Predictor:
         return verdict
 
     def _audio_branches_for_fusion(self) -> list:
+        from pathlib import Path
+
         from .models import default_audio_branches
 
         if self.fusion_card is None:
-            return default_audio_branches()
+            return default_audio_branches(self.models_dir, bundled_fallback=True,
+                                          notes=self.model_notes)
         from ..models.audio_summary import SummaryAudioBranch
 
         out, defaults = [], None
@@ -371,10 +392,11 @@ class Predictor:
             if spec["name"] == "face":
                 continue
             if spec.get("source") == "file":
-                out.append(SummaryAudioBranch.load(self.models_dir / spec["file"]))
+                out.append(SummaryAudioBranch.load(Path(self.fusion_source).parent / spec["file"]))
             else:
                 defaults = defaults if defaults is not None else {
-                    b.name: b for b in default_audio_branches()}
+                    b.name: b for b in default_audio_branches(
+                        self.models_dir, bundled_fallback=True, notes=self.model_notes)}
                 if spec["name"] in defaults:
                     out.append(defaults[spec["name"]])
         return out
@@ -421,7 +443,15 @@ class Predictor:
             results.append(BranchResult("face", used=False, note="no video stream"))
             return
         if not self.use_face:
-            results.append(BranchResult("face", used=False, note="disabled"))
+            results.append(BranchResult("face", used=False, note="face branch switched off"))
+            return
+        if info.duration and info.duration * self.fps < 0.5:
+            # ffmpeg's fps filter samples round(duration × fps) frames: none here. Say so
+            # rather than report "no video frames could be decoded" about a good file.
+            why = (f"at {self.fps:g} fps no frame falls within this {info.duration:.1f} s video "
+                   f"(needs fps >= {0.5 / info.duration:.2g})")
+            notes.append(f"{why}: face branch skipped")
+            results.append(BranchResult("face", used=False, note=why))
             return
         if self.face_model is None:
             self._face_share_only(path, info, results, notes, timings, art)
@@ -530,13 +560,16 @@ class Predictor:
         if info.duration is not None and info.duration < MIN_DURATION:
             raise InputFileError(
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
-        notes: list[str] = []
+        notes: list[str] = list(self.model_notes)
         results: list[BranchResult] = []
         art: dict = {}
         audio: dict[int, np.ndarray] = {}  # decoded once per sample rate
         crying = self._cry_gate(path, info, audio, notes, timings)
         self._audio(path, info, results, notes, timings, art, audio, crying)
         self._face(path, info, results, notes, timings, art)
+        short = short_decode_note(_decoded_seconds(audio, results), info.duration)
+        if short:
+            notes.insert(len(self.model_notes), short)
         used = [b for b in results if b.used]
         if not used and crying is not None and not crying["detected"]:
             timings["total"] = round(time.perf_counter() - t_all, 3)
