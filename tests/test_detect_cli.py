@@ -104,3 +104,34 @@ def test_card_records_the_cv(shipped):
     assert card["training"]["backbone"]["file"] == "yamnet.tflite"
     float_file = shipped.with_name("cry_detector_yamnet.tflite")
     assert float_file.stat().st_size >= 3.5 * shipped.stat().st_size
+
+
+def test_streamed_file_equals_whole_waveform(shipped, tmp_path):
+    """The file is scored block by block; the answer is the whole waveform's."""
+    import sys as _sys
+
+    from cryvideo.detection.detector import PatchDetector
+    from cryvideo.detection.pooling import merge_segments, moving_mean
+    from cryvideo.media import load_audio
+
+    _sys.path.insert(0, str(bundled_models_dir().parent / "data_prep"))
+    from make_demo_clip import synth_cry
+
+    rng = np.random.default_rng(3)
+    y = 0.02 * rng.standard_normal(SR * 75).astype(np.float32)
+    y[SR * 55:SR * 67] += synth_cry(12.0, SR, seed=4)   # a cry across the 60 s block edge
+    path = tmp_path / "long.flac"
+    sf.write(path, y, SR)
+    det = PatchDetector(shipped)
+    y = load_audio(path, sr=SR)
+    p = det.patch_probabilities(y)
+    scores = moving_mean(p, det.window)
+    segs = merge_segments(np.arange(len(scores)) * 0.48, scores, window=det.window_seconds,
+                          threshold=det.threshold, duration=y.size / SR)
+    for kw in ({}, {"block_seconds": 7.3}, {"block_seconds": 0.5}):
+        res = det.detect(path, **kw)
+        np.testing.assert_allclose(res.window_probs, scores, atol=1e-4)
+        assert len(res.segments) == len(segs)
+        np.testing.assert_allclose(res.segments, segs, atol=1e-6)
+        assert res.duration == pytest.approx(75.0, abs=0.01)
+    assert any(a < 67 and b > 55 for a, b in segs)          # the planted cry is found

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         else None
 
     state: dict = {"notes": []}
-    bar = StageProgress(unit="window")
+    bar = StageProgress(unit="s")
 
     def load():
         from ..detection import load_detector, shipped_file
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             state["detector"] = load()
         try:
             res = state["detector"].detect(path, progress=lambda done, total: bar(
-                "windows", done, total))
+                "audio", round(done, 1), None if total is None else round(total, 1)))
         finally:
             bar.close()
         short = short_decode_note(res.duration, info.duration)

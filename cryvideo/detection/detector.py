@@ -22,7 +22,6 @@ import numpy as np
 
 from ..errors import ModelError, ParameterError
 from .frontend import YamnetFrontend, log_mel, pad_waveform, patches
-from .pooling import merge_segments, moving_mean
 from .result import DetectionResult, waveform
 
 __all__ = ["PatchDetector", "CARD_KIND", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE",
@@ -33,8 +32,10 @@ CARD_KIND = "cry-detector/yamnet-patch"
 #: The default detector inside ``saved_models/`` (int8 weights) and its float32 twin.
 DEFAULT_DETECTOR_FILE = "cry_detector_yamnet_int8.tflite"
 FLOAT_DETECTOR_FILE = "cry_detector_yamnet.tflite"
-#: Patches per model call (bounds memory; one progress step each).
+#: Patches per model call.
 BATCH_PATCHES = 64
+#: Seconds of audio decoded and scored at a time by :meth:`PatchDetector.detect`.
+BLOCK_SECONDS = 60.0
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -116,8 +117,13 @@ class PatchDetector:
         return out
 
     def detect(self, source, *, sr: int | None = None,
-               progress: ProgressCallback | None = None) -> DetectionResult:
+               progress: ProgressCallback | None = None,
+               block_seconds: float = BLOCK_SECONDS) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
+
+        A file is decoded and scored block by block (:mod:`cryvideo.detection.stream`): memory
+        stays flat however long the recording, and the answer is the one the whole waveform
+        gives.
 
         Parameters
         ----------
@@ -126,25 +132,65 @@ class PatchDetector:
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
         progress : callable, optional
-            ``progress(done, total)`` in patches.
+            ``progress(done, total)`` in seconds of audio (``total`` None when unknown).
+        block_seconds : float
+            Seconds decoded and scored at a time.
 
         Raises
         ------
         InputFileError
-            Unreadable file, no audio stream, empty or shorter than 0.5 s.
+            Unreadable file, no audio stream, empty, NaN samples, or shorter than 0.5 s.
         """
+        from ..errors import InputFileError
+        from .result import MIN_DETECT_SECONDS
+        from .stream import PatchStream, WindowStream, iter_blocks
+
         f = self.frontend
-        path, y = waveform(source, sr=sr, rate=f.sr)
-        duration = y.size / f.sr
-        p = self.patch_probabilities(y, progress=progress)
-        scores = moving_mean(p, self.window)
-        times = np.arange(len(scores)) * f.hop_seconds
-        best = float(scores.max())
-        span = min(self.window_seconds, max(duration, f.patch_seconds))
-        segs = merge_segments(times, scores, window=span, threshold=self.threshold,
-                              duration=duration)
+        step = max(1, int(round(block_seconds * f.sr)))
+        if isinstance(source, str | os.PathLike):
+            from ..media import iter_audio_blocks, probe
+
+            path = os.fspath(source)
+            info = probe(path)
+            total = info.duration
+            blocks = iter_audio_blocks(path, sr=f.sr, block_seconds=block_seconds, info=info)
+        else:
+            path, y = waveform(source, sr=sr, rate=f.sr)
+            total = y.size / f.sr
+            blocks = iter_blocks(y, step)
+        ps = PatchStream(f)
+        ws = WindowStream(window=self.window, threshold=self.threshold, frontend=f)
+        starts, scores, segs = [], [], []
+
+        def feed(pats) -> None:
+            if len(pats):
+                st, sc, closed = ws.push(self.model(pats))
+                starts.append(st)
+                scores.append(sc)
+                segs.extend(closed)
+
+        for block in blocks:
+            feed(ps.push(block))
+            if progress is not None:
+                progress(ps.seconds_in, total)
+        duration = ps.seconds_in
+        name = path or "<waveform>"
+        if duration == 0:
+            raise InputFileError("has no audio samples", path=name)
+        if duration < MIN_DETECT_SECONDS:
+            raise InputFileError(f"too short ({duration:.2f} s of audio; need at least "
+                                 f"{MIN_DETECT_SECONDS} s)", path=name)
+        feed(ps.finish())
+        st, sc, closed = ws.finish(duration)
+        starts.append(st)
+        scores.append(sc)
+        segs.extend(closed)
+        times = np.concatenate(starts)
+        probs = np.concatenate(scores)
+        segs = [(a, min(b, duration)) for a, b in segs if a < duration]
+        best = float(ws.best)
         return DetectionResult(path=path, probability=best, crying=best >= self.threshold,
                                threshold=self.threshold, segments=segs, duration=duration,
-                               window_times=times, window_probs=scores,
+                               window_times=times, window_probs=probs,
                                detector={**detector_info(self.name, self.card, self.path),
                                          "threshold": self.threshold})
