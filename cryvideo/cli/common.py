@@ -41,7 +41,8 @@ MEDIA_EXTENSIONS = frozenset(
     ".mp4 .mov .mkv .avi .webm .m4v .3gp .wav .mp3 .ogg .flac .m4a .aac .caf .opus".split()
 )
 #: What an existing output file must look like to be replaced (``kind`` of :func:`check_output`).
-OUTPUT_KINDS = {"text": "a text or JSON-lines file", "html": "an HTML page"}
+OUTPUT_KINDS = {"text": "a text or JSON-lines file", "html": "an HTML page",
+                "png": "a PNG picture"}
 
 
 def expand_inputs(paths: Iterable[str]) -> list[str]:
@@ -98,6 +99,8 @@ def _looks_like(path: Path, kind: str) -> bool:
         return False
     if not head:
         return True  # an empty file holds nothing to lose
+    if kind == "png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
     if b"\x00" in head:
         return False
     try:
@@ -201,22 +204,24 @@ def _page_names(paths: Sequence[str]) -> list[str]:
 
 
 def report_pages(paths: Sequence[str], report: str | os.PathLike, *,
-                 option: str = "--report") -> dict[int, Path]:
-    """The HTML page of every input (by index), all checked with :func:`check_output`.
+                 option: str = "--report", kind: str = "html") -> dict[int, Path]:
+    """The output file (an HTML page, a PNG, ...) of every input, by index, all checked with
+    :func:`check_output`.
 
-    One input: ``report`` is the page (or, when it is an existing folder, the page goes in it).
-    Several: ``report`` is a folder and every input gets its own page, never two on one file.
+    One input: ``report`` is the file (or, when it is an existing folder, the file goes in it).
+    Several: ``report`` is a folder and every input gets its own file, never two on one.
     """
     report = Path(report)
+    suffix = {"html": ".html", "png": ".png"}[kind]
     if len(paths) == 1:
-        page = report / (Path(paths[0]).stem + ".html") if report.is_dir() else report
-        return {0: check_output(page, option=option, kind="html", inputs=paths)}
+        page = report / (Path(paths[0]).stem + suffix) if report.is_dir() else report
+        return {0: check_output(page, option=option, kind=kind, inputs=paths)}
     if report.exists() and not report.is_dir():
         raise ParameterError(f"is a file, but with several inputs {option} names a folder "
-                             "(one page per input)", path=report)
-    pages = {i: report / f"{n}.html" for i, n in enumerate(_page_names(paths))}
+                             "(one file per input)", path=report)
+    pages = {i: report / f"{n}{suffix}" for i, n in enumerate(_page_names(paths))}
     for page in pages.values():
-        check_output(page, option=option, kind="html", inputs=paths)
+        check_output(page, option=option, kind=kind, inputs=paths)
     return pages
 
 
@@ -290,6 +295,14 @@ def run_batch(paths: Sequence[str], analyse: Callable[[str], object], *,
             except InputFileError as exc:
                 failed(path, exc)
                 continue
+            except KeyboardInterrupt as exc:
+                # a long file stopped half-way: what was found so far is a record too
+                partial = getattr(exc, "partial", None)
+                if partial is not None:
+                    text = render(partial)
+                    print(text, flush=True)
+                    records.append(text)
+                raise
             text = render(res)
             print(text, flush=True)
             records.append(text)

@@ -14,6 +14,7 @@ from .common import (
     emit_json,
     expand_inputs,
     locked_output,
+    report_pages,
     run_batch,
 )
 
@@ -49,19 +50,29 @@ def add_parser(sub) -> None:
                    help="decision threshold in [0, 1] (default: the model card's)")
     p.add_argument("--hop", type=float, default=None, help="seconds between windows, above 0 "
                    "and at most 60, cnn10 only (default: 0.5; the YAMNet detectors hop 0.48 s)")
+    p.add_argument("--summary", action="store_true",
+                   help="also give minutes of crying per hour, the number of episodes and the "
+                   "longest ones (for long recordings)")
+    p.add_argument("--timeline", metavar="PNG",
+                   help="write a timeline picture of each input (one input: this file; several: "
+                   "a folder, one PNG per input)")
     p.add_argument("--out", metavar="PATH",
                    help="also write the output (text or JSON lines) to this file, atomically; "
                    "never over an input or a file of another kind")
     p.set_defaults(func=run)
 
 
-def format_result(res, notes: list[str] = ()) -> str:
+def format_result(res, notes: list[str] = (), summary: dict | None = None) -> str:
     """Human-readable line(s) for one detection."""
+    from ..detection.summary import format_summary
+
     verdict = "CRYING" if res.crying else "no crying"
     lines = [f"{res.path}: {verdict} (p={res.probability:.2f}, threshold {res.threshold:.2f}, "
              f"{res.duration:.1f} s)"]
     if res.segments:
         lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))
+    if summary is not None:
+        lines += format_summary(summary)
     lines += [f"  note: {n}" for n in notes]
     return "\n".join(lines)
 
@@ -86,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         check_models_dir(default_models_dir())
     out = check_output(args.out, option="--out", kind="text", inputs=paths) if args.out \
         else None
+    timelines = (report_pages(paths, args.timeline, option="--timeline", kind="png")
+                 if args.timeline else {})
 
     state: dict = {"notes": []}
     bar = StageProgress(unit="s")
@@ -117,17 +130,48 @@ def run(args: argparse.Namespace) -> int:
         try:
             res = state["detector"].detect(path, progress=lambda done, total: bar(
                 "audio", round(done, 1), None if total is None else round(total, 1)))
+        except KeyboardInterrupt as exc:
+            part = getattr(exc, "partial", None)
+            if part is not None:   # kept as this file's record (with --out, written there)
+                exc.partial = (part, state["notes"] + [
+                    f"interrupted at {part.duration:.1f} s of {_of(info.duration)}: the "
+                    "segments found until then are kept"])
+            raise
         finally:
             bar.close()
         short = short_decode_note(res.duration, info.duration)
         return res, state["notes"] + ([short] if short else [])
 
+    def summarize(res):
+        from ..detection.summary import summarize_segments
+
+        return (summarize_segments(res.segments, res.duration)
+                if args.summary or args.timeline else None)
+
     def render(item) -> str:
         res, notes = item
+        summary = summarize(res) if args.summary else None
         if args.json:
-            return emit_json(dict(res.to_dict(), notes=notes))
-        return format_result(res, notes)
+            rec = dict(res.to_dict(), notes=notes)
+            if summary is not None:
+                rec["summary"] = summary
+            return emit_json(rec)
+        return format_result(res, notes, summary)
+
+    def draw(i: int, item) -> None:
+        from ..detection.summary import timeline_png
+
+        res, _ = item
+        if i in timelines:
+            timeline_png(timelines[i], times=res.window_times, scores=res.window_probs,
+                         threshold=res.threshold, segments=res.segments,
+                         summary=summarize(res), title=os.path.basename(str(res.path)))
 
     with locked_output(out):
         return run_batch(paths, analyse, render=render, as_json=args.json, out=out,
+                         after=draw if timelines else None,
                          error_fields={"detector": {"name": backend}})
+
+
+def _of(total: float | None) -> str:
+    return "an unknown length" if total is None else f"{total:.1f} s"

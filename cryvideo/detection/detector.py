@@ -141,8 +141,6 @@ class PatchDetector:
         InputFileError
             Unreadable file, no audio stream, empty, NaN samples, or shorter than 0.5 s.
         """
-        from ..errors import InputFileError
-        from .result import MIN_DETECT_SECONDS
         from .stream import PatchStream, WindowStream, iter_blocks
 
         f = self.frontend
@@ -169,18 +167,36 @@ class PatchDetector:
                 scores.append(sc)
                 segs.extend(closed)
 
-        for block in blocks:
-            feed(ps.push(block))
-            if progress is not None:
-                progress(ps.seconds_in, total)
+        try:
+            for block in blocks:
+                feed(ps.push(block))
+                if progress is not None:
+                    progress(ps.seconds_in, total)
+        except KeyboardInterrupt as exc:
+            # Ctrl-C on a long recording: what was found so far travels with the interrupt
+            if ps.seconds_in > 0:
+                exc.partial = self._result(path, ps, ws, starts, scores, segs, complete=False)
+            raise
+        return self._result(path, ps, ws, starts, scores, segs, complete=True)
+
+    def _result(self, path, ps, ws, starts, scores, segs, *, complete: bool) -> DetectionResult:
+        from ..errors import InputFileError
+        from .result import MIN_DETECT_SECONDS
+
         duration = ps.seconds_in
         name = path or "<waveform>"
         if duration == 0:
             raise InputFileError("has no audio samples", path=name)
-        if duration < MIN_DETECT_SECONDS:
+        if duration < MIN_DETECT_SECONDS and complete:
             raise InputFileError(f"too short ({duration:.2f} s of audio; need at least "
                                  f"{MIN_DETECT_SECONDS} s)", path=name)
-        feed(ps.finish())
+        if complete:
+            pats = ps.finish()
+            if len(pats):
+                st, sc, closed = ws.push(self.model(pats))
+                starts.append(st)
+                scores.append(sc)
+                segs.extend(closed)
         st, sc, closed = ws.finish(duration)
         starts.append(st)
         scores.append(sc)
@@ -193,4 +209,4 @@ class PatchDetector:
                                threshold=self.threshold, segments=segs, duration=duration,
                                window_times=times, window_probs=probs,
                                detector={**detector_info(self.name, self.card, self.path),
-                                         "threshold": self.threshold})
+                                         "threshold": self.threshold}, complete=complete)

@@ -36,6 +36,9 @@ class DetectionResult:
     window_probs : np.ndarray [shape=(n,)]
     detector : dict
         What answered: name, model file, sha256 of its card, threshold.
+    complete : bool
+        False when the analysis was interrupted: the result covers ``duration`` seconds from
+        the start only.
     """
 
     path: str | None
@@ -47,6 +50,7 @@ class DetectionResult:
     window_times: np.ndarray
     window_probs: np.ndarray
     detector: dict = dataclasses.field(default_factory=dict)
+    complete: bool = True
 
     def to_dict(self) -> dict:
         d = {
@@ -59,6 +63,9 @@ class DetectionResult:
         }
         if self.detector:
             d["detector"] = dict(self.detector)
+        if not self.complete:
+            d["complete"] = False
+            d["stopped_at"] = round(float(self.duration), 2)
         return d
 
 
