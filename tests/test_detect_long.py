@@ -94,3 +94,16 @@ def test_ctrl_c_keeps_what_was_found(shipped, long_file, tmp_path):
     assert [round(a) for a, _ in rec["segments"]] == [21]      # the first cry only
     assert any("interrupted at 60.0 s of 150.0 s" in n for n in rec["notes"])
     assert json.loads(stdout.strip().splitlines()[-1]) == rec
+
+
+def test_predict_reads_only_the_crying(shipped, long_file, capsys):
+    assert main(["predict", "--json", str(long_file)]) == 0
+    res = json.loads(capsys.readouterr().out)
+    segs = res["crying"]["segments"]
+    assert len(segs) >= 2 and res["label"] in res["probabilities"]
+    cried = sum(b - a for a, b in segs)
+    for b in res["branches"]:
+        if b["name"] in ("mfcc", "stft"):
+            assert b["details"]["segments_used"] == segs
+            assert b["details"]["seconds_used"] == pytest.approx(cried, abs=0.1)
+            assert b["details"]["seconds_used"] < 40          # not the 150 s track

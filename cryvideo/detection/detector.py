@@ -66,6 +66,8 @@ class PatchDetector:
     """
 
     name = "yamnet-cry"
+    #: ``detect(path)`` decodes a file block by block (memory flat in its length).
+    streams_files = True
 
     def __init__(self, path: str | os.PathLike, *, threshold: float | None = None,
                  num_threads: int = 1) -> None:

@@ -180,34 +180,62 @@ class PredictionResult:
         return d
 
 
-def crying_audio(y: np.ndarray, sr: int, segments) -> np.ndarray:
-    """The samples of ``y`` inside ``segments`` (seconds), joined; all of ``y`` for None.
+#: Longest piece of audio decoded at once for the reason branches (seconds): a day-long
+#: recording is read span by span, never whole.
+SPAN_SECONDS = 600.0
+#: Recordings longer than this (seconds) get no waveform in the HTML report.
+REPORT_WAVEFORM_MAX_SECONDS = 3600.0
+
+
+def read_spans(path, spans, *, sr: int, info: MediaInfo,
+               max_seconds: float = SPAN_SECONDS):
+    """Decode only ``spans`` of a file, each in pieces of at most ``max_seconds``.
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,)]
-    sr : int
-    segments : list of (float, float) or None
+    spans : sequence of (float, float)
+        Start and end, seconds (the end may be ``inf``: to the end of the file).
 
-    Returns
-    -------
-    np.ndarray [shape=(m,)]
+    Yields
+    ------
+    np.ndarray [shape=(n,), dtype=float32]
+        The samples of each piece, in order. A span ends early where the file does (a damaged
+        file, or a header that claims more than it holds).
     """
-    if segments is None:
-        return y
-    parts = [y[int(a * sr):int(np.ceil(b * sr))] for a, b in segments]
-    parts = [p for p in parts if p.size]
-    return np.concatenate(parts) if parts else y[:0]
+    for a, b in spans:
+        t = float(a)
+        while t < b - 1e-6:
+            d = min(float(b) - t, max_seconds)
+            try:
+                y = load_audio(path, sr=sr, offset=t, duration=d, info=info)
+            except InputFileError:
+                if t > a:          # past the end of what the file really holds
+                    break
+                raise
+            if y.size:
+                yield y
+            if y.size < (d - 1.0) * sr:   # the file ended inside this piece
+                break
+            t += d
 
 
-def _decoded_seconds(audio: dict[int, np.ndarray], results: list[BranchResult]) -> float | None:
-    """Seconds of the file that were actually decoded: the longest of the audio track and the
-    sampled frames (None when nothing was decoded)."""
-    secs = [y.size / sr for sr, y in audio.items()]
-    for b in results:
-        if "frames" in b.details and b.details.get("fps"):
-            secs.append(b.details["frames"] / b.details["fps"])
-    return max(secs) if secs else None
+def _branch_probabilities(br, pieces) -> tuple[np.ndarray, float]:
+    """A branch's probabilities over pieces of audio: the mean over all their analysis windows
+    (a branch without windows: the mean of its answers, weighted by length). Returns the
+    probabilities and the seconds read."""
+    windows, weighted, seconds = [], [], 0.0
+    for y in pieces:
+        seconds += y.size / br.sr
+        if hasattr(br, "predict_windows"):
+            windows.append(br.predict_windows(y))
+        else:
+            weighted.append((br.predict_proba(y), y.size))
+    if windows:
+        p = np.concatenate(windows).mean(axis=0)
+    else:
+        p = sum(q * n for q, n in weighted) / max(1, sum(n for _, n in weighted))
+    p = np.asarray(p, dtype=np.float64)
+    return (p / p.sum()).astype(np.float32), seconds
 
 
 def _probs(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
@@ -356,15 +384,15 @@ class Predictor:
             return load_detector(spec), spec  # names the missing file
         return load_detector(spec, model=path), f"{spec} ({path.name})"
 
-    def _cry_gate(self, path, info: MediaInfo, audio: dict[int, np.ndarray], notes,
-                  timings) -> dict | None:
+    def _cry_gate(self, path, info: MediaInfo, notes, timings) -> tuple[dict | None, float]:
+        """The detector's verdict, and the seconds of audio it decoded."""
         if self.cry_detector is None or not info.has_audio:
-            return None
+            return None, 0.0
         t0 = time.perf_counter()
-        sr = 16000
-        if sr not in audio:
-            audio[sr] = load_audio(path, sr=sr, info=info)
-        det = self.cry_detector.detect(audio[sr], sr=sr)
+        if getattr(self.cry_detector, "streams_files", False):
+            det = self.cry_detector.detect(path)     # decoded block by block: flat memory
+        else:
+            det = self.cry_detector.detect(load_audio(path, sr=16000, info=info), sr=16000)
         timings["cry_detect"] = round(time.perf_counter() - t0, 3)
         verdict = {"detected": bool(det.crying), "probability": round(float(det.probability), 4),
                    "threshold": round(float(det.threshold), 4),
@@ -375,7 +403,7 @@ class Predictor:
         if not det.crying:
             notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
                          f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
-        return verdict
+        return verdict, float(det.duration)
 
     def _audio_branches_for_fusion(self) -> list:
         from pathlib import Path
@@ -403,39 +431,50 @@ class Predictor:
 
     # -- stages ----------------------------------------------------------------------------
     def _audio(self, path, info: MediaInfo, results, notes, timings, art,
-               cache: dict[int, np.ndarray], crying: dict | None) -> None:
+               crying: dict | None) -> float:
+        """Run the reason branches on the crying segments (the whole track without a gate),
+        reading only those spans. Returns the seconds of audio read."""
         if not info.has_audio:
             notes.append("no audio track: audio branches skipped")
             for br in self.audio_branches:
                 results.append(BranchResult(br.name, used=False, source=br.source,
                                             note="no audio track"))
-            return
+            return 0.0
         if crying is not None and not crying["detected"]:
             for br in self.audio_branches:
                 results.append(BranchResult(br.name, used=False, source=br.source,
                                             note="no crying detected"))
-            return
+            return 0.0
         t0 = time.perf_counter()
         segments = crying["segments"] if crying is not None else None
+        spans = segments if segments is not None else [(0.0, info.duration or np.inf)]
+        read = 0.0
         for br in self.audio_branches:
-            if br.sr not in cache:
-                cache[br.sr] = load_audio(path, sr=br.sr, info=info)
-            y = crying_audio(cache[br.sr], br.sr, segments)
-            p = br.predict_proba(y)
+            p, seconds = _branch_probabilities(br, read_spans(path, spans, sr=br.sr,
+                                                              info=info))
+            if seconds == 0:
+                raise InputFileError("no audio samples could be decoded", path=path)
+            read = max(read, seconds)
             details = _held_out(getattr(br, "card", None))
             details["segments_used"] = ("whole track" if segments is None
                                         else [[a, b] for a, b in segments])
-            details["seconds_used"] = round(y.size / br.sr, 2)
+            details["seconds_used"] = round(seconds, 2)
             results.append(BranchResult(br.name, used=True, trained=br.trained,
                                         probabilities=_probs(br.labels, p), source=br.source,
                                         details=details))
         if segments is not None:
             notes.append("the reason branches read the crying only: "
                          + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in segments))
-        if self.keep_artifacts and cache:
-            sr = max(cache)
-            art["audio"] = (cache[sr], sr)
         timings["audio"] = round(time.perf_counter() - t0, 3)
+        return read
+
+    def _waveform_for_report(self, path, info: MediaInfo, notes, art) -> None:
+        if not (self.keep_artifacts and info.has_audio):
+            return
+        if info.duration and info.duration > REPORT_WAVEFORM_MAX_SECONDS:
+            notes.append("the report draws no waveform for recordings over an hour")
+            return
+        art["audio"] = (load_audio(path, sr=16000, info=info), 16000)
 
     def _face(self, path, info: MediaInfo, results, notes, timings, art) -> None:
         if not info.has_video:
@@ -563,11 +602,15 @@ class Predictor:
         notes: list[str] = list(self.model_notes)
         results: list[BranchResult] = []
         art: dict = {}
-        audio: dict[int, np.ndarray] = {}  # decoded once per sample rate
-        crying = self._cry_gate(path, info, audio, notes, timings)
-        self._audio(path, info, results, notes, timings, art, audio, crying)
+        crying, gate_seconds = self._cry_gate(path, info, notes, timings)
+        read = self._audio(path, info, results, notes, timings, art, crying)
+        self._waveform_for_report(path, info, notes, art)
         self._face(path, info, results, notes, timings, art)
-        short = short_decode_note(_decoded_seconds(audio, results), info.duration)
+        decoded = [gate_seconds, read] + [b.details["frames"] / b.details["fps"]
+                                          for b in results
+                                          if "frames" in b.details and b.details.get("fps")]
+        decoded = [x for x in decoded if x]
+        short = short_decode_note(max(decoded) if decoded else None, info.duration)
         if short:
             notes.insert(len(self.model_notes), short)
         used = [b for b in results if b.used]
