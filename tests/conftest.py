@@ -125,3 +125,14 @@ def demo_clip() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def shipped_detector() -> Path:
+    """The default cry detector of saved_models/ (skipped when the repository lacks it)."""
+    from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
+
+    p = REPO / "saved_models" / DEFAULT_DETECTOR_FILE
+    if not p.is_file():
+        pytest.skip(f"{p} is not in the repository")
+    return p

@@ -11,7 +11,6 @@ import pytest
 import soundfile as sf
 
 from cryvideo.cli import main
-from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
 from cryvideo.models.store import bundled_models_dir
 
 SR = 16000
@@ -29,11 +28,8 @@ def clips(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    p = bundled_models_dir() / DEFAULT_DETECTOR_FILE
-    if not p.is_file():
-        pytest.skip(f"{p} is not in the repository")
-    return p
+def shipped(shipped_detector):
+    return shipped_detector
 
 
 def _run(capsys, *argv):

@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 
 from cryvideo.cli import main
-from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
 from cryvideo.detection.summary import episodes, summarize_segments
 from cryvideo.models.store import bundled_models_dir
 
@@ -35,11 +34,8 @@ def test_summary_minutes_add_up():
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    p = bundled_models_dir() / DEFAULT_DETECTOR_FILE
-    if not p.is_file():
-        pytest.skip(f"{p} is not in the repository")
-    return p
+def shipped(shipped_detector):
+    return shipped_detector
 
 
 @pytest.fixture(scope="module")

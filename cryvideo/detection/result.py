@@ -52,6 +52,30 @@ class DetectionResult:
     detector: dict = dataclasses.field(default_factory=dict)
     complete: bool = True
 
+    @classmethod
+    def from_windows(cls, path: str | None, times: np.ndarray, probs: np.ndarray, *,
+                     window: float, threshold: float, duration: float,
+                     detector: dict) -> DetectionResult:
+        """The result of scored windows: the clip probability is the highest window's, and
+        windows reaching ``threshold`` merge into segments.
+
+        Parameters
+        ----------
+        times, probs : np.ndarray [shape=(n,)]
+            Start (seconds) and score of every window.
+        window : float
+            Length of a window, seconds.
+        """
+        from .pooling import merge_segments
+
+        probs = np.asarray(probs, dtype=np.float64)
+        p = float(probs.max()) if probs.size else 0.0
+        segs = merge_segments(times, probs, window=window, threshold=threshold,
+                              duration=duration)
+        return cls(path=path, probability=p, crying=p >= threshold, threshold=threshold,
+                   segments=segs, duration=duration, window_times=np.asarray(times),
+                   window_probs=probs, detector={**detector, "threshold": threshold})
+
     def to_dict(self) -> dict:
         d = {
             "path": self.path,

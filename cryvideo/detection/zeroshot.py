@@ -7,7 +7,6 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ParameterError
-from .pooling import merge_segments
 from .result import DetectionResult, waveform
 
 __all__ = ["YamnetCryDetector", "ZEROSHOT_THRESHOLD"]
@@ -50,12 +49,7 @@ class YamnetCryDetector:
         scores, _ = self.yamnet.frames(y, progress=progress)
         probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
         times = np.arange(len(probs)) * YAMNET_HOP / 16000
-        duration = y.size / 16000
-        p = float(probs.max())
-        segs = merge_segments(times, probs, window=self.WINDOW, threshold=self.threshold,
-                              duration=duration)
-        return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
-                               threshold=self.threshold, segments=segs, duration=duration,
-                               window_times=times, window_probs=probs,
-                               detector={"name": self.name, "file": str(self.yamnet.path),
-                                         "card": None, "threshold": self.threshold})
+        return DetectionResult.from_windows(
+            path, times, probs, window=self.WINDOW, threshold=self.threshold,
+            duration=y.size / 16000,
+            detector={"name": self.name, "file": str(self.yamnet.path), "card": None})

@@ -145,12 +145,8 @@ class CryDetector:
             Unreadable file, no audio stream, or empty audio.
         """
         path, y = _waveform_checked(source, sr=sr, rate=self.params.sr)
-        duration = y.size / self.params.sr
         times, probs = self.window_probabilities(logmel(y, self.params), progress=progress)
-        p = float(probs.max())
-        segs = merge_segments(times, probs, window=self.window, threshold=self.threshold,
-                              duration=duration)
-        return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
-                               threshold=self.threshold, segments=segs, duration=duration,
-                               window_times=times, window_probs=probs,
-                               detector=detector_info("cnn10", self.card, self.path))
+        return DetectionResult.from_windows(
+            path, times, probs, window=self.window, threshold=self.threshold,
+            duration=y.size / self.params.sr,
+            detector=detector_info("cnn10", self.card, self.path))
