@@ -1,61 +1,20 @@
-"""Known audio for the ``listen`` tests: silence, cry, speech-like babble, cry, silence.
-
-The cries are :func:`data_prep.make_demo_clip.synth_cry` (a glottal pulse train through
-formants), which the shipped detector hears as crying; the babble is a 120 Hz harmonic voice
-with a 4 Hz syllable rhythm, which it does not.
-"""
+"""Helpers of the ``listen`` tests: the known audio (:mod:`cryvideo.testing.live_audio`), a fake
+``sounddevice`` and a check that processes are gone."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import threading
+from types import SimpleNamespace
 
-import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO / "data_prep") not in sys.path:
-    sys.path.insert(0, str(REPO / "data_prep"))
-from make_demo_clip import synth_cry  # noqa: E402
-
-SR = 16000
-#: (kind, seconds) of the known sequence; the cries are at 4–10 s and 20–26 s.
-SEQUENCE = (("silence", 4.0), ("cry", 6.0), ("babble", 10.0), ("cry", 6.0), ("silence", 6.0))
-#: A cry's part of the sequence, then silence: cry at 4–10 s.
-ONE_CRY = (("silence", 4.0), ("cry", 6.0), ("silence", 6.0))
-
-
-def babble(seconds: float) -> np.ndarray:
-    """Speech-like sound: a gliding 120 Hz voice with 14 harmonics, 4 syllables a second."""
-    t = np.arange(int(round(seconds * SR))) / SR
-    f0 = 120 + 20 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / SR
-    y = sum(np.sin(h * phase) / h for h in range(1, 15))
-    env = (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2
-    return (0.2 * y * env / np.abs(y).max()).astype(np.float32)
-
-
-def sequence(parts=SEQUENCE, *, seed: int = 0) -> tuple[np.ndarray, list[tuple[float, float]]]:
-    """The samples (16 kHz mono float32) and the (start, end) seconds of every cry."""
-    rng = np.random.default_rng(seed)
-    out, cries, t = [], [], 0.0
-    for kind, sec in parts:
-        n = int(round(sec * SR))
-        if kind == "cry":
-            out.append(synth_cry(sec, SR, seed=0))
-            cries.append((t, t + sec))
-        elif kind == "babble":
-            out.append(babble(sec))
-        else:
-            out.append((0.001 * rng.standard_normal(n)).astype(np.float32))
-        t += sec
-    return np.concatenate(out).astype(np.float32), cries
-
-
-def write_wav(path: Path, y: np.ndarray) -> Path:
-    import soundfile as sf
-
-    sf.write(path, y, SR, subtype="PCM_16")
-    return path
+from cryvideo.testing.live_audio import (  # noqa: F401 - re-exported for the tests
+    ONE_CRY,
+    SEQUENCE,
+    SR,
+    at_rate,
+    babble,
+    sequence,
+    write_wav,
+)
 
 
 def gone(pids, *, timeout: float = 20.0) -> bool:
@@ -77,3 +36,60 @@ def gone(pids, *, timeout: float = 20.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+class FakeSoundDevice:
+    """The part of the ``sounddevice`` API that :class:`MicrophoneSource` uses.
+
+    ``sessions`` is a list of sample arrays at ``rate``: each opened InputStream plays the next
+    one through the callback (from a thread, as PortAudio does), then finishes.
+    """
+
+    class PortAudioError(Exception):
+        pass
+
+    def __init__(self, sessions, *, rate=48000, accepts_16k=False, fail_open=False):
+        self.sessions = list(sessions)
+        self.rate = rate
+        self.accepts_16k = accepts_16k
+        self.fail_open = fail_open
+        self.opened = []
+        self.default = SimpleNamespace(device=[0, 0])
+
+    def query_devices(self, device=None, kind=None):
+        info = {"name": "fake mic", "max_input_channels": 2, "default_samplerate": self.rate}
+        return info if kind else [info]
+
+    def check_input_settings(self, device=None, channels=None, dtype=None, samplerate=None):
+        if samplerate != self.rate and not self.accepts_16k:
+            raise self.PortAudioError("Invalid sample rate")
+
+    def InputStream(self, *, device, samplerate, channels, dtype, blocksize, callback,  # noqa: N802
+                    finished_callback):
+        if self.fail_open or not self.sessions:
+            raise self.PortAudioError(f"Error opening InputStream: device {device} unavailable")
+        self.opened.append(samplerate)
+        return _FakeStream(self.sessions.pop(0), blocksize, callback, finished_callback)
+
+
+class _FakeStream:
+    def __init__(self, y, blocksize, callback, finished):
+        self.y, self.blocksize, self.callback, self.finished = y, blocksize, callback, finished
+        self.thread = threading.Thread(target=self._play, daemon=True)
+        self.closing = False
+
+    def _play(self):
+        for a in range(0, self.y.size, self.blocksize):
+            if self.closing:
+                break
+            block = self.y[a:a + self.blocksize]
+            self.callback(block[:, None].copy(), len(block), None, None)
+        self.finished()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.closing = True
+        self.thread.join(timeout=30)

@@ -3,15 +3,12 @@ on-cry commands, and the microphone source driven through a fake ``sounddevice``
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import soundfile as sf
-from listen_audio import SR, gone, sequence
+from listen_audio import SR, FakeSoundDevice, at_rate, gone, sequence
 
 from cryvideo.detection.alerts import CommandAlert
 from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
@@ -239,7 +236,7 @@ def test_command_runs_once_per_start_with_cooldown_on_the_stream_clock(tmp_path)
 
 
 def test_command_close_stops_the_whole_process_group(tmp_path):
-    psutil = pytest.importorskip("psutil")
+    pytest.importorskip("psutil")
     pidfile = tmp_path / "pid"
     alert = CommandAlert(f'sleep 60 & echo $! > "{pidfile}"; wait', source="x")
     alert.handle(_event(STARTED, 1, 1.0))
@@ -262,73 +259,10 @@ def test_command_failure_is_reported(tmp_path):
 
 
 # -- the microphone, through a fake sounddevice ------------------------------------------------
-class FakeSoundDevice:
-    """The part of the ``sounddevice`` API that :class:`MicrophoneSource` uses.
-
-    ``sessions`` is a list of sample arrays at ``rate``: each opened InputStream plays the next
-    one through the callback (from a thread, as PortAudio does), then finishes.
-    """
-
-    class PortAudioError(Exception):
-        pass
-
-    def __init__(self, sessions, *, rate=48000, accepts_16k=False, fail_open=False):
-        self.sessions = list(sessions)
-        self.rate = rate
-        self.accepts_16k = accepts_16k
-        self.fail_open = fail_open
-        self.opened = []
-        self.default = SimpleNamespace(device=[0, 0])
-
-    def query_devices(self, device=None, kind=None):
-        info = {"name": "fake mic", "max_input_channels": 2, "default_samplerate": self.rate}
-        return info if kind else [info]
-
-    def check_input_settings(self, device=None, channels=None, dtype=None, samplerate=None):
-        if samplerate != self.rate and not self.accepts_16k:
-            raise self.PortAudioError("Invalid sample rate")
-
-    def InputStream(self, *, device, samplerate, channels, dtype, blocksize, callback,  # noqa: N802
-                    finished_callback):
-        if self.fail_open or not self.sessions:
-            raise self.PortAudioError(f"Error opening InputStream: device {device} unavailable")
-        self.opened.append(samplerate)
-        return _FakeStream(self.sessions.pop(0), blocksize, callback, finished_callback)
-
-
-class _FakeStream:
-    def __init__(self, y, blocksize, callback, finished):
-        self.y, self.blocksize, self.callback, self.finished = y, blocksize, callback, finished
-        self.thread = threading.Thread(target=self._play, daemon=True)
-        self.closing = False
-
-    def _play(self):
-        for a in range(0, self.y.size, self.blocksize):
-            if self.closing:
-                break
-            block = self.y[a:a + self.blocksize]
-            self.callback(block[:, None].copy(), len(block), None, None)
-        self.finished()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.closing = True
-        self.thread.join(timeout=30)
-
-
-def _at(rate, y):
-    import scipy.signal
-
-    return scipy.signal.resample_poly(y, rate, SR).astype(np.float32)
-
-
 def test_microphone_source_resamples_and_reconnects(live_model):
     y, cries = sequence()
     half = 12 * SR
-    sd = FakeSoundDevice([_at(48000, y[:half]), _at(48000, y[half:])])
+    sd = FakeSoundDevice([at_rate(48000, y[:half]), at_rate(48000, y[half:])])
     slept = []
     src = MicrophoneSource(sounddevice=sd, retries=2, sleep=slept.append, timeout=30.0)
     live = LiveDetector(live_model, stop_after=3.0)
