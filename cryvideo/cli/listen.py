@@ -334,7 +334,7 @@ def listen(args: argparse.Namespace, detector, source, *, note: str | None = Non
           f"{live.stop_after:g} s)", file=sys.stderr, flush=True)
     reason = "stream lost"    # unless the loop ends otherwise (an error from the source)
     status = 0
-    with _Signals() as sig:
+    with _Signals() as sig, _one_blas_thread():
         try:
             try:
                 for item in source:
@@ -372,6 +372,19 @@ def listen(args: argparse.Namespace, detector, source, *, note: str | None = Non
     if status == 130:
         raise KeyboardInterrupt
     return status
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """BLAS on one thread while listening: the front end's small matrix products gain nothing
+    from more, and idle OpenBLAS threads spin after each one (a tenth of a core, measured)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of scikit-learn
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _notice(item, live, recorder, out, emit) -> None:
