@@ -344,6 +344,14 @@ def memory_hour(model: Path, hours: float) -> dict:
             "psutil": psutil.__version__}
 
 
+def _split_note(mem: dict) -> str:
+    from collections import Counter
+
+    per_minute = Counter(int(s["stream_minutes"]) for s in mem["series"])
+    odd = sorted(m for m, n in per_minute.items() if n != 1)
+    return f" (two starts in minute {', '.join(map(str, odd))})" if odd else ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--onsets", type=int, default=50)
@@ -351,7 +359,14 @@ def main() -> None:
     ap.add_argument("--cpu-seconds", type=float, default=150.0)
     ap.add_argument("--skip", nargs="*", default=[],
                     choices=["latency", "vocal", "cpu", "memory"])
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite listen.md from listen.json")
     args = ap.parse_args()
+    if args.report_only:
+        res = json.loads((RESULTS / "listen.json").read_text())
+        write_text_atomic(RESULTS / "listen.md", report(res))
+        print(report(res))
+        return
     model = REPO / "saved_models" / DEFAULT_DETECTOR_FILE
     det = PatchDetector(model, batch=1)
     res: dict = {"machine": machine(frameworks=False), "load_before": loadavg(),
@@ -416,10 +431,11 @@ def report(res: dict) -> str:
                   "recording (end of the first window reaching the threshold, minus the onset): "
                   "what the detector needs to hear. *Live overhead*: the live event's stream "
                   "latency minus that floor (the 0.1 s block; 0 means the live path fired as "
-                  "early as possible). Processing per push (model and front end): median "
-                  + ", ".join(f"{r['processing_median_ms']:.0f} ms" for rows in
-                              res["latency"].values() if rows for r in rows[:1]) +
-                  " on this shared machine. Missed onsets: " + "; ".join(
+                  "early as possible). Processing of the push that emitted the event (model "
+                  "and front end), median on this shared machine: "
+                  + ", ".join(f"{k} {r['processing_median_ms']:.0f} ms" for k, rows in
+                              res["latency"].items() if rows for r in rows[:1]) +
+                  ". Missed onsets: " + "; ".join(
                       f"{k} window {r['window']}: {r['missed']} "
                       f"({r['missed_while_previous_episode_open']} while the previous episode "
                       "was still open)" for k, rows in res["latency"].items() if rows
@@ -455,7 +471,8 @@ def report(res: dict) -> str:
                   f"{mem['stream_minutes']} minutes fed through standard input as fast as "
                   f"listen runs ({mem['wall_seconds']:.0f} s), one cry a minute, each recorded "
                   f"(`--record`: {mem['recordings']} files) and alerted (`--on-cry true`): "
-                  f"{mem['episodes']} episodes.", "",
+                  f"{mem['episodes']} episodes for {mem['stream_minutes']} cries"
+                  + _split_note(mem) + ".", "",
                   "Resident memory at the first `cry started` after 1 min of stream "
                   f"({mem['first_sample_stream_minutes']:.1f} min) and at the last "
                   f"({mem['last_sample_stream_minutes']:.1f} min); every minute's value is in "
