@@ -7,11 +7,12 @@ and the subclass's :attr:`~CryVideoError.exit_code`; library users can catch the
 Exit codes (also listed in the README):
 
 ====  ==========================================================
-0     success
+0     success (also ``listen`` stopped by SIGTERM)
 1     unexpected internal error (a bug: please report it)
 2     bad command-line usage or parameter, or an output that would be refused
       (:class:`ParameterError`)
-3     bad input file (:class:`InputFileError`); also a batch in which every file failed
+3     bad input file (:class:`InputFileError`); also a batch in which every file failed, and a
+      live source (``listen``) that cannot be opened or is lost for good (``--retries``)
 4     model or weights missing, corrupt or mismatched (:class:`ModelError`)
 5     ffmpeg did not finish in time (:class:`MediaTimeoutError`)
 6     dataset layout or file name not understood (:class:`DatasetError`)

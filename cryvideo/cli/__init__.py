@@ -19,7 +19,7 @@ from ..errors import CryVideoError, first_line
 __all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
 
 #: Sub-command modules, in the order ``--help`` lists them (modules not present are skipped).
-COMMANDS = ("predict", "detect", "benchmark", "train_audio", "train", "export")
+COMMANDS = ("predict", "detect", "listen", "benchmark", "train_audio", "train", "export")
 
 
 def _quiet_tensorflow() -> None:

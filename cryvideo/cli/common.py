@@ -28,6 +28,7 @@ __all__ = [
     "expand_inputs",
     "check_number",
     "check_output",
+    "check_output_folder",
     "report_pages",
     "run_batch",
     "batch_failure",
@@ -161,6 +162,24 @@ def check_output(target: str | os.PathLike, *, option: str, kind: str,
         if not os.access(p, os.W_OK):
             raise ParameterError(f"is read-only: {option} will not write over it", path=p)
     why = _writable_folder(p.parent)
+    if why:
+        raise ParameterError(f"cannot be written: {why}", path=p)
+    return p
+
+
+def check_output_folder(folder: str | os.PathLike, *, option: str) -> Path:
+    """Check a folder that will receive new files before any work: an existing folder, or one
+    that can be created, where files can be created.
+
+    Raises
+    ------
+    ParameterError
+        (exit 2) naming the folder: it is a file, or nothing can be created there.
+    """
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise ParameterError(f"is not a folder: {option} takes a folder", path=p)
+    why = _writable_folder(p)
     if why:
         raise ParameterError(f"cannot be written: {why}", path=p)
     return p

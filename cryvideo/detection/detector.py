@@ -57,6 +57,9 @@ class PatchDetector:
         Overrides the card's decision threshold.
     num_threads : int
         TFLite threads.
+    batch : int
+        Patches per model call (a shorter call is zero-padded to it): 64 for files; 1 for live
+        audio, which comes one patch per hop (:mod:`cryvideo.detection.live`).
 
     Raises
     ------
@@ -70,7 +73,7 @@ class PatchDetector:
     streams_files = True
 
     def __init__(self, path: str | os.PathLike, *, threshold: float | None = None,
-                 num_threads: int = 1) -> None:
+                 num_threads: int = 1, batch: int = BATCH_PATCHES) -> None:
         from ..models.cards import verify_model_file
         from .runtime import TFLitePatchModel
 
@@ -92,7 +95,7 @@ class PatchDetector:
         if not 0.0 <= thr <= 1.0:
             raise ParameterError(f"threshold must be in [0, 1], got {thr}")
         self.threshold = thr
-        self.model = TFLitePatchModel(self.path, num_threads=num_threads, batch=BATCH_PATCHES)
+        self.model = TFLitePatchModel(self.path, num_threads=num_threads, batch=batch)
 
     @property
     def window_seconds(self) -> float:
