@@ -85,7 +85,8 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
                      recipes: Sequence[str] = ("head", "gated", "top_gated"),
                      ship: str = "gated", cnn10: bool = True, quantize: bool = True,
                      costly_seeds: int = 1, yamnet_path=None, cache_dir=None,
-                     only_folds: Sequence[int] | None = None, log: Log = print) -> dict:
+                     only_folds: Sequence[int] | None = None, checkpoint_dir=None,
+                     log: Log = print) -> dict:
     """Run the grouped CV; returns every out-of-fold score and the choices made in each fold.
 
     Parameters
@@ -106,11 +107,15 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     quantize : bool
         Score the shipped recipe through TFLite files.
     costly_seeds : int
-        Recipes that fine-tune YAMNet's top blocks, the CNN10 peer and the fully integer TFLite
-        variant run on the first ``costly_seeds`` seeds only (together ~20 min per fold on 2
-        cores).
+        Recipes that fine-tune YAMNet's top blocks, the CNN10 peer and the shipped recipe's
+        TFLite files (float32, int8 and fully integer) run on the first ``costly_seeds`` seeds
+        only (together ~20 min per fold on 2 cores).
     only_folds : sequence of int, optional
         Run these folds only (a quick look; the other clips keep no score).
+    checkpoint_dir : path, optional
+        Each finished fold is saved there (``seed{S}_fold{K}.json``) and a rerun with the same
+        settings takes it from there instead of training it again, so a long run that stops
+        loses one fold at most.
 
     Returns
     -------
@@ -150,7 +155,7 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     for si, seed in enumerate(seeds):
         costly = si < costly_seeds
         run_recipes = [r for r in recipes if costly or RECIPES[r].kind != "top"]
-        kinds = {q: v for q, v in TFLITE_KINDS.items() if costly or v != "int8"}
+        kinds = dict(TFLITE_KINDS) if costly else {}
         run_cnn10 = cnn10 and costly
         methods = ["yamnet_zeroshot", "yamnet_zeroshot_bestf1",
                    *(["cnn10"] if run_cnn10 else []), *run_recipes]
@@ -165,8 +170,14 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
             if only_folds is not None and k not in only_folds:
                 continue
             fold_of[te] = k
-            info, scores, stress = _run_fold(ctx, seed, k, tr, te, run_recipes, ship,
-                                             kinds if quantize else {}, run_cnn10)
+            saved = _load_fold(checkpoint_dir, seed, k, te, methods)
+            if saved is None:
+                info, scores, stress = _run_fold(ctx, seed, k, tr, te, run_recipes, ship,
+                                                 kinds if quantize else {}, run_cnn10)
+                _save_fold(checkpoint_dir, seed, k, te, info, scores, stress)
+            else:
+                info, scores, stress = saved
+                log(f"seed {seed} fold {k}: taken from {checkpoint_dir}")
             for m, (s_te, t_te) in scores.items():
                 oof[m][te], thr[m][te] = s_te, t_te
             folds.append(info)
@@ -180,6 +191,45 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
         }
     result["seconds"] = round(time.time() - t0, 1)
     return result
+
+
+def _fold_file(checkpoint_dir, seed: int, k: int):
+    from pathlib import Path
+
+    return Path(checkpoint_dir) / f"seed{seed}_fold{k}.json"
+
+
+def _save_fold(checkpoint_dir, seed: int, k: int, te, info: dict, scores: dict,
+               stress: list) -> None:
+    """One finished fold, written atomically (a rerun takes it instead of training again)."""
+    if checkpoint_dir is None:
+        return
+    import json
+    from pathlib import Path
+
+    from ..io import write_text_atomic
+
+    Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    doc = {"test": np.asarray(te).tolist(), "info": info, "stress": stress,
+           "scores": {m: [np.asarray(s).tolist(), float(t)] for m, (s, t) in scores.items()}}
+    write_text_atomic(_fold_file(checkpoint_dir, seed, k), json.dumps(doc, default=float))
+
+
+def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str]):
+    """The saved fold when it has the same test clips and every method; else None."""
+    if checkpoint_dir is None:
+        return None
+    import json
+
+    f = _fold_file(checkpoint_dir, seed, k)
+    if not f.is_file():
+        return None
+    doc = json.loads(f.read_text(encoding="utf-8"))
+    if doc["test"] != np.asarray(te).tolist() or set(methods) - set(doc["scores"]):
+        return None
+    scores = {m: (np.asarray(s, float), t) for m, (s, t) in doc["scores"].items()
+              if m in methods}
+    return doc["info"], scores, doc["stress"]
 
 
 def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
@@ -553,7 +603,10 @@ def _paired(result, y, g, seeds, ship, n_boot) -> dict:
         return {}
     cat = np.array([c["category"] for c in result["clips"]])
     out = {}
-    for other in ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10"):
+    # against the peers, and against the shipped recipe's own TFLite files (quantization loss)
+    others = ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10", "head",
+              *(f"{ship}_tflite_{q}" for q in TFLITE_KINDS))
+    for other in (o for o in others if o != ship):
         both = [sd for sd in seeds if other in res[sd]["scores"]]
         if not both:
             continue

@@ -31,6 +31,8 @@ def add_subparser(benchsub) -> None:
     p.add_argument("--costly-seeds", type=int, default=1,
                    help="seeds on which the fine-tuning recipes and the fully integer TFLite "
                    "run (default: %(default)s)")
+    p.add_argument("--checkpoint", metavar="DIR", default=None,
+                   help="save each finished fold here; a rerun resumes from it")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="benchmarks/results", metavar="DIR",
                    help="results folder (default: %(default)s)")
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_detection_cv(data, seeds=tuple(args.seeds), n_splits=args.folds,
                                   recipes=recipes, cnn10=not args.no_cnn10,
                                   costly_seeds=args.costly_seeds,
+                                  checkpoint_dir=args.checkpoint,
                                   log=lambda m: print(m, flush=True))
         result["machine"] = _machine()
         out.mkdir(parents=True, exist_ok=True)
