@@ -29,13 +29,12 @@ from ..audio.features import features_from_waveform
 from ..errors import ParameterError
 from ..evaluation import (
     classification_metrics,
-    group_bootstrap,
     grouped_splits,
     leakage,
     majority_baseline,
     max_statistic_permutation_test,
     paper_splits,
-    seed_spread,
+    summarize_pooled,
 )
 from ..io import atomic_path
 from ..models.ae_dnn import DEFAULT_POOL, AEDNNClassifier
@@ -415,17 +414,11 @@ def pooled_summary(folds: list[dict], data: AudioDataset, labels: Sequence[str],
     preds = {"": np.concatenate([np.asarray(f["y_pred"]) for f in folds]),
              "majority_": np.concatenate([np.full(len(f["test_idx"]), f["majority_label"])
                                           for f in folds])}
-    y, groups = data.y[te], data.groups[te]
     out: dict = {}
     for prefix, pred in preds.items():
-        for m in ("accuracy", "balanced_accuracy", "macro_f1"):
-            iv = group_bootstrap(m, y, pred, groups, n_boot=n_boot, seed=seed, labels=labels,
-                                 unit="app installs", of=of)
-            per = [classification_metrics(y[rep == r], pred[rep == r], labels)[m]
-                   for r in np.unique(rep)]
-            out[f"{prefix}{m}"] = {"estimate": iv.estimate, "low": iv.low, "high": iv.high,
-                                   "interval": iv.label, "per_repeat": per,
-                                   "repeat_sd": seed_spread(per)["sd"]}
+        summ = summarize_pooled(data.y[te], pred, data.groups[te], rep, labels=labels,
+                                n_boot=n_boot, seed=seed, unit="app installs", of=of)
+        out.update({f"{prefix}{m}": v for m, v in summ.items()})
     out["leakage"] = round(float(np.mean([f["leakage"] for f in folds])), 4)
     out["n_folds"] = len(folds)
     out["n_repeats"] = int(len(np.unique(rep)))

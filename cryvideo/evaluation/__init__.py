@@ -8,6 +8,7 @@ from .intervals import (
     group_label_permutation,
     max_statistic_permutation_test,
     seed_spread,
+    summarize_pooled,
 )
 from .metrics import classification_metrics, majority_baseline, mean_ci
 from .splits import grouped_splits, leakage, paper_splits
@@ -26,4 +27,5 @@ __all__ = [
     "mean_ci",
     "paper_splits",
     "seed_spread",
+    "summarize_pooled",
 ]
