@@ -193,8 +193,9 @@ def pooling_markdown(res: dict) -> str:
                "compared and no permutation test was run, so this is weak evidence, not a "
                "finding." if above else
                "No head's balanced-accuracy interval lies above chance: under splits grouped "
-               "by UUID these heads do not tell the reasons apart better than chance (no "
-               "permutation test was run; none is needed to confirm a null).")
+               "by UUID none of these heads is shown to tell the reasons apart better than "
+               "chance (no permutation test was run: its CPU time buys nothing when no "
+               "interval clears chance).")
             + f" Highest mean over seeds: {names.get(best, best)} "
             f"({_seeds(res['rows'][best]['balanced_accuracy'])} %). Accuracy below the "
             "majority baseline is the price of the class-weighted loss (the heads stop "
