@@ -1,13 +1,17 @@
 """Benchmark: the AE+DNN audio branches on Donateacry (5 classes), paper vs grouped protocol.
 
 Rows "AE+DNN (MFCC)" and "AE+DNN (STFT)" of the feature-credibility table, with reference
-scikit-learn baselines on the *same* splits and the majority-class baseline; a label-permutation
-p-value for the grouped protocol. Results: ``benchmarks/results/ae_dnn/`` (JSON + Markdown).
+scikit-learn baselines on the *same* splits and the majority-class baseline. Aggregated like
+every row of that table: the test predictions of all repeats are pooled (grouped: 3 repeats of
+5-fold CV, each with its own split and seeds; paper: 5 random 70/30 splits), with a 95 %
+group-bootstrap interval over app installs and the per-repeat values. The grouped protocol gets
+a max-statistic group-permutation test over the two kinds. Results:
+``benchmarks/results/ae_dnn/`` (JSON + Markdown).
 
 Usage::
 
     python benchmarks/ae_dnn_donateacry.py [--data ../shared/data/donateacry]
-        [--background ../shared/data/cry_detection/not_cry] [--permutations 19]
+        [--background ../shared/data/cry_detection/not_cry] [--permutations 199]
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from cryvideo.benchmarks.ae_dnn import (  # noqa: E402
     build_dataset,
     evaluate_ae_dnn,
     permutation_test_ae_dnn,
-    summarize_folds,
+    pooled_summary,
 )
+from cryvideo.benchmarks.donateacry import POOLED  # noqa: E402
 from cryvideo.cli.common import progress_bar  # noqa: E402
 from cryvideo.data import DONATEACRY_CLASSES, load_donateacry  # noqa: E402
 from cryvideo.evaluation import (  # noqa: E402
-    classification_metrics,
     grouped_splits,
+    leakage,
     paper_splits,
 )
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
@@ -48,7 +53,7 @@ PAPER_CLAIMS = {"video paper (Cha & Bae), AE+DNN audio branches": "93.75 % / 97.
                 "accuracy (random split, own 3-class data; figures as cited in issue 4)"}
 
 
-def sklearn_baselines(data, labels, splits, kind):
+def sklearn_baselines(data, labels, splits, kind, *, n_boot, seed, of):
     """Reference baselines on mean/std-over-time features, same splits."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
@@ -69,20 +74,24 @@ def sklearn_baselines(data, labels, splits, kind):
     out = {}
     for name, make in models.items():
         folds = []
-        for _r, tr, te in splits:
+        for r, tr, te in splits:
             m = make().fit(F[tr], data.y[tr])
-            folds.append({"metrics": classification_metrics(data.y[te], m.predict(F[te]),
-                                                            labels),
-                          "majority": classification_metrics(
-                              data.y[te], np.full(len(te), "hungry"), labels),
-                          "leakage": 0.0})
-        out[f"{name} ({kind.upper()})"] = summarize_folds(folds)
+            vals, counts = np.unique(data.y[tr], return_counts=True)
+            folds.append({"repeat": int(r), "test_idx": te, "y_pred": m.predict(F[te]),
+                          "majority_label": vals[np.argmax(counts)],
+                          "leakage": leakage(tr, te, data.groups)})
+        out[f"{name} ({kind.upper()})"] = pooled_summary(folds, data, labels, n_boot=n_boot,
+                                                         seed=seed, of=of)
     return out
 
 
 def fmt(s, key):
     m = s[key]
-    return f"{m['mean']:.3f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]"
+    return f"{100 * m['estimate']:.1f} [{100 * m['low']:.1f}, {100 * m['high']:.1f}]"
+
+
+def per_repeat(s, key="balanced_accuracy"):
+    return ", ".join(f"{100 * v:.1f}" for v in s[key]["per_repeat"])
 
 
 def main(argv=None) -> int:
@@ -90,8 +99,10 @@ def main(argv=None) -> int:
     shared = REPO.parent / "shared" / "data"
     ap.add_argument("--data", default=str(shared / "donateacry"))
     ap.add_argument("--background", default=str(shared / "cry_detection" / "not_cry"))
-    ap.add_argument("--permutations", type=int, default=19)
-    ap.add_argument("--paper-repeats", type=int, default=3)
+    ap.add_argument("--permutations", type=int, default=199)
+    ap.add_argument("--grouped-repeats", type=int, default=3)
+    ap.add_argument("--paper-repeats", type=int, default=5)
+    ap.add_argument("--bootstrap", type=int, default=2000)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--kinds", nargs="+", default=["mfcc", "stft"])
     ap.add_argument("--seed", type=int, default=0)
@@ -112,9 +123,12 @@ def main(argv=None) -> int:
            "hyperparameters": AE_DNN_DEFAULTS, "rows": {}, "baselines": {},
            "paper_claims": PAPER_CLAIMS}
     protocols = {
-        "grouped": dict(n_splits=args.folds, n_repeats=1),
+        "grouped": dict(n_splits=args.folds, n_repeats=args.grouped_repeats),
         "paper": dict(n_splits=args.folds, n_repeats=args.paper_repeats),
     }
+    res["config"] = {"grouped_repeats": args.grouped_repeats, "paper_repeats": args.paper_repeats,
+                     "folds": args.folds, "n_boot": args.bootstrap,
+                     "permutations": args.permutations, "seed": args.seed}
     for proto, kw in protocols.items():
         if proto == "grouped":
             splits = list(grouped_splits(data.y, data.groups, n_splits=kw["n_splits"],
@@ -122,27 +136,37 @@ def main(argv=None) -> int:
         else:
             splits = list(paper_splits(data.y, test_size=0.3, n_repeats=kw["n_repeats"],
                                        seed=args.seed))
+        of = POOLED[proto].format(n=kw["n_repeats"], k=kw["n_splits"])
+        perm_folds = {}
         for kind in args.kinds:
             t0 = time.time()
             folds = evaluate_ae_dnn(data, kind=kind, protocol=proto, labels=labels,
                                     seed=args.seed, progress=progress_bar,
                                     keep_estimators=(proto == "grouped"), **kw)
-            row = {"protocol": proto, "summary": summarize_folds(folds),
-                   "folds": [{k: v for k, v in f.items()
-                              if k not in ("estimator", "train_idx", "test_idx")}
+            if proto == "grouped":  # the permutation test refits the heads of repeat 1
+                perm_folds[kind] = [f for f in folds if f["repeat"] == 0]
+            row = {"protocol": proto, "n_repeats": kw["n_repeats"],
+                   "summary": pooled_summary(folds, data, labels, n_boot=args.bootstrap,
+                                             seed=args.seed, of=of),
+                   "folds": [{k: v for k, v in f.items() if k not in ("estimator", "train_idx")}
                              for f in folds]}
-            if proto == "grouped" and args.permutations:
-                row["permutation"] = permutation_test_ae_dnn(
-                    data, folds, kind=kind, labels=labels, n_permutations=args.permutations,
-                    seed=args.seed, progress=progress_bar)
             row["seconds"] = round(time.time() - t0, 1)
             res["rows"][f"AE+DNN ({kind.upper()}) / {proto}"] = row
-            print(f"AE+DNN ({kind}) {proto}: {row['summary']['balanced_accuracy']} "
-                  f"{row.get('permutation', {}).get('pvalue')}", flush=True)
+            print(f"AE+DNN ({kind}) {proto}: {fmt(row['summary'], 'balanced_accuracy')} "
+                  f"({row['seconds']} s)", flush=True)
+            write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
+        if perm_folds and args.permutations:
+            t0 = time.time()
+            res["permutation"] = permutation_test_ae_dnn(
+                data, perm_folds, labels=labels, n_permutations=args.permutations,
+                seed=args.seed, progress=progress_bar)
+            res["permutation"]["seconds"] = round(time.time() - t0, 1)
+            print(f"permutation: {res['permutation']['pvalue_familywise']}", flush=True)
             write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
         base = {}
         for kind in args.kinds:
-            base.update(sklearn_baselines(data, labels, splits, kind))
+            base.update(sklearn_baselines(data, labels, splits, kind, n_boot=args.bootstrap,
+                                          seed=args.seed, of=of))
         res["baselines"][proto] = base
     res["seconds_total"] = round(time.time() - t_start, 1)
     write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
@@ -152,36 +176,59 @@ def main(argv=None) -> int:
 
 
 def markdown(res) -> str:
+    cfg = res["config"]
+    perm = res.get("permutation")
     L = [f"# {res['benchmark']}", "",
          f"Date {res['date']}; machine: {res['machine']['platform']}, "
          f"{res['machine']['cpus']} CPUs; total {res.get('seconds_total', '?')} s.",
          f"Data: {res['data']['n_clips']} clips from {res['data']['n_uuids']} app installs "
          f"(UUIDs); classes {res['data']['class_counts']}; 2 augmented copies per training "
          "clip (training folds only).", "",
-         "**grouped** = StratifiedGroupKFold by UUID, 5 folds (honest). **paper** = stratified "
-         "random 70/30, repeated (LEAKY: clips of one install on both sides; `leakage` = share "
-         "of test clips whose UUID is in training). Mean over folds [95 % CI]. Hyper-parameters "
-         "fixed up front; early stopping on a grouped validation split inside training.", "",
-         "| model | protocol | accuracy | balanced acc. | macro-F1 | majority bal. acc. | "
-         "majority macro-F1 | leakage | permutation p (bal. acc.) |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         f"**grouped** = StratifiedGroupKFold by UUID, {cfg['folds']} folds x "
+         f"{cfg['grouped_repeats']} repeats (honest; repeat r: its own split, model seeds "
+         f"{cfg['seed']} + 17 r + fold). **paper** = stratified random 70/30, "
+         f"{cfg['paper_repeats']} splits (LEAKY: clips of one install on both sides; "
+         "`leakage` = share of test clips whose UUID is in training). Cells: % on the test "
+         "predictions of all repeats pooled [95 % group-bootstrap interval: "
+         f"{cfg['n_boot']} resamples of whole app installs]; the balanced accuracy of each "
+         "repeat (= each seed) beside it. Every row, the AE+DNN's, the references' and the "
+         "majority baseline's, is aggregated the same way, as in the Donateacry table. "
+         "Hyper-parameters fixed up front; early stopping on a grouped validation split "
+         "inside training.", "",
+         "| model | protocol | accuracy | balanced acc. | macro-F1 | bal. acc. per repeat | "
+         "majority bal. acc. | majority macro-F1 | leakage | family-wise p (bal. acc.) |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
     for proto in ("grouped", "paper"):
         for name, row in res["rows"].items():
             if row["protocol"] != proto:
                 continue
             s = row["summary"]
-            perm = row.get("permutation")
-            p = (f"{perm['pvalue']:.3f} (n={perm['n_permutations']}, perm. mean "
-                 f"{perm['permutation_mean']:.3f})") if perm else "–"
+            kind = "mfcc" if "(MFCC)" in name else "stft"
+            p = "–"
+            if perm and proto == "grouped" and kind in perm["names"]:
+                i = perm["names"].index(kind)
+                p = f"{perm['pvalue_familywise'][i]:.3f}"
             L.append(f"| {name.split(' / ')[0]} | {proto} | {fmt(s, 'accuracy')} | "
                      f"{fmt(s, 'balanced_accuracy')} | {fmt(s, 'macro_f1')} | "
-                     f"{s['majority_balanced_accuracy']['mean']:.3f} | "
-                     f"{s['majority_macro_f1']['mean']:.3f} | {s['leakage']:.2f} | {p} |")
+                     f"{per_repeat(s)} | {fmt(s, 'majority_balanced_accuracy')} | "
+                     f"{fmt(s, 'majority_macro_f1')} | {s['leakage']:.2f} | {p} |")
         for name, s in res["baselines"].get(proto, {}).items():
             L.append(f"| {name} (reference) | {proto} | {fmt(s, 'accuracy')} | "
                      f"{fmt(s, 'balanced_accuracy')} | {fmt(s, 'macro_f1')} | "
-                     f"{s['majority_balanced_accuracy']['mean']:.3f} | "
-                     f"{s['majority_macro_f1']['mean']:.3f} | – | – |")
+                     f"{per_repeat(s)} | {fmt(s, 'majority_balanced_accuracy')} | "
+                     f"{fmt(s, 'majority_macro_f1')} | {s['leakage']:.2f} | – |")
+    if perm:
+        L += ["", f"Permutation test (grouped): max statistic over {', '.join(perm['names'])}, "
+              f"balanced accuracy of the pooled out-of-fold predictions of repeat 1; "
+              f"{perm['n_permutations']} permutations exchanging whole app installs' label "
+              "blocks between installs of equal size (least possible p = "
+              f"{perm['min_pvalue']:.3f}); each permutation retrains every fold's classifier "
+              "on the permuted labels, keeping the fold's autoencoder (it never sees labels) "
+              "and the splits of the true labels. Observed: "
+              + ", ".join(f"{n} {100 * o:.1f} % (p = {p:.3f}; permutation mean "
+                          f"{100 * m:.1f} %)" for n, o, p, m in zip(
+                              perm["names"], perm["observed"], perm["pvalue_familywise"],
+                              perm["permutation_mean"], strict=True)) + "."]
     L += ["", "Paper claims (not comparable: random split, different class sets): "
           + "; ".join(f"{k}: {v}" for k, v in res["paper_claims"].items()), ""]
     return "\n".join(L)

@@ -410,6 +410,7 @@ def test_evaluate_ae_dnn_protocols_and_permutation(synth):
         AudioDataset,
         evaluate_ae_dnn,
         permutation_test_ae_dnn,
+        pooled_summary,
         summarize_folds,
     )
 
@@ -430,12 +431,18 @@ def test_evaluate_ae_dnn_protocols_and_permutation(synth):
                                 keep_estimators=True, **tiny)
         assert len(folds) == 2 and all(f["leakage"] == 0.0 for f in folds)
         assert all(f["n_train_augmented"] == f["n_train"] for f in folds)
-        s = summarize_folds(folds)
+        s = summarize_folds(folds)  # the model cards' summary
         assert s["balanced_accuracy"]["mean"] > 0.65  # plumbing test; learning is tested above
-        perm = permutation_test_ae_dnn(data, folds, kind="mfcc", labels=["noise", "tone"],
+        pooled = pooled_summary(folds, data, ["noise", "tone"], n_boot=200)
+        bal = pooled["balanced_accuracy"]
+        assert bal["estimate"] > 0.65 and 0 <= bal["low"] <= bal["estimate"] <= bal["high"] <= 1
+        assert "over 40 app installs" in bal["interval"] and pooled["n_repeats"] == 1
+        assert pooled["majority_balanced_accuracy"]["estimate"] == pytest.approx(0.5)
+        perm = permutation_test_ae_dnn(data, {"mfcc": folds}, labels=["noise", "tone"],
                                        n_permutations=2)
-        assert perm["pvalue"] == pytest.approx(1 / 3)  # no permutation reaches the true score
-        assert max(perm["permutation_scores"]) < 0.8
+        # no permutation reaches the true score
+        assert perm["pvalue_familywise"] == pytest.approx([1 / 3])
+        assert max(perm["permutation_max"]) < 0.8 and perm["names"] == ["mfcc"]
         paper = evaluate_ae_dnn(data, kind="mfcc", protocol="paper", n_repeats=1, **tiny)
         assert len(paper) == 1 and paper[0]["leakage"] > 0.5  # the random split leaks pairs
         with pytest.raises(ParameterError):

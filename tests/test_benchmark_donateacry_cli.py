@@ -76,9 +76,9 @@ def test_benchmark_writes_the_table_and_reuses_the_cache(small_corpus, tmp_path,
 def _ae_dnn_doc(classes):
     """The shape ``benchmarks/ae_dnn_donateacry.py`` writes, with made-up figures."""
     def summ(acc, bal, f1):
-        return {"accuracy": {"mean": acc, "ci95": [0.10, 0.15]},
-                "balanced_accuracy": {"mean": bal, "ci95": [0.30, 0.40]},
-                "macro_f1": {"mean": f1, "ci95": [0.2, 0.3]}}
+        return {"accuracy": {"estimate": acc, "low": 0.10, "high": 0.15},
+                "balanced_accuracy": {"estimate": bal, "low": 0.30, "high": 0.40},
+                "macro_f1": {"estimate": f1, "low": 0.2, "high": 0.3}}
     return {"data": {"class_counts": {c: 5 for c in classes}},
             "paper_claims": {"video paper": "93.75 % / 97.41 %"},
             "rows": {"AE+DNN (MFCC) / grouped": {"protocol": "grouped",

@@ -14,6 +14,7 @@ from cryvideo.evaluation import (
     group_label_permutation,
     max_statistic_permutation_test,
     seed_spread,
+    summarize_pooled,
 )
 
 CLASSES = np.array(["a", "b", "c", "d"])
@@ -203,7 +204,7 @@ def test_max_statistic_finds_signal_and_controls_family():
                                       strict=True))
     assert res["n_groups_exchangeable"] == 40 and res["n_groups_fixed"] == 0
     with pytest.raises(ParameterError):
-        max_statistic_permutation_test(score, y, groups, n_permutations=9)
+        max_statistic_permutation_test(score, y, groups, n_permutations=0)
 
 
 def test_seed_spread():
@@ -212,3 +213,27 @@ def test_seed_spread():
     assert seed_spread([0.5])["sd"] == 0.0
     with pytest.raises(ParameterError):
         seed_spread([])
+
+
+def test_summarize_pooled_gives_estimate_interval_and_repeats():
+    y, pred, groups = _clustered(seed=5)
+    reps = np.arange(len(y)) % 3
+    s = summarize_pooled(y, pred, groups, reps, labels=CLASSES, n_boot=300,
+                         unit="app installs", of="3 repeats")
+    for m in ("accuracy", "balanced_accuracy", "macro_f1"):
+        row = s[m]
+        assert row["estimate"] == pytest.approx(classification_metrics(y, pred, CLASSES)[m])
+        assert row["per_repeat"] == pytest.approx(
+            [classification_metrics(y[reps == r], pred[reps == r], CLASSES)[m]
+             for r in range(3)])
+        assert row["repeat_sd"] == pytest.approx(np.std(row["per_repeat"], ddof=1))
+        assert 0 <= row["low"] <= row["high"] <= 1 and "app installs" in row["interval"]
+    yb = (y == "a").astype(int)
+    pb = (pred == "a").astype(int)
+    w = 1.0 / np.unique(groups, return_counts=True)[1][np.unique(groups,
+                                                                 return_inverse=True)[1]]
+    sb = summarize_pooled(yb, pb, groups, reps, metrics=("f1", "recall"), weights=w,
+                          n_boot=200)
+    assert sb["f1"]["estimate"] == pytest.approx(f1_score(yb, pb, sample_weight=w))
+    assert sb["recall"]["per_repeat"][1] == pytest.approx(
+        recall_score(yb[reps == 1], pb[reps == 1], sample_weight=w[reps == 1]))

@@ -25,7 +25,8 @@ NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
 #: ``../shared``.
 NB_CONFIG = {
     "01_donateacry_explore": {"env": {"CRYVIDEO_NB_N": "30"}, "shared": True},
-    "02_feature_credibility": {"env": {"CRYVIDEO_NB_N": "120", "CRYVIDEO_NB_REPEATS": "1"},
+    "02_feature_credibility": {"env": {"CRYVIDEO_NB_N": "120", "CRYVIDEO_NB_REPEATS": "1",
+                                       "CRYVIDEO_NB_PERMUTATIONS": "19"},
                                "shared": True},
     "03_video_pipeline": {"env": {"CRYVIDEO_NB_FPS": "5"}, "shared": False},
     "04_cry_detection": {"env": {"CRYVIDEO_NB_MINUTES": "2"}, "shared": True},

@@ -32,8 +32,9 @@ from ..evaluation import (
     grouped_splits,
     leakage,
     majority_baseline,
+    max_statistic_permutation_test,
     paper_splits,
-    permutation_pvalue,
+    summarize_pooled,
 )
 from ..io import atomic_path
 from ..models.ae_dnn import DEFAULT_POOL, AEDNNClassifier
@@ -46,6 +47,7 @@ __all__ = [
     "make_estimator",
     "evaluate_ae_dnn",
     "permutation_test_ae_dnn",
+    "pooled_summary",
     "summarize_folds",
     "PROTOCOLS",
 ]
@@ -284,7 +286,9 @@ def evaluate_ae_dnn(
     list of dict
         Per fold: ``repeat``, ``fold``, ``n_train``, ``n_test``, ``n_train_augmented``,
         ``leakage`` (share of test clips whose UUID is in training), ``metrics``
-        (:func:`classification_metrics`), ``majority`` (majority baseline), ``epochs``.
+        (:func:`classification_metrics`), ``majority`` (majority baseline), ``epochs``,
+        ``test_idx`` and ``y_pred`` (the test clips and their predicted labels),
+        ``majority_label`` (the training folds' most frequent class), ``seed``.
     """
     labels = sorted(set(data.y.tolist())) if labels is None else list(labels)
     splits = _splits(protocol, data.y, data.groups, n_splits=n_splits, n_repeats=n_repeats,
@@ -294,9 +298,11 @@ def evaluate_ae_dnn(
     fold_no: dict[int, int] = {}
     for r, tr, te in wrap(splits, desc=f"{kind}/{protocol}", unit="fold"):
         fold_no[r] = fold_no.get(r, -1) + 1
-        est = make_estimator(kind, labels, seed=seed + 17 * r + fold_no[r], **overrides)
+        fit_seed = seed + 17 * r + fold_no[r]
+        est = make_estimator(kind, labels, seed=fit_seed, **overrides)
         _fit_fold(est, data, kind, tr, data.y)
         pred = est.predict(data.X[kind][te])
+        vals, counts = np.unique(data.y[tr], return_counts=True)
         d = {
             "repeat": int(r), "fold": fold_no[r], "n_train": int(len(tr)),
             "n_test": int(len(te)),
@@ -306,6 +312,9 @@ def evaluate_ae_dnn(
             "majority": majority_baseline(data.y[tr], data.y[te], labels),
             "epochs": {k: len(v.get("loss", [])) for k, v in est.history_.items()},
             "test_idx": te.tolist(),
+            "y_pred": [str(v) for v in pred],
+            "majority_label": str(vals[np.argmax(counts)]),
+            "seed": int(fit_seed),
         }
         if keep_estimators:
             d["estimator"] = est
@@ -316,58 +325,110 @@ def evaluate_ae_dnn(
 
 def permutation_test_ae_dnn(
     data: AudioDataset,
-    folds: list[dict],
+    folds: dict[str, list[dict]],
     *,
-    kind: str,
     labels: Sequence[str],
-    n_permutations: int = 19,
+    n_permutations: int = 199,
     metric: str = "balanced_accuracy",
     seed: int = 0,
     progress: Callable | None = None,
 ) -> dict:
-    """Label-permutation p-value of a finished evaluation (same splits, same training).
+    """Max-statistic group-permutation test over several kinds of a finished evaluation.
 
-    The folds must come from :func:`evaluate_ae_dnn` with ``keep_estimators=True``. For each
-    permutation of the labels, the classifier of every fold is retrained from scratch on the
-    permuted training labels; the autoencoder (which never sees labels) is kept.
+    ``folds`` maps each kind (``"mfcc"``, ``"stft"``) to the folds of one grouped repeat from
+    :func:`evaluate_ae_dnn` with ``keep_estimators=True``. The score of a kind is ``metric`` on
+    its pooled out-of-fold predictions. Each permutation exchanges whole label blocks between
+    app installs of equal size (:func:`cryvideo.evaluation.group_label_permutation`) and
+    retrains the classifier of every fold of every kind from scratch on the permuted training
+    labels; the autoencoders, which never see labels, and the splits of the true labels are
+    kept (refitting them per permutation would cost 40 epochs per fold).
 
     Returns
     -------
     dict
-        ``score``, ``pvalue``, ``n_permutations``, ``permutation_scores``, ``metric``.
+        :func:`cryvideo.evaluation.max_statistic_permutation_test`'s result (``names`` are the
+        kinds; ``pvalue_familywise``, ``pvalue_single``, ``observed``, ``permutation_max``,
+        ...) plus ``metric``, ``splits`` and ``permutation_mean`` per kind.
     """
-    if not folds or "estimator" not in folds[0]:
-        raise ParameterError("permutation_test_ae_dnn needs folds with keep_estimators=True")
-    y_true = data.y
-    score_true = float(np.mean([f["metrics"][metric] for f in folds]))
-    bar = progress(range(n_permutations), desc=f"{kind} permutations", unit="perm") \
+    kinds = list(folds)
+    for k in kinds:
+        if not folds[k] or "estimator" not in folds[k][0]:
+            raise ParameterError("permutation_test_ae_dnn needs folds with keep_estimators=True")
+
+    def pooled_score(kind: str, y: np.ndarray, preds: list) -> float:
+        te = np.concatenate([np.asarray(f["test_idx"]) for f in folds[kind]])
+        return float(classification_metrics(y[te], np.concatenate(preds), labels)[metric])
+
+    observed = [pooled_score(k, data.y, [np.asarray(f["y_pred"]) for f in folds[k]])
+                for k in kinds]
+    bar = progress(range(n_permutations), desc="AE+DNN permutations", unit="perm") \
         if progress else None
     it = iter(bar) if bar is not None else None
 
-    def score_fn(y_perm: np.ndarray) -> float:
-        if y_perm is y_true or np.array_equal(y_perm, y_true):
-            return score_true
-        scores = []
-        for f in folds:
-            est, tr, te = f["estimator"], f["train_idx"], np.asarray(f["test_idx"])
-            _fit_fold(est, data, kind, tr, y_perm, refit=True)
-            m = classification_metrics(y_perm[te], est.predict(data.X[kind][te]), labels)
-            scores.append(m[metric])
-        if it is not None:
-            next(it, None)
-        return float(np.mean(scores))
+    def score_fn(y_perm: np.ndarray) -> list[float]:
+        out = []
+        for k in kinds:
+            preds = []
+            for f in folds[k]:
+                est, tr, te = f["estimator"], f["train_idx"], np.asarray(f["test_idx"])
+                _fit_fold(est, data, k, tr, y_perm, refit=True)
+                preds.append(est.predict(data.X[k][te]))
+            out.append(pooled_score(k, y_perm, preds))
+        return out
 
-    score, p, perm = permutation_pvalue(score_fn, y_true, n_permutations=n_permutations,
-                                        seed=seed)
+    res = max_statistic_permutation_test(
+        score_fn, data.y, data.groups, names=kinds, n_permutations=n_permutations, seed=seed,
+        observed=observed, progress=None if it is None else (lambda _n: next(it, None)))
     if bar is not None and hasattr(bar, "close"):
         bar.close()
-    return {"metric": metric, "score": score, "pvalue": p, "n_permutations": n_permutations,
-            "permutation_scores": [float(s) for s in perm],
-            "permutation_mean": float(np.mean(perm))}
+    perm = np.asarray(res.pop("permutation_scores"))
+    return {**res, "metric": metric, "splits": "those of the true labels (one grouped repeat)",
+            "permutation_mean": [float(v) for v in perm.mean(axis=0)]}
+
+
+def pooled_summary(folds: list[dict], data: AudioDataset, labels: Sequence[str], *,
+                   n_boot: int = 2000, seed: int = 0, of: str = "pooled predictions") -> dict:
+    """Metrics of the pooled test predictions of all folds/repeats, with group-bootstrap
+    intervals over app installs (the aggregation of every row of the Donateacry table).
+
+    Parameters
+    ----------
+    folds : list of dict
+        From :func:`evaluate_ae_dnn` (with ``test_idx``, ``y_pred``, ``majority_label``).
+    data : AudioDataset
+    labels : sequence of str
+    n_boot, seed : int
+        Bootstrap resamples and seed.
+    of : str
+        What the pooled predictions are, for the interval label.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``balanced_accuracy``, ``macro_f1`` and ``majority_*`` as
+        ``{"estimate", "low", "high", "interval", "per_repeat", "repeat_sd"}``, plus
+        ``leakage``, ``n_folds``, ``n_repeats``.
+    """
+    te = np.concatenate([np.asarray(f["test_idx"], dtype=int) for f in folds])
+    rep = np.concatenate([np.full(len(f["test_idx"]), f["repeat"]) for f in folds])
+    preds = {"": np.concatenate([np.asarray(f["y_pred"]) for f in folds]),
+             "majority_": np.concatenate([np.full(len(f["test_idx"]), f["majority_label"])
+                                          for f in folds])}
+    out: dict = {}
+    for prefix, pred in preds.items():
+        summ = summarize_pooled(data.y[te], pred, data.groups[te], rep, labels=labels,
+                                n_boot=n_boot, seed=seed, unit="app installs", of=of)
+        out.update({f"{prefix}{m}": v for m, v in summ.items()})
+    out["leakage"] = round(float(np.mean([f["leakage"] for f in folds])), 4)
+    out["n_folds"] = len(folds)
+    out["n_repeats"] = int(len(np.unique(rep)))
+    return out
 
 
 def summarize_folds(folds: list[dict]) -> dict:
-    """Mean and 95 % CI of accuracy, balanced accuracy and macro-F1, model and majority."""
+    """Mean over folds and 95 % t-interval of accuracy, balanced accuracy and macro-F1, model
+    and majority: the model cards' quick summary of ``train-audio``'s cross-validation (the
+    benchmark tables use :func:`pooled_summary`)."""
     from ..evaluation import mean_ci
 
     out = {}

@@ -14,7 +14,8 @@ from ..io import atomic_path, write_json_atomic, write_text_atomic
 from .donateacry import BASELINES, PAPER_CLASS_NAMES, BenchmarkResult
 
 __all__ = ["write_report", "markdown_table", "summary_csv", "folds_csv", "result_json",
-           "plot_confusions", "load_ae_dnn_rows", "REPORT_FILES"]
+           "load_result", "plot_confusions", "load_ae_dnn_rows", "permutation_sentence",
+           "REPORT_FILES"]
 
 #: File names written into the output folder (PNG names depend on the class sets).
 REPORT_FILES = ("donateacry_table2.md", "donateacry_summary.csv", "donateacry_folds.csv",
@@ -29,7 +30,7 @@ def _pct(x: float) -> str:
 
 
 def _ci(m: dict) -> str:
-    return f"{_pct(m['mean'])} [{_pct(m['low'])}, {_pct(m['high'])}]"
+    return f"{_pct(m['estimate'])} [{_pct(m['low'])}, {_pct(m['high'])}]"
 
 
 def _row(result: BenchmarkResult, cs: str, protocol: str, model: str, feature: str):
@@ -46,9 +47,10 @@ def load_ae_dnn_rows(path: str | os.PathLike) -> dict:
     Returns
     -------
     dict
-        ``{"rows": {(feature, protocol): summary}, "classes": [...], "file": str}``
-        where each summary has ``accuracy``, ``balanced_accuracy`` and ``macro_f1`` as
-        ``{"mean", "low", "high"}`` (fractions), the shape :func:`markdown_table` prints.
+        ``{"rows": {(feature, protocol): summary}, "classes": [...], "file": str,
+        "seeds": int}`` where each summary has ``accuracy``, ``balanced_accuracy`` and
+        ``macro_f1`` as ``{"estimate", "low", "high", ...}`` (fractions, group-bootstrap
+        interval), the shape :func:`markdown_table` prints.
     """
     import json
 
@@ -61,13 +63,33 @@ def load_ae_dnn_rows(path: str | os.PathLike) -> dict:
             feature = "mfcc" if "(MFCC)" in name else "stft"
             summ = row["summary"]
             rows[(feature, row["protocol"])] = {
-                k: {"mean": summ[k]["mean"], "low": summ[k]["ci95"][0],
-                    "high": summ[k]["ci95"][1]}
+                k: {"estimate": float(summ[k]["estimate"]), "low": float(summ[k]["low"]),
+                    "high": float(summ[k]["high"]),
+                    "per_repeat": list(summ[k].get("per_repeat", []))}
                 for k in ("accuracy", "balanced_accuracy", "macro_f1")}
+            rows[(feature, row["protocol"])]["n_repeats"] = int(row.get("n_repeats", 1))
         classes = sorted(doc["data"]["class_counts"])
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise InputFileError(f"not an AE+DNN results file ({exc})", path=path) from None
     return {"rows": rows, "classes": classes, "file": Path(path).name}
+
+
+def permutation_sentence(pm: dict, protocol: str) -> str:
+    """One line on the max-statistic permutation test of a class set × protocol."""
+    order = np.argsort(pm["pvalue_familywise"], kind="stable")[:3]
+    lowest = "; ".join(f"{pm['names'][i].replace(' / mfcc', ' MFCC').replace(' / stft', ' STFT')}"
+                       f" {_pct(pm['observed'][i])} %, p = {pm['pvalue_familywise'][i]:.3f}"
+                       for i in order)
+    return (f"Permutation test, {protocol} protocol (max statistic over all "
+            f"{pm['n_candidates']} model/feature pairs, balanced accuracy of the pooled "
+            f"out-of-fold predictions of repeat(s) "
+            f"{', '.join(str(r + 1) for r in pm['repeats'])}; {pm['n_permutations']} "
+            "permutations exchanging whole app installs' label blocks between installs of "
+            "equal size, splits recomputed and every pair refitted each time; "
+            f"{pm['n_groups_fixed']} of {pm['n_groups_fixed'] + pm['n_groups_exchangeable']} "
+            "installs have a size no other install shares and keep their labels; least "
+            f"possible p = {pm['min_pvalue']:.3f}). Family-wise p of the best pair(s): "
+            f"{lowest}.")
 
 
 def _protocol_cells(protocol: str, summary: dict | None, missing: str) -> list[str]:
@@ -105,9 +127,13 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
       f"Protocols: **paper** = stratified 70/30 random split, {cfg['paper_repeats']} seeds "
       f"(*leaky*: clips of one app install on both sides); **grouped** = "
       f"StratifiedGroupKFold by app-install UUID, {cfg['n_splits']} folds x "
-      f"{cfg['grouped_repeats']} repeats, out-of-fold predictions pooled per repeat. "
-      "Cells: mean % over repeats [95 % t-interval]. Fixed hyper-parameters, nothing tuned on "
-      "test folds.\n\n")
+      f"{cfg['grouped_repeats']} repeats (repeat r: splits and model seed {cfg['seed']} + r). "
+      "Cells: % on the test predictions of all repeats pooled [95 % group-bootstrap "
+      f"interval: {cfg.get('n_boot', 2000)} resamples of whole app installs, percentile]. The "
+      "interval measures how much the figure would move with other installs like these; it "
+      "does not include the spread over repeats/seeds, which the details give. Fixed "
+      "hyper-parameters, nothing tuned on test folds. Every row of every table is aggregated "
+      "the same way.\n\n")
     p = result.params
     w(f"Features: waveform standardised then min-max scaled to [0, 1]; sr {p['sr']} Hz, "
       f"duration {p['duration']} s (centre crop / zero pad), n_fft {p['n_fft']}, hop "
@@ -116,13 +142,28 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
 
     for cs, info in result.class_sets.items():
         classes = info["classes"]
-        names = ", ".join(f"{c} ({info['counts'][c]}"
-                          + (f" = paper's {PAPER_CLASS_NAMES[c]}" if cs == "paper4"
-                             and c in PAPER_CLASS_NAMES else "") + ")" for c in classes)
+        paper_like = cs.startswith("paper4")
+        sub = info.get("subsample", {})
+        names = ", ".join(
+            f"{c} ({info['counts'][c]}"
+            + (" drawn at random" if c in sub else "")
+            + (f" = paper's {PAPER_CLASS_NAMES[c]}" if paper_like and c in PAPER_CLASS_NAMES
+               else "") + ")" for c in classes)
         w(f"## {cs}: {len(classes)} classes, {info['n_clips']} clips from "
           f"{info['n_installs']} app installs\n\n{names}.\n\n")
         chance = 1.0 / len(classes)
-        if cs != "paper4":
+        if cs == "paper4":
+            w("Which folder is the paper's fourth class (\"pain\") is an assumption. Its SVM, "
+              "RF, DT and k-NN figures are all multiples of 1/24 (e.g. 45.83 = 11/24, 79.17 = "
+              "19/24): a 24-clip test set, i.e. 77-80 clips in all for a stratified 30 % test "
+              "part. With burping (8 clips) the set has 75 clips and 23 test clips, so the "
+              "evidence is against this pairing; `paper4h` shows the alternative.\n\n")
+        elif cs == "paper4h":
+            w("The alternative reading of the paper's setting: its fourth class had 10-13 "
+              "clips (see paper4); no Donateacry folder has that many, so here it is a random "
+              f"sample of {', '.join(f'{n} {c}' for c, n in sub.items())} clips (80 clips, "
+              "24 test clips, as the paper's figures imply).\n\n")
+        else:
             w("The paper's figures are for its 4-class setting; they are shown for reference "
               "only.\n\n")
 
@@ -158,11 +199,13 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
                 w("| " + " | ".join(cells) + " |\n")
         w(f"\nChance balanced accuracy: {_pct(chance)} %.\n\n")
         if ae_here:
+            reps = sorted({f"{p} {r['n_repeats']}" for (f, p), r in ae_dnn["rows"].items()})
             w(f"† The autoencoder + DNN branches of the video paper (the models `cryvideo "
               f"predict` ships), from `{ae_dnn['file']}` (`benchmarks/ae_dnn_donateacry.py`): "
-              "their own run on the same corpus and protocols (grouped: 5 folds by app "
-              "install; leaky: repeated 70/30 random split), not re-trained by this command. "
-              "Grouped macro-F1: " + ", ".join(
+              "their own run on the same corpus and protocols, not re-trained by this command, "
+              "aggregated like every other row (test predictions of all repeats pooled, "
+              "group-bootstrap interval over app installs); repeats (each with its own split "
+              f"and seed): {', '.join(reps)}. Grouped macro-F1: " + ", ".join(
                   f"{_FEAT[f]} {_ci(ae_dnn['rows'][(f, 'grouped')]['macro_f1'])}"
                   for f in ("stft", "mfcc") if (f, "grouped") in ae_dnn["rows"]) + ".\n"
               "‡ Paper's claim for its AE+DNN branches: 93.75 % / 97.41 % accuracy, on its "
@@ -177,21 +220,14 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
         for proto in protos:
             pm = result.permutation.get(f"{cs}/{proto}")
             if pm:
-                w(f"- Permutation test, {proto} protocol: best model {pm['model']} on "
-                  f"{_FEAT[pm['feature']]}, balanced accuracy {_pct(pm['score'])} %, "
-                  f"p = {pm['pvalue']:.3f} ({pm['n_permutations']} label permutations, each "
-                  f"re-running the {pm['n_fits_per_permutation']} fits of repeat(s) "
-                  f"{', '.join(str(r + 1) for r in pm['repeats'])} on the same splits; "
-                  f"min. possible p = {1 / (pm['n_permutations'] + 1):.3f}). Picked as "
-                  f"the best of {pm['n_candidates']} model/feature pairs, so the family-wise "
-                  f"(Bonferroni) p is {pm['pvalue_bonferroni']:.3f}.\n")
+                w(f"- {permutation_sentence(pm, proto)}\n")
         w("\n")
 
         # --- details per protocol
         for proto in protos:
             w(f"### {cs}, {proto} protocol ({_PROTO_LABEL[proto]}): details\n\n")
-            head = ["Model", "Feature", "Accuracy", "Balanced acc.", "Macro-F1"] + \
-                [f"recall {c}" for c in classes]
+            head = ["Model", "Feature", "Accuracy", "Balanced acc.", "Macro-F1",
+                    "Bal. acc. per repeat"] + [f"recall {c}" for c in classes]
             w("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
             for model in _row_names(result):
                 for f in (["-"] if model in BASELINES else feats):
@@ -199,7 +235,8 @@ def markdown_table(result: BenchmarkResult, *, ae_dnn: dict | None = None) -> st
                     if s is None:
                         continue
                     cells = [model, _FEAT.get(f, "—"), _ci(s["accuracy"]),
-                             _ci(s["balanced_accuracy"]), _ci(s["macro_f1"])]
+                             _ci(s["balanced_accuracy"]), _ci(s["macro_f1"]),
+                             ", ".join(_pct(v) for v in s["balanced_accuracy"]["per_repeat"])]
                     cells += [_pct(s["recall"][c]) for c in classes]
                     w("| " + " | ".join(cells) + " |\n")
             w(f"\nConfusion matrices: `confusion_{cs}_{proto}.png`.\n\n")
@@ -218,7 +255,7 @@ def summary_csv(result: BenchmarkResult) -> str:
     cols = ["class_set", "protocol", "model", "feature", "paper_accuracy_pct", "n_repeats",
             "n_fits", "leakage"]
     for m in ("accuracy", "balanced_accuracy", "macro_f1"):
-        cols += [f"{m}_mean", f"{m}_ci_low", f"{m}_ci_high"]
+        cols += [f"{m}", f"{m}_low", f"{m}_high", f"{m}_repeat_sd"]
     cols += [f"recall_{c}" for c in classes_all] + ["fit_seconds", "fit_cpu_seconds"]
     wr = csv.writer(buf, lineterminator="\n")
     wr.writerow(cols)
@@ -227,7 +264,8 @@ def summary_csv(result: BenchmarkResult) -> str:
         row = [s["class_set"], s["protocol"], s["model"], s["feature"],
                "" if pap is None else pap, s["n_repeats"], s["n_fits"], f"{s['leakage']:.4f}"]
         for m in ("accuracy", "balanced_accuracy", "macro_f1"):
-            row += [f"{s[m]['mean']:.4f}", f"{s[m]['low']:.4f}", f"{s[m]['high']:.4f}"]
+            row += [f"{s[m]['estimate']:.4f}", f"{s[m]['low']:.4f}", f"{s[m]['high']:.4f}",
+                    f"{s[m]['repeat_sd']:.4f}"]
         row += [f"{s['recall'][c]:.4f}" if c in s["recall"] else "" for c in classes_all]
         row += [f"{s['fit_seconds']:.3f}", f"{s['fit_cpu_seconds']:.3f}"]
         wr.writerow(row)
@@ -272,6 +310,26 @@ def result_json(result: BenchmarkResult) -> dict:
     }
 
 
+def load_result(path: str | os.PathLike) -> BenchmarkResult:
+    """A :class:`BenchmarkResult` back from its ``donateacry_results.json`` (records without
+    predictions), to rewrite the report without re-running (e.g. after new AE+DNN rows)."""
+    import json
+
+    from ..errors import InputFileError
+
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        return BenchmarkResult(
+            config=doc["config"], params=doc["feature_params"], records=doc["folds"],
+            summaries=doc["summaries"], leakage=doc["leakage"],
+            permutation=doc["permutation"], class_sets=doc["class_sets"],
+            paper=doc["paper_table2_pct"], machine=doc["machine"], timing=doc["timing"],
+            data=doc["data"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputFileError(f"not a Donateacry benchmark results file ({exc})",
+                             path=path) from None
+
+
 def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list[Path]:
     """One PNG per (class set, protocol): a grid of row-normalised confusion matrices."""
     from matplotlib.figure import Figure  # no pyplot: leaves the caller's backend alone
@@ -306,7 +364,7 @@ def plot_confusions(result: BenchmarkResult, out_dir: str | os.PathLike) -> list
                 ax.set_xticks(range(len(labels)), short, fontsize=7, rotation=45)
                 ax.set_yticks(range(len(labels)), short, fontsize=7)
                 title = model if f == "-" else f"{model} ({_FEAT[f]})"
-                ax.set_title(f"{title}\nbal. acc {_pct(s['balanced_accuracy']['mean'])} %",
+                ax.set_title(f"{title}\nbal. acc {_pct(s['balanced_accuracy']['estimate'])} %",
                              fontsize=8)
             fig.suptitle(f"Donateacry {cs}, {proto} protocol ({_PROTO_LABEL[proto]}); "
                          "rows = true class, counts summed over repeats", fontsize=9)

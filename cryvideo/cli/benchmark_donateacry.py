@@ -32,9 +32,11 @@ def add_subparser(benchsub) -> argparse.ArgumentParser:
                    help="paper = stratified 70/30 random split (leaky); grouped = "
                         "StratifiedGroupKFold by app install (default: both)")
     p.add_argument("--classes", action="append", metavar="SET",
-                   help="class set: 'paper4' (belly_pain, burping, discomfort, tired), 'all5', "
-                        "or a comma list of classes; repeat for several "
-                        "(default: paper4 and all5)")
+                   help="class set: 'paper4' (belly_pain, burping, discomfort, tired), "
+                        "'paper4h' (belly_pain, discomfort, tired and 13 random hungry clips: "
+                        "the alternative reading of the paper's 4 classes), 'all5', or a "
+                        "comma list of classes; repeat for several "
+                        "(default: paper4, paper4h and all5)")
     p.add_argument("--features", default="mfcc,stft", type=_csv,
                    help="comma list among mfcc, stft (default: mfcc,stft)")
     p.add_argument("--models", type=_csv, default=None,
@@ -48,15 +50,21 @@ def add_subparser(benchsub) -> argparse.ArgumentParser:
                    help="folds of the grouped protocol (default: 5)")
     p.add_argument("--grouped-repeats", type=int, default=3, metavar="N",
                    help="repeats of the grouped k-fold (default: 3)")
-    p.add_argument("--permutations", type=int, default=19, metavar="N",
-                   help="label permutations for the p-value of the best grouped model, 0 to "
-                        "skip (default: 19, the least that can reach p < 0.05)")
+    p.add_argument("--permutations", type=int, default=199, metavar="N",
+                   help="permutations of the max-statistic test over all model/feature "
+                        "pairs of the grouped protocol (whole installs' labels exchanged), "
+                        "0 to skip (default: 199, the least that can reach p < 0.01)")
     p.add_argument("--permutation-repeats", type=int, default=1, metavar="N",
                    help="grouped repeats each permutation re-runs (default: 1)")
+    p.add_argument("--bootstrap", type=int, default=2000, metavar="N",
+                   help="group-bootstrap resamples of each interval (default: 2000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--ae-dnn-results", metavar="JSON", default=None,
                    help="add the AE+DNN rows from this ae_dnn_donateacry.json (written by "
                         "benchmarks/ae_dnn_donateacry.py) to the table")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: rewrite the report in --out from its "
+                        "donateacry_results.json (e.g. with new --ae-dnn-results)")
     g = p.add_argument_group("feature parameters (stored with the results)")
     g.add_argument("--sr", type=int, default=8000, help="sample rate in Hz (default: 8000)")
     g.add_argument("--duration", type=float, default=7.0,
@@ -89,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     from .common import progress_bar
 
     protocols = ("paper", "grouped") if args.protocol == "both" else (args.protocol,)
-    class_sets = dict(parse_class_set(s) for s in (args.classes or ["paper4", "all5"]))
+    class_sets = dict(parse_class_set(s) for s in (args.classes
+                                                   or ["paper4", "paper4h", "all5"]))
     bad = [f for f in args.features if f not in ("mfcc", "stft")]
     if bad or not args.features:
         raise ParameterError(f"--features: expected a comma list among mfcc, stft, got "
@@ -101,9 +110,17 @@ def run(args: argparse.Namespace) -> int:
         models=tuple(args.models) if args.models else None,
         paper_repeats=args.paper_repeats, n_splits=args.folds,
         grouped_repeats=args.grouped_repeats, n_permutations=args.permutations,
-        permutation_repeats=args.permutation_repeats, seed=args.seed)
+        permutation_repeats=args.permutation_repeats, n_boot=args.bootstrap, seed=args.seed)
     specs = config.model_specs()
     ae_dnn = load_ae_dnn_rows(args.ae_dnn_results) if args.ae_dnn_results else None
+    if args.report_only:
+        from ..benchmarks.donateacry_report import load_result
+
+        for path in write_report(load_result(os.path.join(args.out,
+                                                          "donateacry_results.json")),
+                                 args.out, ae_dnn=ae_dnn):
+            print(path)
+        return 0
     needed = sorted({c for cs in class_sets.values() for c in cs})
     cache = FeatureCache(args.cache_dir)
 

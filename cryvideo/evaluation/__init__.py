@@ -8,8 +8,9 @@ from .intervals import (
     group_label_permutation,
     max_statistic_permutation_test,
     seed_spread,
+    summarize_pooled,
 )
-from .metrics import classification_metrics, majority_baseline, mean_ci, permutation_pvalue
+from .metrics import classification_metrics, majority_baseline, mean_ci
 from .splits import grouped_splits, leakage, paper_splits
 
 __all__ = [
@@ -25,6 +26,6 @@ __all__ = [
     "max_statistic_permutation_test",
     "mean_ci",
     "paper_splits",
-    "permutation_pvalue",
     "seed_spread",
+    "summarize_pooled",
 ]

@@ -1,8 +1,8 @@
-"""Metrics reported beside every accuracy: balanced accuracy, macro-F1, baselines, p-values."""
+"""Metrics reported beside every accuracy: balanced accuracy, macro-F1, baselines."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
@@ -20,7 +20,6 @@ __all__ = [
     "classification_metrics",
     "majority_baseline",
     "mean_ci",
-    "permutation_pvalue",
 ]
 
 
@@ -90,37 +89,3 @@ def mean_ci(values: Sequence[float], *, level: float = 0.95,
     if bounds is not None:
         return m, max(bounds[0], m - half), min(bounds[1], m + half)
     return m, m - half, m + half
-
-
-def permutation_pvalue(
-    score_fn: Callable[[np.ndarray], float],
-    y: Sequence,
-    *,
-    n_permutations: int = 100,
-    seed: int = 0,
-) -> tuple[float, float, np.ndarray]:
-    """Permutation test: how often does a model trained on shuffled labels score as well?
-
-    Parameters
-    ----------
-    score_fn : callable
-        ``score_fn(labels) -> float``: runs the *whole* evaluation (same grouped splits) with
-        the given labels and returns the score (e.g. mean balanced accuracy).
-    y : sequence [shape=(n,)]
-        True labels.
-    n_permutations : int
-    seed : int
-
-    Returns
-    -------
-    (score, pvalue, permutation_scores)
-        ``pvalue = (1 + #{perm >= score}) / (1 + n_permutations)``.
-    """
-    rng = np.random.default_rng(seed)
-    y = np.asarray(y)
-    score = float(score_fn(y))
-    perm_scores = np.empty(n_permutations)
-    for i in range(n_permutations):
-        perm_scores[i] = score_fn(rng.permutation(y))
-    pvalue = (1.0 + np.sum(perm_scores >= score)) / (1.0 + n_permutations)
-    return score, float(pvalue), perm_scores

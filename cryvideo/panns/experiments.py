@@ -316,47 +316,67 @@ def _pad_stack(seqs: list) -> np.ndarray:
 
 
 def pooling_study(da: ClipSet, *, poolings=("max", "avg", "maxavg", "stat", "mha"),
-                  n_splits: int = 5, n_repeats: int = 2, epochs: int = 40, seed: int = 0,
-                  log=print) -> dict:
+                  n_splits: int = 5, n_repeats: int = 3, epochs: int = 40, seed: int = 0,
+                  n_boot: int = 2000, log=print) -> dict:
     """Reason classification on Donateacry (5 classes), YAMNet embeddings + pooling heads,
-    grouped by app-install UUID, class-weighted loss."""
+    grouped by app-install UUID, class-weighted loss.
+
+    Each repeat is one grouped k-fold pass with its own split (seed ``seed + r``) and its own
+    head seeds (``seed + 1000 r + fold``), so the repeats are the seeds. Every row is
+    summarised by :func:`cryvideo.evaluation.summarize_pooled`: the metric on the pooled
+    out-of-fold predictions of all repeats with a group-bootstrap interval over app installs,
+    and the value of each repeat (mean and spread over seeds).
+    """
     import keras
 
     from ..data import DONATEACRY_CLASSES
-    from ..evaluation import classification_metrics, majority_baseline
+    from ..evaluation import classification_metrics, summarize_pooled
 
     labels = list(DONATEACRY_CLASSES)
     y = np.array([labels.index(lab) for lab in da.labels])
+    groups = np.asarray(da.groups)
     x = _pad_stack(da.yamnet_emb)
-    splits = list(grouped_splits(y, da.groups, n_splits=n_splits, n_repeats=n_repeats,
-                                 seed=seed))
+    splits = list(grouped_splits(y, groups, n_splits=n_splits, n_repeats=n_repeats, seed=seed))
+    of = (f"the pooled out-of-fold predictions of {n_repeats} repeat(s) of grouped "
+          f"{n_splits}-fold CV")
     out = {"labels": labels, "n": len(y), "n_groups": len(set(da.groups)),
            "n_splits": n_splits, "n_repeats": n_repeats, "epochs": epochs,
-           "frames": int(x.shape[1]), "rows": {}}
-    base = [majority_baseline(y[tr], y[te], range(len(labels))) for _, tr, te in splits]
-    out["majority"] = _summ(base)
+           "frames": int(x.shape[1]), "seed": seed, "n_boot": n_boot, "rows": {}}
+    te_all = np.concatenate([te for _, _, te in splits])
+    rep_all = np.concatenate([np.full(len(te), r) for r, _, te in splits])
+
+    def summ(pred):
+        return summarize_pooled(y[te_all], pred, groups[te_all], rep_all,
+                                labels=range(len(labels)), n_boot=n_boot, seed=seed,
+                                unit="app installs", of=of)
+
+    majority = np.concatenate([np.full(len(te), np.bincount(y[tr]).argmax())
+                               for _, tr, te in splits])
+    out["majority"] = summ(majority)
+    fold_ids, count = [], {}
+    for r, _, _ in splits:
+        count[r] = count.get(r, -1) + 1
+        fold_ids.append(count[r])
     for pool in poolings:
-        folds = []
+        preds = []
         t0 = time.time()
-        for k, (_, tr, te) in enumerate(splits):
-            model = embedding_head(pool, n_classes=len(labels), seed=seed + k)
+        for (r, tr, te), k in zip(splits, fold_ids, strict=True):
+            model = embedding_head(pool, n_classes=len(labels), seed=seed + 1000 * r + k)
             model.compile(optimizer=keras.optimizers.Adam(1e-3),
                           loss="sparse_categorical_crossentropy")
             model.fit(x[tr], y[tr], sample_weight=class_weights(y[tr]), epochs=epochs,
                       batch_size=32, verbose=0)
-            pred = model.predict(x[te], verbose=0).argmax(1)
-            folds.append(classification_metrics(y[te], pred, range(len(labels))))
-        out["rows"][pool] = _summ(folds)
-        r = out["rows"][pool]
-        log(f"pooling {pool}: bal acc {r['balanced_accuracy'][0]:.3f} "
-            f"macro-F1 {r['macro_f1'][0]:.3f} acc {r['accuracy'][0]:.3f} "
-            f"({time.time() - t0:.0f} s)")
+            preds.append(model.predict(x[te], verbose=0).argmax(1))
+        pred = np.concatenate(preds)
+        row = summ(pred)
+        row["recall"] = classification_metrics(y[te_all], pred, range(len(labels)))["recall"]
+        row["seconds"] = round(time.time() - t0, 1)
+        out["rows"][pool] = row
+        b = row["balanced_accuracy"]
+        log(f"pooling {pool}: bal acc {b['estimate']:.3f} [{b['low']:.3f}, {b['high']:.3f}] "
+            f"per repeat {', '.join(f'{v:.3f}' for v in b['per_repeat'])} "
+            f"({row['seconds']:.0f} s)")
     return out
-
-
-def _summ(folds: list) -> dict:
-    return {k: list(mean_ci([f[k] for f in folds]))
-            for k in ("accuracy", "balanced_accuracy", "macro_f1")}
 
 
 # --------------------------------------------------------------------------- compression
@@ -413,73 +433,113 @@ def _softmax_col1(model):
     return fn
 
 
-def _binary_bal_acc(y, pred) -> float:
-    y = np.asarray(y, bool)
-    pred = np.asarray(pred, bool)
-    return float((np.mean(pred[y]) + np.mean(~pred[~y])) / 2)
-
-
 def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
                       students=(("resnet22", 0.0625), ("cnn10", 0.125)),
                       temperature: float = 4.0, alpha: float = 0.5, epochs: int = 20,
-                      n_splits: int = 5, folds: int | None = None, seed: int = 0,
+                      n_splits: int = 5, folds: int | None = None, n_seeds: int = 3,
+                      seed: int = 0, n_boot: int = 2000, quantize: bool = True,
                       log=print) -> dict:
     """Teacher, students with and without distillation, and their TFLite quantized copies,
-    evaluated on the grouped detection folds (clip F1 and balanced accuracy, threshold 0.5)."""
-    y, splits, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
-    splits = splits[:folds] if folds else splits
-    res: dict = {}
+    evaluated on the grouped detection folds (threshold 0.5).
+
+    Seed ``s`` (``0 .. n_seeds - 1``) is one grouped k-fold pass with its own split (seed
+    ``seed + s``) and its own training seeds; its first ``folds`` folds (default: all, so every
+    clip of the detection set is tested once per seed) are run. Each row is summarised by
+    :func:`cryvideo.evaluation.summarize_pooled` over the pooled test predictions of all seeds:
+    clip-level F1, balanced accuracy, recall and false-positive rate, and F1 with every source
+    recording weighted equally (``f1_group_weighted``), each with a group-bootstrap interval
+    over source recordings, plus the value of each seed. ``quantize=False`` skips the TFLite
+    copies (and their sizes and latencies).
+    """
+    from ..evaluation import summarize_pooled
+
+    preds: dict = {}
     sizes: dict = {}
     lat: dict = {}
     params: dict = {}
-    for k, ((tr, te), (da_tr, _)) in enumerate(zip(splits, da_folds, strict=False)):
-        t0 = time.time()
-        clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
-        clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
-        ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
-        test = [cd.logmel[i] for i in te]
-        calib = calibration_set(clips, n=100, seed=seed + k)
+    tested = []  # (seed, test positions)
+    tname = f"{teacher[0]}_w{teacher[1]:g}"
+    for s in range(n_seeds):
+        y, splits, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed + s)
+        splits = splits[:folds] if folds else splits
+        for k, ((tr, te), (da_tr, _)) in enumerate(zip(splits, da_folds, strict=False)):
+            t0 = time.time()
+            train_seed = seed + 1000 * s + k
+            clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
+            clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
+            ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
+            test = [cd.logmel[i] for i in te]
+            calib = calibration_set(clips, n=100, seed=train_seed)
+            tested.append((s, te))
 
-        def record(name, fn, y=y, te=te, test=test):
-            s = clip_scores(fn, test)
-            m = binary_f1(y[te], s >= 0.5)
-            m["balanced_accuracy"] = _binary_bal_acc(y[te], s >= 0.5)
-            res.setdefault(name, []).append(m)
+            def record(name, fn, test=test):
+                preds.setdefault(name, []).append(clip_scores(fn, test) >= 0.5)
 
-        tname = f"{teacher[0]}_w{teacher[1]:g}"
-        tm = train_detector(clips, clips_bl, ytr, width=teacher[1], epochs=epochs,
-                            seed=seed + k, arch=teacher[0])
-        params[tname] = int(tm.count_params())
-        record(tname, lambda w, tm=tm: tm.predict(w, batch_size=128, verbose=0)[:, 0])
-        qp = quantized_predictors(tm, calib)
-        sizes[tname] = qp.pop("sizes")
-        lat[tname] = qp.pop("latency")
-        for q, fn in qp.items():
-            record(f"{tname}+{q}", fn)
-        for arch, width in students:
-            sname = f"{arch}_w{width:g}"
-            for kd in (False, True):
-                name = sname + ("+kd" if kd else "")
-                sm = train_student(arch, width, clips, clips_bl, ytr,
-                                   teacher=tm if kd else None, temperature=temperature,
-                                   alpha=alpha, epochs=epochs, seed=seed + k)
-                params[sname] = int(sm.count_params())
-                record(name, _softmax_col1(sm))
-                qp = quantized_predictors(sm, calib, column=1, softmax=True)
-                sizes[sname] = qp.pop("sizes")
-                lat[sname] = qp.pop("latency")
-                for q, fn in qp.items():
-                    record(f"{name}+{q}", fn)
-        log(f"compression fold {k}: " + "  ".join(f"{n} {v[-1]['f1']:.3f}"
-                                                  for n, v in res.items())
-            + f"  ({time.time() - t0:.0f} s)")
+            tm = train_detector(clips, clips_bl, ytr, width=teacher[1], epochs=epochs,
+                                seed=train_seed, arch=teacher[0])
+            params[tname] = int(tm.count_params())
+            record(tname, lambda w, tm=tm: tm.predict(w, batch_size=128, verbose=0)[:, 0])
+            qp = quantized_predictors(tm, calib) if quantize else {"sizes": {}, "latency": {}}
+            sizes[tname] = qp.pop("sizes")
+            lat[tname] = qp.pop("latency")
+            for q, fn in qp.items():
+                record(f"{tname}+{q}", fn)
+            for arch, width in students:
+                sname = f"{arch}_w{width:g}"
+                for kd in (False, True):
+                    name = sname + ("+kd" if kd else "")
+                    sm = train_student(arch, width, clips, clips_bl, ytr,
+                                       teacher=tm if kd else None, temperature=temperature,
+                                       alpha=alpha, epochs=epochs, seed=train_seed)
+                    params[sname] = int(sm.count_params())
+                    record(name, _softmax_col1(sm))
+                    qp = (quantized_predictors(sm, calib, column=1, softmax=True) if quantize
+                          else {"sizes": {}, "latency": {}})
+                    sizes[sname] = qp.pop("sizes")
+                    lat[sname] = qp.pop("latency")
+                    for q, fn in qp.items():
+                        record(f"{name}+{q}", fn)
+            n_cry = int(y[te].sum())
+            log(f"compression seed {s} fold {k} ({len(te)} test clips, {n_cry} cries): "
+                + "  ".join(f"{n} {np.mean(v[-1][y[te] == 1]):.2f}/"
+                            f"{np.mean(v[-1][y[te] == 0]):.2f}" for n, v in preds.items())
+                + f"  ({time.time() - t0:.0f} s)")
+    y = np.array([lab == "cry" for lab in cd.labels], int)
+    groups = np.asarray(cd.groups)
+    te_all = np.concatenate([te for _, te in tested])
+    rep_all = np.concatenate([np.full(len(te), s) for s, te in tested])
+    _, inv, cnt = np.unique(groups, return_inverse=True, return_counts=True)
+    w_group = 1.0 / cnt[inv]
+    of = (f"the pooled test predictions of {n_seeds} seed(s) x "
+          f"{len(tested) // max(n_seeds, 1)} grouped fold(s)")
     table = {}
-    for name, rows in res.items():
-        table[name] = {m: list(mean_ci([r[m] for r in rows]))
-                       for m in ("f1", "balanced_accuracy")}
+    for name, parts in preds.items():
+        pred = np.concatenate(parts).astype(int)
+        kw = dict(n_boot=n_boot, seed=seed, unit="source recordings", of=of, labels=(0, 1))
+        row = summarize_pooled(y[te_all], pred, groups[te_all], rep_all,
+                               metrics=("f1", "balanced_accuracy", "recall",
+                                        "false_positive_rate"), **kw)
+        row["f1_group_weighted"] = summarize_pooled(
+            y[te_all], pred, groups[te_all], rep_all, metrics=("f1",),
+            weights=w_group[te_all], **kw)["f1"]
+        table[name] = row
+    for row in table.values():  # F1 change against the teacher, seed by seed
+        d = np.subtract(row["f1"]["per_repeat"], table[tname]["f1"]["per_repeat"])
+        row["delta_f1_vs_teacher"] = {"per_repeat": [float(v) for v in d],
+                                      "mean": float(d.mean()),
+                                      "sd": float(d.std(ddof=1)) if d.size > 1 else 0.0}
+    cats = np.array(cd.categories)
+    data = {"set": "cry_detection (../shared/data/cry_detection)", "n_clips": len(cd),
+            "categories": {str(c): {"clips": int(np.sum(cats == c)),
+                                    "recordings": int(len(set(groups[cats == c])))}
+                           for c in sorted(set(cats))},
+            "n_recordings": int(len(set(groups))),
+            "training_extra": f"{len(da)} Donateacry cries (training folds only)",
+            "not_used": "vocal_negatives"}
     return {"teacher": list(teacher), "students": [list(s) for s in students],
             "temperature": temperature, "alpha": alpha, "epochs": epochs,
-            "folds": len(splits), "n_splits": n_splits, "rows": table,
+            "folds": len(tested) // max(n_seeds, 1), "n_splits": n_splits, "n_seeds": n_seeds,
+            "seed": seed, "n_boot": n_boot, "data": data, "rows": table,
             "tflite_bytes": sizes, "window_latency_s": lat, "params": params}
 
 
