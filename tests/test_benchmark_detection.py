@@ -82,17 +82,25 @@ def test_benchmark_detection_end_to_end(tiny_root, weights, tmp_path, monkeypatc
     monkeypatch.setenv("CRYVIDEO_WEIGHTS_DIR", str(weights))
     monkeypatch.setenv("CRYVIDEO_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "results"
-    rc = main(["benchmark", "detection", str(tiny_root), "--seeds", "3", "--folds", "2",
-               "--recipes", "head", "gated", "--no-cnn10", "--costly-seeds", "0",
-               "--n-boot", "200", "--out", str(out)])
+    ck = tmp_path / "folds"
+    rc = main(["benchmark", "detection", str(tiny_root), "--seeds", "3", "4", "--folds", "2",
+               "--recipes", "head", "gated", "--no-cnn10", "--costly-seeds", "1",
+               "--tflite", "float32", "--n-boot", "200", "--out", str(out),
+               "--checkpoint", str(ck)])
     assert rc == 0
     raw = json.loads((out / "detection_cv.json").read_text())
     clips = raw["clips"]
     assert len(clips) == 12 + 6 + 6 + 4
     sd = raw["seeds"]["3"]
-    # every clip scored once, out of fold, by every method
-    for m in ("yamnet_zeroshot", "head", "gated", "gated_tflite_float32", "gated_tflite_int8"):
+    # every clip scored once, out of fold, by every method; the TFLite files on the costly
+    # seed only
+    for m in ("yamnet_zeroshot", "head", "gated", "gated_tflite_float32"):
         assert all(np.isfinite(v) for v in sd["scores"][m]), m
+    assert "gated_tflite_int8" not in sd["scores"]                  # not asked for
+    assert set(raw["seeds"]["4"]["scores"]) == {"yamnet_zeroshot", "yamnet_zeroshot_bestf1",
+                                                "head", "gated"}
+    assert sorted(f.name for f in ck.iterdir()) == [f"seed{s}_fold{k}.json" for s in (3, 4)
+                                                    for k in (0, 1)]
     folds = np.array(sd["fold"])
     groups = np.array([c["group"] for c in clips])
     for g in set(groups):
@@ -116,6 +124,45 @@ def test_benchmark_detection_end_to_end(tiny_root, weights, tmp_path, monkeypatc
     assert main(["benchmark", "detection", str(tiny_root), "--report-only", "--n-boot", "200",
                  "--out", str(out)]) == 0
     assert (out / "detection.md").read_text().splitlines()[2:] == md.splitlines()[2:]
+    # a rerun takes every finished fold from the checkpoint (same scores, no training), and
+    # ships the recipe with the choices of seed 3's folds
+    models = tmp_path / "models"
+    out2 = tmp_path / "again"
+    assert main(["benchmark", "detection", str(tiny_root), "--seeds", "3", "--folds", "2",
+                 "--recipes", "head", "gated", "--no-cnn10", "--costly-seeds", "1",
+                 "--tflite", "float32", "--n-boot", "200", "--out", str(out2),
+                 "--checkpoint", str(ck),
+                 "--ship-to", str(models), "--ship-seeds", "3"]) == 0
+    log = capsys.readouterr().out
+    assert "seed 3 fold 0: taken from" in log and "seed 3 fold 1: taken from" in log
+    again = json.loads((out2 / "detection_cv.json").read_text())["seeds"]["3"]
+    assert again["scores"] == sd["scores"]
+    shipped = json.loads((out2 / "detection_shipped.json").read_text())
+    chosen = [f["recipes"]["gated"] for f in sd["folds"]]
+    assert shipped["choices"]["seeds"] == ["3"] and shipped["choices"]["n_folds"] == 2
+    assert shipped["choices"]["threshold"] == pytest.approx(
+        float(np.median([c["threshold"] for c in chosen])))
+    card = json.loads((models / "cry_detector_yamnet_int8.json").read_text())
+    assert card["extra"]["threshold"] == shipped["choices"]["threshold"]
+    assert card["metrics"]["model"] == "gated"          # no int8 scores: the recipe's figures
+    assert "1 seed(s)" in card["metrics"]["protocol"]
+    # the shipped detector runs through the CLI
+    wav = tiny_root / "cry_detection" / "cry" / "c0_0.wav"
+    assert main(["detect", "--json", "--model", str(models / "cry_detector_yamnet_int8.tflite"),
+                 str(wav)]) == 0
+    rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rec["detector"]["sha256"] == card["sha256"]
+    # the cards' CV figures are refreshed from the larger run; the model files stay
+    before = (models / "cry_detector_yamnet_int8.tflite").read_bytes()
+    assert main(["benchmark", "detection", str(tiny_root), "--report-only", "--n-boot", "200",
+                 "--out", str(out), "--refresh-cards", str(models)]) == 0
+    card2 = json.loads((models / "cry_detector_yamnet_int8.json").read_text())
+    assert "2 seed(s)" in card2["metrics"]["protocol"]         # the recipe: both seeds
+    card2f = json.loads((models / "cry_detector_yamnet.json").read_text())
+    summary2 = json.loads((out / "detection.json").read_text())
+    assert card2f["metrics"]["f1"] == summary2["methods"]["gated_tflite_float32"]["pooled"]["f1"]
+    assert (models / "cry_detector_yamnet_int8.tflite").read_bytes() == before
+    assert card2["sha256"] == card["sha256"]
 
 
 def test_benchmark_detection_bad_options(tiny_root, tmp_path, capsys):

@@ -83,7 +83,8 @@ def _stress_sets(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -> list[d
 
 def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_splits: int = 5,
                      recipes: Sequence[str] = ("head", "gated", "top_gated"),
-                     ship: str = "gated", cnn10: bool = True, quantize: bool = True,
+                     ship: str = "gated", cnn10: bool = True,
+                     quantize: bool | Sequence[str] = True,
                      costly_seeds: int = 1, yamnet_path=None, cache_dir=None,
                      only_folds: Sequence[int] | None = None, checkpoint_dir=None,
                      log: Log = print) -> dict:
@@ -104,8 +105,9 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
         int8) and scored through the TFLite files.
     cnn10 : bool
         Also retrain and score the previous CNN10 detector recipe.
-    quantize : bool
-        Score the shipped recipe through TFLite files.
+    quantize : bool or sequence of str
+        Score the shipped recipe through TFLite files: all of :data:`TFLITE_KINDS`
+        (``True``), none (``False``), or those named.
     costly_seeds : int
         Recipes that fine-tune YAMNet's top blocks, the CNN10 peer and the shipped recipe's
         TFLite files (float32, int8 and fully integer) run on the first ``costly_seeds`` seeds
@@ -130,6 +132,9 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     from ..training.cry_detector import RECIPES
     from ..training.detector_data import BackboneFeatures, decode_corpus
 
+    if quantize not in (True, False) and set(quantize) - set(TFLITE_KINDS):
+        raise ParameterError(f"unknown TFLite kind(s) {sorted(set(quantize) - set(TFLITE_KINDS))}"
+                             f"; known: {', '.join(TFLITE_KINDS)}")
     unknown = [r for r in (*recipes, ship) if r not in RECIPES]
     if unknown:
         raise ParameterError(f"unknown recipe(s) {unknown}; known: {', '.join(RECIPES)}")
@@ -148,14 +153,15 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     log(f"  done in {time.time() - t0:.0f} s")
     ctx = {"c": c, "base": base, "backbone": backbone, "waves": waves,
            "zs": np.array([_zeroshot(lg).max() for lg in base["logits"]]),
-           "panns": _panns_logmels(waves, log) if cnn10 else None, "log": log}
+           "panns": (lambda: _panns_logmels(waves, log)) if cnn10 else None, "log": log}
     result: dict = {"clips": [dataclasses.asdict(x) for x in clips], "n_splits": n_splits,
                     "recipes": {r: RECIPES[r].to_dict() for r in recipes}, "ship": ship,
                     "seeds": {}}
     for si, seed in enumerate(seeds):
         costly = si < costly_seeds
         run_recipes = [r for r in recipes if costly or RECIPES[r].kind != "top"]
-        kinds = dict(TFLITE_KINDS) if costly else {}
+        kinds = ({q: v for q, v in TFLITE_KINDS.items() if quantize is True or q in quantize}
+                 if costly and quantize else {})
         run_cnn10 = cnn10 and costly
         methods = ["yamnet_zeroshot", "yamnet_zeroshot_bestf1",
                    *(["cnn10"] if run_cnn10 else []), *run_recipes]
@@ -295,6 +301,8 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
         del final
         keras.backend.clear_session(free_memory=True)
     if cnn10:
+        if callable(ctx["panns"]):              # computed once, when a fold first needs it
+            ctx["panns"] = ctx["panns"]()
         s_te, s_st = _cnn10_scores(ctx["panns"], c, tr, te, stress, seed * 100 + k)
         scores["cnn10"] = (s_te, 0.5)
         stress_scores["cnn10"] = (s_st, 0.5)

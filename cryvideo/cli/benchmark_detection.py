@@ -31,6 +31,10 @@ def add_subparser(benchsub) -> None:
     p.add_argument("--costly-seeds", type=int, default=1,
                    help="seeds on which the fine-tuning recipes and the fully integer TFLite "
                    "run (default: %(default)s)")
+    p.add_argument("--tflite", nargs="+", default=None, metavar="KIND",
+                   choices=["float32", "int8", "int8_full"],
+                   help="TFLite files of the shipped recipe to score on the costly seeds "
+                   "(default: all three)")
     p.add_argument("--checkpoint", metavar="DIR", default=None,
                    help="save each finished fold here; a rerun resumes from it")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
@@ -40,6 +44,12 @@ def add_subparser(benchsub) -> None:
                    help="rewrite the report from --out/detection_cv.json")
     p.add_argument("--ship-to", metavar="DIR", default=None,
                    help="then train the shipped recipe on all data and save it into DIR")
+    p.add_argument("--ship-seeds", nargs="+", default=None, metavar="SEED",
+                   help="with --ship-to: epochs and threshold from these seeds' folds only "
+                   "(default: every seed's)")
+    p.add_argument("--refresh-cards", metavar="DIR", default=None,
+                   help="rewrite the CV metrics in the cards of the detectors in DIR (trained "
+                   "with the same recipe) from this run; the model files stay")
     p.set_defaults(func=run)
 
 
@@ -83,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
                                   recipes=recipes, cnn10=not args.no_cnn10,
                                   costly_seeds=args.costly_seeds,
                                   checkpoint_dir=args.checkpoint,
+                                  quantize=True if args.tflite is None else tuple(args.tflite),
                                   log=lambda m: print(m, flush=True))
         result["machine"] = _machine()
         out.mkdir(parents=True, exist_ok=True)
@@ -95,10 +106,16 @@ def run(args: argparse.Namespace) -> int:
         from ..training.detector_ship import train_shipped_detector
 
         shipped = train_shipped_detector(data, args.ship_to, cv_result=result,
-                                         cv_summary=summary, log=lambda m: print(m, flush=True))
+                                         cv_summary=summary, choice_seeds=args.ship_seeds,
+                                         log=lambda m: print(m, flush=True))
         sizes = {f: (Path(args.ship_to) / f).stat().st_size for f in shipped["cards"]}
         write_json_atomic(out / "detection_shipped.json", shipped)
-    elif (out / "detection_shipped.json").is_file():
+    elif args.refresh_cards:
+        from ..training.detector_ship import refresh_card_metrics
+
+        refresh_card_metrics(args.refresh_cards, result, summary)
+        print(f"refreshed the CV metrics of the detector cards in {args.refresh_cards}")
+    if not args.ship_to and (out / "detection_shipped.json").is_file():
         shipped = json.loads((out / "detection_shipped.json").read_text(encoding="utf-8"))
         sizes = shipped.get("sizes")
     if sizes and args.ship_to:

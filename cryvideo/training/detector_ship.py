@@ -16,31 +16,85 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["choices_from_cv", "train_shipped_detector"]
+__all__ = ["choices_from_cv", "train_shipped_detector", "card_metrics", "refresh_card_metrics"]
 
 
-def choices_from_cv(result: dict) -> dict:
+def choices_from_cv(result: dict, *, seeds=None) -> dict:
     """Recipe, epochs and threshold for the shipped model from a CV result.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`~cryvideo.benchmarks.detection.run_detection_cv`'s result.
+    seeds : sequence of str, optional
+        Take the choices of these seeds' folds only (default: every seed's).
 
     Returns
     -------
     dict
         ``recipe`` (the CV's ``ship``), ``epochs`` and ``threshold`` (medians of what the
-        folds chose inside their training folds), ``n_folds``.
+        folds chose inside their training folds), ``n_folds``, ``seeds``.
     """
     recipe = result.get("ship")
-    folds = [f for sd in result["seeds"].values() for f in sd["folds"]
+    use = [str(x) for x in (seeds or result["seeds"])]
+    folds = [f for sd in use for f in result["seeds"].get(sd, {}).get("folds", [])
              if recipe in f.get("recipes", {})]
     if not folds:
         raise ParameterError(f"the CV result has no fold of the shipped recipe {recipe!r}")
     mine = [f["recipes"][recipe] for f in folds]
     return {"recipe": recipe, "epochs": int(round(np.median([m["epochs"] for m in mine]))),
             "threshold": float(np.median([m["threshold"] for m in mine])),
-            "n_folds": len(folds)}
+            "n_folds": len(folds), "seeds": use}
+
+
+def card_metrics(cv_result: dict, cv_summary: dict, method: str) -> dict:
+    """The ``metrics`` of a shipped detector's card: the CV figures of ``method`` (its TFLite
+    variant when the CV scored it, else the recipe)."""
+    methods = cv_summary["methods"]
+    name = method if method in methods else method.split("_tflite_")[0]
+    m = methods[name]
+    return {"protocol": f"grouped {cv_result['n_splits']}-fold CV by recording, "
+                        f"{len(m.get('seeds', cv_result['seeds']))} seed(s), per recording "
+                        "(group-weighted), out-of-fold; recipe, epochs and threshold chosen "
+                        "inside the training folds",
+            "model": name,
+            **{k: m["pooled"][k] for k in ("f1", "precision", "recall", "roc_auc",
+                                           "false_positive_rate")},
+            "f1_seed_spread": m["spread"]["f1"],
+            "false_positive_by_category": {
+                k: round(v["estimate"], 4) for k, v in m["false_positive_by_category"].items()}}
+
+
+def refresh_card_metrics(out_dir, cv_result: dict, cv_summary: dict) -> dict:
+    """Rewrite the ``metrics`` of the shipped detectors' cards in ``out_dir`` from a (later,
+    larger) CV run of the same recipe; the model files and everything else in the cards stay.
+
+    Returns
+    -------
+    dict
+        File name → the new metrics.
+    """
+    from ..detection.detector import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
+    from ..io import write_json_atomic
+    from ..models.cards import card_path, read_card, verify_model_file
+
+    recipe = cv_result.get("ship")
+    out = {}
+    for fname, q in ((FLOAT_DETECTOR_FILE, "float32"), (DEFAULT_DETECTOR_FILE, "int8")):
+        path = Path(out_dir) / fname
+        card = verify_model_file(path, read_card(path))
+        if card.training.get("recipe", {}).get("name") != recipe:
+            raise ParameterError(f"{fname} was trained with recipe "
+                                 f"{card.training.get('recipe', {}).get('name')!r}, the CV "
+                                 f"ships {recipe!r}")
+        card.metrics = card_metrics(cv_result, cv_summary, f"{recipe}_tflite_{q}")
+        write_json_atomic(card_path(path), card.to_dict())
+        out[fname] = card.metrics
+    return out
 
 
 def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: dict,
-                           yamnet_path=None, seed: int = 0, cache_dir=None,
+                           choice_seeds=None, yamnet_path=None, seed: int = 0, cache_dir=None,
                            log: Callable[[str], None] = print) -> dict:
     """Train on every clip (plus augmentation), export float32 and int8 TFLite with cards.
 
@@ -54,6 +108,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     cv_result, cv_summary : dict
         :func:`~cryvideo.benchmarks.detection.run_detection_cv` and
         :func:`~cryvideo.benchmarks.detection.summarize_detection_cv` of the same run.
+    choice_seeds : sequence of str, optional
+        Take epochs and threshold from these seeds' folds only (default: all).
 
     Returns
     -------
@@ -70,7 +126,7 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     from .detector_data import BackboneFeatures, decode_corpus
     from .detector_export import to_tflite
 
-    ch = choices_from_cv(cv_result)
+    ch = choices_from_cv(cv_result, seeds=choice_seeds)
     rec = RECIPES[ch["recipe"]]
     log(f"shipping recipe {rec.name}: {ch['epochs']} epochs, threshold {ch['threshold']:.3f}")
     clips = load_detection_corpus(data_root)
@@ -98,17 +154,16 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     model = build_patch_detector(backbone.yamnet, trainer.head, top=trainer.top,
                                  gate=rec.gate)
     calib = np.concatenate([waveform_patches(waves[i])
-                            for i in rng.choice(len(waves), 80, replace=False)])
+                            for i in rng.choice(len(waves), min(80, len(waves)),
+                                                replace=False)])
     yam_path = resolve_weights("yamnet_tflite", path=yamnet_path, allow_download=False)
     yam_sha = hashlib.sha256(Path(yam_path).read_bytes()).hexdigest()
     data_hash = hashlib.sha256("\n".join(f"{os.path.relpath(c.path, data_root)},{c.label},"
                                          f"{c.group}" for c in clips).encode()).hexdigest()
-    methods = cv_summary["methods"]
     cards = {}
     for fname, quant, method in ((FLOAT_DETECTOR_FILE, None, f"{rec.name}_tflite_float32"),
                                  (DEFAULT_DETECTOR_FILE, "dynamic", f"{rec.name}_tflite_int8")):
         flat = to_tflite(model, quantize=quant, representative=calib)
-        m = methods.get(method) or methods[rec.name]
         card = ModelCard(
             name=Path(fname).stem, kind=CARD_KIND, labels=["cry"],
             inputs={"frontend": YAMNET_FRONTEND.to_dict(), "window_patches": rec.window,
@@ -125,18 +180,7 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
                                    "licence": "Apache-2.0 (Google, AudioSet)"},
                       "quantization": quant or "float32",
                       "choices_from_cv": ch},
-            metrics={"protocol": f"grouped {cv_result['n_splits']}-fold CV by recording, "
-                                 f"{len(m.get('seeds', cv_result['seeds']))} seed(s), "
-                                 "per recording "
-                                 "(group-weighted), out-of-fold; recipe, epochs and threshold "
-                                 "chosen inside the training folds",
-                     "model": method if method in methods else rec.name,
-                     **{k: m["pooled"][k] for k in ("f1", "precision", "recall", "roc_auc",
-                                                    "false_positive_rate")},
-                     "f1_seed_spread": m["spread"]["f1"],
-                     "false_positive_by_category": {
-                         k: round(v["estimate"], 4)
-                         for k, v in m["false_positive_by_category"].items()}},
+            metrics=card_metrics(cv_result, cv_summary, method),
             extra={"threshold": ch["threshold"]})
         cards[fname] = save_model_with_card(flat, Path(out_dir) / fname, card).to_dict()
         log(f"wrote {Path(out_dir) / fname} ({len(flat) / 1e6:.2f} MB)")
