@@ -95,11 +95,14 @@ def run_measured(cmd: list[str], *, pin: bool) -> dict:
     proc = subprocess.Popen(pre + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env)
     peak = 0
+    trace = []                      # (seconds since start, RSS of the tree)
     ps = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
             tree = [ps, *ps.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            rss = sum(p.memory_info().rss for p in tree if p.is_running())
+            peak = max(peak, rss)
+            trace.append((time.perf_counter() - t0, rss))
         except psutil.Error:
             pass
         time.sleep(0.2)
@@ -110,12 +113,27 @@ def run_measured(cmd: list[str], *, pin: bool) -> dict:
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
     return {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "peak_mb": round(peak / 2**20, 1), "stdout": out}
+            "peak_mb": round(peak / 2**20, 1), "trace": trace, "stdout": out}
+
+
+def peak_by_fraction(trace, wall: float, fractions) -> list[float]:
+    """Peak RSS (MB) of the run up to each fraction of its wall time: the detector reads the
+    file at a steady rate, so the first 1/16 of the time is the first hour of a 16-hour file."""
+    out = []
+    for f in fractions:
+        vals = [r for t, r in trace if t <= f * wall]
+        out.append(round(max(vals) / 2**20, 1) if vals else float("nan"))
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=16.0)
+    ap.add_argument("--keep", metavar="DIR", default=None,
+                    help="make the recording in DIR and keep it (reused when it is there)")
+    ap.add_argument("--cuts", action="store_true",
+                    help="also run detect on the first 1 and 4 hours cut as files (by "
+                    "default the memory at 1 and 4 hours is read from the whole run)")
     args = ap.parse_args()
     from cryvideo.media import ffmpeg_exe
 
@@ -125,13 +143,15 @@ def main() -> None:
     cries = plant_times(args.hours)
     res["planted"] = [[round(a, 1), round(b, 1)] for a, b in cries]
     with tempfile.TemporaryDirectory() as d:
-        full = Path(d) / f"day_{args.hours:g}h.opus"
+        full = Path(args.keep or d) / f"day_{args.hours:g}h.opus"
+        full.parent.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        make_recording(full, args.hours, cries)
-        res["make_seconds"] = round(time.perf_counter() - t0, 1)
+        if not full.is_file():
+            make_recording(full, args.hours, cries)
+            res["make_seconds"] = round(time.perf_counter() - t0, 1)
         res["file_mb"] = round(full.stat().st_size / 2**20, 1)
         rows = []
-        for h in sorted({1.0, 4.0, args.hours}):
+        for h in sorted({1.0, 4.0, args.hours} if args.cuts else {args.hours}):
             if h > args.hours:
                 continue
             f = full
@@ -143,7 +163,12 @@ def main() -> None:
             m = run_measured([py, "-m", "cryvideo", "detect", "--json", "--summary", str(f)],
                              pin=True)
             rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
+            trace = m.pop("trace")
+            res["detector"] = rec.get("detector")
+            marks = [x for x in (1.0, 4.0) if x < h] + [h]
             row = {"hours": h, "detect_seconds": m["seconds"],
+                   "peak_mb_by_hour": dict(zip([f"{x:g}" for x in marks], peak_by_fraction(
+                       trace, m["seconds"], [x / h for x in marks]), strict=True)),
                    "realtime_factor": round(h * 3600 / m["seconds"], 1),
                    "cpu_seconds": m["cpu_seconds"],
                    "realtime_factor_cpu": round(h * 3600 / m["cpu_seconds"], 1),
@@ -162,6 +187,7 @@ def main() -> None:
             print(row, flush=True)
         res["detect"] = rows
         m = run_measured([py, "-m", "cryvideo", "predict", "--json", str(full)], pin=False)
+        m.pop("trace")
         rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
         res["predict"] = {"seconds": m["seconds"], "cpu_seconds": m["cpu_seconds"],
                           "peak_mb": m["peak_mb"],
@@ -180,7 +206,9 @@ def main() -> None:
              "`python benchmarks/bench_day_long.py`.", "",
              f"A {args.hours:g}-hour Opus recording ({res['file_mb']} MB; noise, babble-like "
              f"tones, {len(cries)} synthesized cries of 20–90 s planted at known times). "
-             "Peak memory is the process tree (cryvideo + ffmpeg).", "",
+             "Peak memory is the process tree (cryvideo + ffmpeg). Detector: "
+             f"`{(res.get('detector') or {}).get('card')}` (sha256 "
+             f"{str((res.get('detector') or {}).get('sha256'))[:12]}…).", "",
              "## `cryvideo detect --json --summary`, one core", "",
              "× real time: hours of audio per hour of wall time, and per hour of CPU time "
              "(user + system of cryvideo and its ffmpeg; on a shared machine the wall figure "
@@ -193,6 +221,10 @@ def main() -> None:
                      f"{r['realtime_factor']:.0f}× / {r['realtime_factor_cpu']:.0f}× | "
                      f"{r['peak_mb']} | {r['episodes']} | {r['crying_minutes']:.1f} |")
     last = res["detect"][-1]
+    lines += ["", f"Peak memory of the {last['hours']:g}-hour run so far, after "
+              + ", ".join(f"{k} h: {v} MB" for k, v in last["peak_mb_by_hour"].items())
+              + " (read at that share of the run's wall time: the file is read at a steady "
+              "rate).", ""]
     lines += ["", f"Planted cries found at their times: **{last['planted_found']} of "
               f"{last['planted']}**; detected minutes outside them: "
               f"{last['minutes_outside_planted']}.", "",
