@@ -39,7 +39,6 @@ from cryvideo.benchmarks.ae_dnn import (  # noqa: E402
     pooled_summary,
 )
 from cryvideo.benchmarks.donateacry import POOLED  # noqa: E402
-from cryvideo.cli.common import progress_bar  # noqa: E402
 from cryvideo.data import DONATEACRY_CLASSES, load_donateacry  # noqa: E402
 from cryvideo.evaluation import (  # noqa: E402
     grouped_splits,
@@ -47,6 +46,7 @@ from cryvideo.evaluation import (  # noqa: E402
     paper_splits,
 )
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
+from cryvideo.progress import progress_bar  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "ae_dnn"
 PAPER_CLAIMS = {"video paper (Cha & Bae), AE+DNN audio branches": "93.75 % / 97.41 % "

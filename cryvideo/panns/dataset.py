@@ -83,8 +83,8 @@ def load_clipset(name: str, root, *, cache_dir=None, yamnet_path=None,
     Computed once (about a minute per data set on one core) and cached; the cache key covers
     the file list, the front-end parameters and the YAMNet file.
     """
-    from ..cli.common import progress_bar
     from ..media import load_audio
+    from ..progress import progress_bar
     from .yamnet import YamNet
 
     items = _items(name, root)

@@ -103,9 +103,9 @@ class _VideoData:
 
 def _collect(items: Sequence[VideoItem], backbone, *, fps: float, params: FeatureParams,
              audio_mode: str, default_branches, progress: bool) -> _VideoData:
-    from ..cli.common import progress_bar
     from ..media import load_audio, probe
     from ..models.audio_summary import summary_features
+    from ..progress import progress_bar
     from ..vision.embeddings import embed_video
 
     faces, feats, has_audio = [], {k: [] for k in AUDIO_KINDS}, []
@@ -301,7 +301,7 @@ def train_video_pipeline(
     dict
         The training report (also written to ``out_dir/training_report.json``).
     """
-    from ..cli.common import progress_bar
+    from ..progress import progress_bar
     from ..vision.backbones import build_backbone
 
     if audio not in ("train", "default"):
