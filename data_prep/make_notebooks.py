@@ -539,7 +539,7 @@ from cryvideo.data import load_cry_detection
 from cryvideo.media import load_audio
 from cryvideo.models.cards import read_card
 from cryvideo.panns.detector import CryDetector, YamnetCryDetector
-from cryvideo.pipeline.models import default_models_dir
+from cryvideo.models.store import default_models_dir
 
 MINUTES = float(os.environ.get("CRYVIDEO_NB_MINUTES", "5"))
 SEED = int(os.environ.get("CRYVIDEO_NB_SEED", "0"))

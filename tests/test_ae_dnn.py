@@ -27,10 +27,9 @@ from cryvideo.models.ae_dnn import (
     plot_training_curves,
     pool_features,
 )
+from cryvideo.models.audio_branch import AudioBranch, window_starts
+from cryvideo.models.branches import UntrainedBranch, default_audio_branches
 from cryvideo.models.cards import ModelCard, save_model_with_card
-from cryvideo.pipeline.audio_branch import AudioBranch, window_starts
-from cryvideo.pipeline.models import default_audio_branches
-from cryvideo.pipeline.predict import UntrainedBranch
 
 SR = 8000
 #: 1-second clips keep the synthetic tests fast.
@@ -289,7 +288,7 @@ def test_augmentations(rng):
 
 # ------------------------------------------------------------------ the bundled default models
 def _bundled():
-    from cryvideo.pipeline.models import AUDIO_MODEL_FILES, default_models_dir
+    from cryvideo.models.store import AUDIO_MODEL_FILES, default_models_dir
 
     d = default_models_dir()
     if not all((d / f).exists() for f in AUDIO_MODEL_FILES.values()):

@@ -18,7 +18,7 @@ import pytest
 
 from cryvideo.cli import main as cli_main
 from cryvideo.errors import ParameterError, WeightsNotFoundError
-from cryvideo.pipeline.smoothing import RollingAverage, smooth_predictions
+from cryvideo.models.smoothing import RollingAverage, smooth_predictions
 from cryvideo.vision.faces import FaceTracker, crop_face
 
 REPO = Path(__file__).resolve().parents[1]

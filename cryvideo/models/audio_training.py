@@ -16,15 +16,14 @@ from ..audio import FeatureParams
 from ..data import DONATEACRY_CLASSES, load_donateacry
 from ..errors import DatasetError, ParameterError
 from .cards import ModelCard, save_model_with_card
+from .store import AUDIO_MODEL_FILES
 
 __all__ = ["train_audio_branches", "model_filename"]
 
 
 def model_filename(kind: str) -> str:
-    """``audio_<kind>.keras``: the names :func:`cryvideo.pipeline.models.default_audio_branches`
+    """``audio_<kind>.keras``: the names :func:`cryvideo.models.branches.default_audio_branches`
     looks for."""
-    from ..pipeline.models import AUDIO_MODEL_FILES
-
     if kind not in AUDIO_MODEL_FILES:
         raise ParameterError(f"kind must be one of {sorted(AUDIO_MODEL_FILES)}, got {kind!r}")
     return AUDIO_MODEL_FILES[kind]

@@ -25,6 +25,7 @@ from ..detection.result import DetectionResult
 from ..detection.result import waveform as _waveform_checked
 from ..detection.zeroshot import YamnetCryDetector
 from ..errors import ModelError, ParameterError
+from ..models.store import CNN10_DETECTOR_FILE
 from .frontend import PANNS_16K, LogMelParams, logmel
 from .training import sliding_windows, window_starts
 
@@ -37,7 +38,7 @@ ProgressCallback = Callable[[int, int], None]
 BATCH_WINDOWS = 32
 
 #: File name of the shipped detector inside ``saved_models/``.
-DEFAULT_DETECTOR = "cry_detector.keras"
+DEFAULT_DETECTOR = CNN10_DETECTOR_FILE
 
 
 class CryDetector:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models.cards import ModelCard, save_model_with_card
+from ..models.store import CNN10_DETECTOR_FILE, CNN10_QUANTIZED_FILE
 from .dataset import ClipSet
 from .experiments import (
     WINDOW_FRAMES,
@@ -74,8 +75,8 @@ def train_and_save_detector(cd: ClipSet, da: ClipSet, out_dir, *, width: float =
                "note": "clip probability = highest 2 s window probability"},
     )
     sizes = {}
-    save_model_with_card(model, out_dir / "cry_detector.keras", card)
-    sizes["cry_detector.keras"] = (out_dir / "cry_detector.keras").stat().st_size
+    save_model_with_card(model, out_dir / CNN10_DETECTOR_FILE, card)
+    sizes[CNN10_DETECTOR_FILE] = (out_dir / CNN10_DETECTOR_FILE).stat().st_size
     calib = calibration_set(clips, n=300, seed=seed)
     for q in ("dynamic", "int8"):
         blob = to_tflite(model, frames=WINDOW_FRAMES, quantize=q,
@@ -83,8 +84,8 @@ def train_and_save_detector(cd: ClipSet, da: ClipSet, out_dir, *, width: float =
         qcard = ModelCard.from_dict(card.to_dict())
         qcard.name = f"cry_detector_{q}"
         qcard.extra = {**card.extra, "format": "tflite", "quantization": q,
-                       "exported_from": "cry_detector.keras"}
-        save_model_with_card(blob, out_dir / f"cry_detector_{q}.tflite", qcard)
-        sizes[f"cry_detector_{q}.tflite"] = len(blob)
+                       "exported_from": CNN10_DETECTOR_FILE}
+        save_model_with_card(blob, out_dir / CNN10_QUANTIZED_FILE.format(q), qcard)
+        sizes[CNN10_QUANTIZED_FILE.format(q)] = len(blob)
     sizes["float32.tflite (not shipped)"] = len(to_tflite(model, frames=WINDOW_FRAMES))
     return sizes

@@ -59,7 +59,7 @@ class AudioBranch:
         ``"mfcc"`` or ``"stft"``.
     labels : list of str
     trained : bool
-        Always True (placeholders are :class:`~cryvideo.pipeline.predict.UntrainedBranch`).
+        Always True (placeholders are :class:`~cryvideo.models.branches.UntrainedBranch`).
     source : str
     sr : int
     params : FeatureParams
