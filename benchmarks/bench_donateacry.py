@@ -87,8 +87,8 @@ def main(argv=None) -> int:
             "--cache-dir", str(cache)]
     ae_dnn = RESULTS / "ae_dnn" / "ae_dnn_donateacry.json"
     if ae_dnn.is_file():  # the AE+DNN branches' own run, as rows of the same table
-        from cryvideo.benchmarks.donateacry_report import load_ae_dnn_rows
         from cryvideo.errors import CryVideoError
+        from cryvideo.studies.donateacry_report import load_ae_dnn_rows
 
         try:
             load_ae_dnn_rows(ae_dnn)

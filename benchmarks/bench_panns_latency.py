@@ -36,9 +36,9 @@ def main() -> int:
     sys.path.insert(0, str(REPO / "data_prep"))
     from make_demo_clip import synth_cry
 
+    from cryvideo.detection.cnn10 import CryDetector
     from cryvideo.io import write_json_atomic, write_text_atomic
-    from cryvideo.panns.detector import CryDetector
-    from cryvideo.panns.export import to_tflite
+    from cryvideo.models.export import to_tflite
 
     y = synth_cry(args.seconds, 16000, seed=1)
     d = Path(args.models)

@@ -405,7 +405,7 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
 # ------------------------------------------------------------------ the benchmark function
 @pytest.mark.slow
 def test_evaluate_ae_dnn_protocols_and_permutation(synth):
-    from cryvideo.benchmarks.ae_dnn import (
+    from cryvideo.studies.ae_dnn import (
         AudioDataset,
         evaluate_ae_dnn,
         permutation_test_ae_dnn,
@@ -420,7 +420,7 @@ def test_evaluate_ae_dnn_protocols_and_permutation(synth):
     data = AudioDataset(X={"mfcc": X}, y=y, groups=groups, paths=np.array([""] * len(y)),
                         X_aug={"mfcc": aug}, aug_source=np.arange(len(y)), params=PARAMS_1S,
                         info={})
-    import cryvideo.benchmarks.ae_dnn as bench
+    import cryvideo.training.audio as bench  # make_estimator reads its DEFAULT_POOL
 
     tiny = dict(TINY, ae_epochs=6, clf_epochs=15)
     old = bench.DEFAULT_POOL

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cryvideo.audio.logmel import PANNS_16K, logmel
 from cryvideo.cli import main
+from cryvideo.detection.cnn10 import CryDetector, merge_segments
 from cryvideo.models.cards import ModelCard, save_model_with_card
-from cryvideo.panns.detector import CryDetector, merge_segments
-from cryvideo.panns.experiments import WINDOW_FRAMES, detector_model
-from cryvideo.panns.frontend import PANNS_16K, logmel
-from cryvideo.panns.training import fit_epochs
+from cryvideo.training.cnn10_detector import WINDOW_FRAMES, detector_model
+from cryvideo.training.panns import fit_epochs
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # trains a tiny detector once (~30 s on 2 cores)

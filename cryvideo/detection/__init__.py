@@ -81,7 +81,7 @@ def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | Non
 
     root = Path(models_dir) if models_dir is not None else default_models_dir()
     if backend == "cnn10":
-        from ..panns.detector import CryDetector
+        from .cnn10 import CryDetector
 
         kw = {"threshold": threshold, **({} if hop is None else {"hop": hop})}
         return CryDetector.load(model if model is not None else root / CNN10_DETECTOR_FILE,

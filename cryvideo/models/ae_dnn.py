@@ -197,6 +197,9 @@ class _ProgressCallback:
 class AEDNNClassifier(ClassifierMixin, BaseEstimator):
     """Denoising autoencoder + DNN as a scikit-learn style classifier over feature matrices.
 
+    The defaults are the hyper-parameters of the shipped branches, fixed up front (never tuned
+    on test folds).
+
     Parameters
     ----------
     pool : PoolSpec
@@ -243,10 +246,10 @@ class AEDNNClassifier(ClassifierMixin, BaseEstimator):
         noise_std: float = 0.3,
         dropout: float = 0.3,
         fine_tune: bool = False,
-        ae_epochs: int = 60,
-        clf_epochs: int = 80,
-        patience: int = 8,
-        batch_size: int = 32,
+        ae_epochs: int = 40,
+        clf_epochs: int = 60,
+        patience: int = 6,
+        batch_size: int = 64,
         learning_rate: float = 1e-3,
         val_fraction: float = 0.2,
         balanced: bool = True,
