@@ -9,9 +9,6 @@ to ``benchmarks/results/panns_*.{json,md}``. Also runnable on its own:
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
-import platform
 import sys
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from ..studies.panns_report import (
     pooling_markdown,
     yamnet_head_markdown,
 )
+from ..testing.measure import machine
 
 HELP = "PANNs path: cry detection vs YAMNet, pooling study, distillation/quantization tables"
 PARTS = ("detection", "yamnet-head", "pooling", "compression")
@@ -74,12 +72,6 @@ def add_subparser(benchsub) -> None:
     p.set_defaults(func=run)
 
 
-def _machine() -> dict:
-    return {"machine": platform.node(), "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "python": platform.python_version(),
-            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-
-
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -109,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    meta = {**_machine(), "command": "cryvideo benchmark panns " + " ".join(sys.argv[1:])}
+    meta = {**machine(), "command": "cryvideo benchmark panns " + " ".join(sys.argv[1:])}
     cv = None
     failed: list[str] = []
 
