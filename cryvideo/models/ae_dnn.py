@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..audio.pooling import DEFAULT_POOL, PoolSpec, pool_features
 from ..errors import ParameterError
+from .fitting import balanced_class_weights
 
 __all__ = [
     "PoolSpec",
@@ -128,20 +129,6 @@ def build_classifier(
 
 
 # --------------------------------------------------------------------------- training helpers
-def balanced_class_weights(y_idx: np.ndarray, n_classes: int) -> np.ndarray:
-    """``n / (k * count_c)`` per class (0 for absent classes), as scikit-learn's "balanced".
-
-    Returns
-    -------
-    np.ndarray [shape=(n_classes,)]
-    """
-    counts = np.bincount(np.asarray(y_idx, dtype=int), minlength=n_classes).astype(float)
-    present = counts > 0
-    w = np.zeros(n_classes)
-    w[present] = counts.sum() / (present.sum() * counts[present])
-    return w
-
-
 def grouped_validation_split(
     y: np.ndarray, groups: np.ndarray | None, *, fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio.windows import crop, sliding_windows
+from ..models.fitting import balanced_class_weights
 
 __all__ = [
     "crop",
@@ -70,10 +71,8 @@ def mix_background(x: np.ndarray, bg: np.ndarray, snr_db: float) -> np.ndarray:
 
 def class_weights(y: np.ndarray) -> np.ndarray:
     """Per-sample weights that balance the classes of integer labels ``y``."""
-    y = np.asarray(y)
-    classes, counts = np.unique(y, return_counts=True)
-    w = {c: len(y) / (len(classes) * n) for c, n in zip(classes, counts, strict=False)}
-    return np.array([w[v] for v in y], dtype=np.float32)
+    classes, idx = np.unique(np.asarray(y), return_inverse=True)
+    return balanced_class_weights(idx, len(classes))[idx].astype(np.float32)
 
 
 def kd_loss(*, n_classes: int, temperature: float = 4.0, alpha: float = 0.5):
