@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -80,8 +81,11 @@ def make_recording(path: Path, hours: float, cries: list[tuple[float, float]]) -
 
 
 def run_measured(cmd: list[str], *, pin: bool) -> dict:
-    """Run ``cmd``; wall time and peak RSS of the process tree (psutil, every 0.2 s)."""
+    """Run ``cmd``; wall time, CPU time (user + system of the process and its children) and
+    peak RSS of the process tree (psutil, every 0.2 s)."""
     import psutil
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     pre = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -99,9 +103,12 @@ def run_measured(cmd: list[str], *, pin: bool) -> dict:
         time.sleep(0.2)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return {"seconds": round(wall, 1), "peak_mb": round(peak / 2**20, 1), "stdout": out}
+    return {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+            "peak_mb": round(peak / 2**20, 1), "stdout": out}
 
 
 def main() -> None:
@@ -136,6 +143,8 @@ def main() -> None:
             rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
             row = {"hours": h, "detect_seconds": m["seconds"],
                    "realtime_factor": round(h * 3600 / m["seconds"], 1),
+                   "cpu_seconds": m["cpu_seconds"],
+                   "realtime_factor_cpu": round(h * 3600 / m["cpu_seconds"], 1),
                    "peak_mb": m["peak_mb"], "segments": len(rec["segments"]),
                    "crying_minutes": rec["summary"]["crying_minutes"],
                    "episodes": rec["summary"]["episodes"]}
@@ -152,7 +161,8 @@ def main() -> None:
         res["detect"] = rows
         m = run_measured([py, "-m", "cryvideo", "predict", "--json", str(full)], pin=False)
         rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
-        res["predict"] = {"seconds": m["seconds"], "peak_mb": m["peak_mb"],
+        res["predict"] = {"seconds": m["seconds"], "cpu_seconds": m["cpu_seconds"],
+                          "peak_mb": m["peak_mb"],
                           "label": rec.get("label"),
                           "seconds_read_by_branches": max(
                               (b["details"].get("seconds_used", 0) for b in rec["branches"]
@@ -170,17 +180,23 @@ def main() -> None:
              f"tones, {len(cries)} synthesized cries of 20–90 s planted at known times). "
              "Peak memory is the process tree (cryvideo + ffmpeg).", "",
              "## `cryvideo detect --json --summary`, one core", "",
-             "| hours | seconds | × real time | peak MB | episodes | minutes of crying |",
-             "|---|---|---|---|---|---|"]
+             "× real time: hours of audio per hour of wall time, and per hour of CPU time "
+             "(user + system of cryvideo and its ffmpeg; on a shared machine the wall figure "
+             "falls with the load, the CPU figure hardly does).", "",
+             "| hours | seconds (wall) | CPU seconds | × real time (wall / CPU) | peak MB | "
+             "episodes | minutes of crying |",
+             "|---|---|---|---|---|---|---|"]
     for r in res["detect"]:
-        lines.append(f"| {r['hours']:g} | {r['detect_seconds']} | {r['realtime_factor']:.0f}× | "
+        lines.append(f"| {r['hours']:g} | {r['detect_seconds']} | {r['cpu_seconds']} | "
+                     f"{r['realtime_factor']:.0f}× / {r['realtime_factor_cpu']:.0f}× | "
                      f"{r['peak_mb']} | {r['episodes']} | {r['crying_minutes']:.1f} |")
     last = res["detect"][-1]
     lines += ["", f"Planted cries found at their times: **{last['planted_found']} of "
               f"{last['planted']}**; detected minutes outside them: "
               f"{last['minutes_outside_planted']}.", "",
               f"## `cryvideo predict --json` on the {args.hours:g}-hour file", "",
-              f"{res['predict']['seconds']} s, peak **{res['predict']['peak_mb']} MB** "
+              f"{res['predict']['seconds']} s ({res['predict']['cpu_seconds']} s CPU), peak "
+              f"**{res['predict']['peak_mb']} MB** "
               "(the reason branches read "
               f"{res['predict']['seconds_read_by_branches']:.0f} s of crying, not the whole "
               "track).", ""]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,14 +51,22 @@ def make_recording(path: Path) -> float:
     return n / SR
 
 
-def _run(cmd, *, env=None, pin=True) -> tuple[float, str]:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _run(cmd, *, env=None, pin=True) -> tuple[float, str, float]:
+    """Run ``cmd``: wall seconds, stdout, and CPU seconds of the process and its children
+    (user + system; on a shared machine the wall time grows with the load, the CPU time
+    hardly does)."""
     pre = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
-    t0 = time.perf_counter()
+    c0, t0 = _children_cpu(), time.perf_counter()
     out = subprocess.run(pre + cmd, capture_output=True, text=True, env=env, timeout=1800)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, _children_cpu() - c0
     if out.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
-    return dt, out.stdout
+    return dt, out.stdout, cpu
 
 
 MODEL_ONLY = """
@@ -68,8 +77,10 @@ from cryvideo.media import load_audio
 y = load_audio(sys.argv[2], sr=16000)
 det = PatchDetector(sys.argv[1], num_threads=1)
 det.detect(y[:16000 * 10], sr=16000)                  # warm up
-t0 = time.perf_counter(); res = det.detect(y, sr=16000); dt = time.perf_counter() - t0
-print(json.dumps({"seconds": dt, "audio_seconds": y.size / 16000,
+t0, c0 = time.perf_counter(), time.process_time()
+res = det.detect(y, sr=16000)
+dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"seconds": dt, "cpu_seconds": cpu, "audio_seconds": y.size / 16000,
                   "tensorflow_imported": "tensorflow" in sys.modules,
                   "segments": len(res.segments)}))
 """
@@ -89,30 +100,36 @@ def main() -> None:
         res["recording_seconds"] = seconds
         rows = []
         for fname in ("cry_detector_yamnet_int8.tflite", "cry_detector_yamnet.tflite"):
-            _, out = _run([py, "-c", MODEL_ONLY, str(models / fname), str(rec)], env=env)
+            _, out, _ = _run([py, "-c", MODEL_ONLY, str(models / fname), str(rec)], env=env)
             m = json.loads(out.strip().splitlines()[-1])
-            wall, _ = _run([py, "-m", "cryvideo", "detect", "--model", str(models / fname),
-                            str(rec)], env=env)
+            wall, _, cpu = _run([py, "-m", "cryvideo", "detect", "--model",
+                                 str(models / fname), str(rec)], env=env)
             rows.append({"model": fname, "size_bytes": (models / fname).stat().st_size,
                          "model_seconds": round(m["seconds"], 3),
                          "model_realtime_factor": round(seconds / m["seconds"], 1),
+                         "model_cpu_seconds": round(m["cpu_seconds"], 3),
+                         "model_realtime_factor_cpu": round(seconds / m["cpu_seconds"], 1),
                          "process_seconds": round(wall, 3),
                          "process_realtime_factor": round(seconds / wall, 1),
+                         "process_cpu_seconds": round(cpu, 3),
+                         "process_realtime_factor_cpu": round(seconds / cpu, 1),
                          "tensorflow_imported": m["tensorflow_imported"]})
             print(rows[-1], flush=True)
         res["detect_one_core"] = rows
     demo = REPO / "examples" / "demo.mp4"
-    times = []
+    times, cpus = [], []
     for _ in range(args.repeats):
-        wall, _ = _run([py, "-m", "cryvideo", "predict", str(demo)], env=env, pin=False)
+        wall, _, cpu = _run([py, "-m", "cryvideo", "predict", str(demo)], env=env, pin=False)
         times.append(round(wall, 3))
+        cpus.append(round(cpu, 3))
     probe = ("import sys\nfrom cryvideo.cli import main\n"
              f"main(['predict', {str(demo)!r}])\n"
              "print('TF', 'tensorflow' in sys.modules)")
-    _, out = _run([py, "-c", probe], env=env, pin=False)
+    _, out, _ = _run([py, "-c", probe], env=env, pin=False)
     res["predict_demo"] = {"repeats": args.repeats, "seconds": times,
                            "median": float(np.median(times)), "max": max(times),
-                           "min": min(times),
+                           "min": min(times), "cpu_seconds": cpus,
+                           "cpu_median": float(np.median(cpus)),
                            "tensorflow_imported": out.strip().endswith("TF True")}
     res["load_after"] = loadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -124,16 +141,22 @@ def main() -> None:
              "`python benchmarks/bench_detect_speed.py`.", "",
              f"## `detect` on one core ({seconds / 60:.0f}-minute recording, "
              "`taskset -c 0`, TFLite 1 thread)", "",
-             "| model | size | model only: × real time | whole `cryvideo detect` process: "
-             "seconds, × real time | TensorFlow imported |", "|---|---|---|---|---|"]
+             "× real time = seconds of audio per second of wall time, and per CPU second "
+             "(user + system, children included; on a shared machine the wall figure falls "
+             "with the load, the CPU figure hardly does).", "",
+             "| model | size | model only: × real time (wall / CPU) | whole `cryvideo detect` "
+             "process: seconds, × real time (wall / CPU) | TensorFlow imported |",
+             "|---|---|---|---|---|"]
     for r in res["detect_one_core"]:
         lines.append(f"| `{r['model']}` | {r['size_bytes'] / 1e6:.2f} MB | "
-                     f"{r['model_realtime_factor']:.0f}× | {r['process_seconds']:.1f} s, "
-                     f"{r['process_realtime_factor']:.0f}× | {r['tensorflow_imported']} |")
+                     f"{r['model_realtime_factor']:.0f}× / {r['model_realtime_factor_cpu']:.0f}× | "
+                     f"{r['process_seconds']:.1f} s, {r['process_realtime_factor']:.0f}× / "
+                     f"{r['process_realtime_factor_cpu']:.0f}× | {r['tensorflow_imported']} |")
     p = res["predict_demo"]
     lines += ["", "## `cryvideo predict examples/demo.mp4`, whole process", "",
               f"{p['repeats']} runs: median **{p['median']:.2f} s**, min {p['min']:.2f} s, "
-              f"max {p['max']:.2f} s; TensorFlow imported: {p['tensorflow_imported']}.", ""]
+              f"max {p['max']:.2f} s (CPU time, median: {p['cpu_median']:.2f} s); TensorFlow "
+              f"imported: {p['tensorflow_imported']}.", ""]
     (RESULTS / "detect_speed.md").write_text("\n".join(lines))
     print("\n".join(lines))
 

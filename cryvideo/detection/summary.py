@@ -78,8 +78,10 @@ def _clock(s: float) -> str:
 
 def format_summary(summary: dict) -> list[str]:
     """Text lines of a summary (for ``detect --summary``)."""
+    hours = summary["duration_hours"]
+    length = f"{hours:.2f} h" if hours >= 1 else f"{60 * hours:.1f} min"
     lines = [f"  summary: {summary['crying_minutes']:.1f} min of crying in "
-             f"{summary['duration_hours']:.2f} h ({100 * summary['crying_share']:.1f} %), "
+             f"{length} ({100 * summary['crying_share']:.1f} %), "
              f"{summary['episodes']} episode(s) (segments less than "
              f"{summary['episode_gap_s']:g} s apart are one)"]
     if len(summary["hours"]) > 1:

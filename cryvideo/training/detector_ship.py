@@ -126,7 +126,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
                       "quantization": quant or "float32",
                       "choices_from_cv": ch},
             metrics={"protocol": f"grouped {cv_result['n_splits']}-fold CV by recording, "
-                                 f"{len(cv_result['seeds'])} seeds, per recording "
+                                 f"{len(m.get('seeds', cv_result['seeds']))} seed(s), "
+                                 "per recording "
                                  "(group-weighted), out-of-fold; recipe, epochs and threshold "
                                  "chosen inside the training folds",
                      "model": method if method in methods else rec.name,
