@@ -18,17 +18,13 @@ Nothing from ``../shared`` is ever committed; a demo built from a recording stay
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from cryvideo.io import atomic_path
 from cryvideo.media import load_audio
-from cryvideo.media.ffmpeg import ffmpeg_exe
-from cryvideo.testing.media import demo_frames, synth_cry
+from cryvideo.testing.media import demo_frames, synth_cry, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,32 +37,12 @@ DEFAULT_OUT = REPO / "examples" / "demo.mp4"
 
 def build(out: Path, audio: np.ndarray, *, duration: float = DURATION) -> Path:
     """Encode the frames and ``audio`` (mono float32 at :data:`SR`) into ``out`` (H.264 + AAC)."""
-    import soundfile as sf
-
-    n_frames = int(round(duration * FPS))
-    audio = audio[: int(duration * SR)]
-    with tempfile.TemporaryDirectory() as td:
-        wav = Path(td) / "a.wav"
-        sf.write(wav, audio, SR)
-        with atomic_path(out) as tmp:
-            cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo",
-                   "-pix_fmt", "rgb24", "-s", f"{SIZE[0]}x{SIZE[1]}", "-r", str(FPS), "-i", "-",
-                   "-i", str(wav), "-c:v", "libx264", "-preset", "slow", "-crf", "28",
-                   "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-ac", "1",
-                   "-movflags", "+faststart", "-shortest", "-f", "mp4", str(tmp)]
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
-            try:
-                for fr in demo_frames(n_frames, SIZE):
-                    proc.stdin.write(np.ascontiguousarray(fr).tobytes())
-                proc.stdin.close()
-                rc = proc.wait(timeout=120)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-            if rc != 0:
-                raise SystemExit(f"ffmpeg failed with status {rc}")
-    return out
+    try:
+        return write_video(out, demo_frames(int(round(duration * FPS)), SIZE), fps=FPS,
+                           size=SIZE, audio=audio[: int(duration * SR)], crf=28, preset="slow",
+                           audio_bitrate="64k", faststart=True, timeout=120)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main(argv=None) -> int:

@@ -214,8 +214,27 @@ def face_frames(n_frames: int, *, size: tuple[int, int] = (240, 180), cue: int |
 
 
 def write_video(out: Path, frames, *, fps: float, size: tuple[int, int],
-                audio: np.ndarray | None, crf: int = 30) -> Path:
-    """Encode RGB ``frames`` (and mono float32 ``audio`` at 16 kHz) into an H.264/AAC mp4."""
+                audio: np.ndarray | None, crf: int = 30, preset: str = "ultrafast",
+                audio_bitrate: str = "48k", faststart: bool = False,
+                timeout: float = 300) -> Path:
+    """Encode RGB ``frames`` (and mono float32 ``audio`` at 16 kHz) into an H.264/AAC mp4.
+
+    Parameters
+    ----------
+    frames : iterable of np.ndarray [shape=(h, w, 3), dtype=uint8]
+    size : (int, int)
+        Width, height.
+    crf, preset : x264 quality and speed.
+    audio_bitrate : str
+        AAC bit rate.
+    faststart : bool
+        Put the index first (a file that plays while it downloads).
+
+    Raises
+    ------
+    RuntimeError
+        ffmpeg failed (nothing is left at ``out``).
+    """
     import soundfile as sf
 
     with tempfile.TemporaryDirectory() as td:
@@ -224,16 +243,18 @@ def write_video(out: Path, frames, *, fps: float, size: tuple[int, int],
         if audio is not None:
             wav = Path(td) / "a.wav"
             sf.write(wav, audio, AUDIO_SR)
-            args += ["-i", str(wav), "-c:a", "aac", "-b:a", "48k", "-ac", "1", "-shortest"]
+            args += ["-i", str(wav), "-c:a", "aac", "-b:a", audio_bitrate, "-ac", "1",
+                     "-shortest"]
         with atomic_path(out) as tmp:
-            args += ["-c:v", "libx264", "-preset", "ultrafast", "-crf", str(crf),
-                     "-pix_fmt", "yuv420p", "-f", "mp4", str(tmp)]
+            args += ["-c:v", "libx264", "-preset", preset, "-crf", str(crf),
+                     "-pix_fmt", "yuv420p", *(["-movflags", "+faststart"] if faststart else []),
+                     "-f", "mp4", str(tmp)]
             proc = subprocess.Popen(args, stdin=subprocess.PIPE)
             try:
                 for fr in frames:
                     proc.stdin.write(np.ascontiguousarray(fr).tobytes())
                 proc.stdin.close()
-                rc = proc.wait(timeout=300)
+                rc = proc.wait(timeout=timeout)
             finally:
                 if proc.poll() is None:
                     proc.kill()
