@@ -31,15 +31,6 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cryvideo.audio import summarize  # noqa: E402
-from cryvideo.benchmarks.ae_dnn import (  # noqa: E402
-    AE_DNN_DEFAULTS,
-    build_dataset,
-    evaluate_ae_dnn,
-    permutation_test_ae_dnn,
-    pooled_summary,
-)
-from cryvideo.benchmarks.donateacry import POOLED  # noqa: E402
-from cryvideo.cli.common import progress_bar  # noqa: E402
 from cryvideo.data import DONATEACRY_CLASSES, load_donateacry  # noqa: E402
 from cryvideo.evaluation import (  # noqa: E402
     grouped_splits,
@@ -47,6 +38,15 @@ from cryvideo.evaluation import (  # noqa: E402
     paper_splits,
 )
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
+from cryvideo.progress import progress_bar  # noqa: E402
+from cryvideo.studies.ae_dnn import (  # noqa: E402
+    AE_DNN_DEFAULTS,
+    build_dataset,
+    evaluate_ae_dnn,
+    permutation_test_ae_dnn,
+    pooled_summary,
+)
+from cryvideo.studies.donateacry import POOLED  # noqa: E402
 
 OUT = REPO / "benchmarks" / "results" / "ae_dnn"
 PAPER_CLAIMS = {"video paper (Cha & Bae), AE+DNN audio branches": "93.75 % / 97.41 % "

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import REPO, RESULTS, loadavg, machine
+from common import RESULTS, loadavg, machine
 
 SR = 16000
 CHUNK = 60            # seconds generated at a time
@@ -50,10 +50,8 @@ def plant_times(hours: float, seed: int = 0) -> list[tuple[float, float]]:
 
 def make_recording(path: Path, hours: float, cries: list[tuple[float, float]]) -> None:
     """Write the recording through an ffmpeg pipe, a minute at a time (flat memory)."""
-    sys.path.insert(0, str(REPO / "data_prep"))
-    from make_demo_clip import synth_cry
-
     from cryvideo.media import ffmpeg_exe
+    from cryvideo.testing.media import synth_cry
 
     proc = subprocess.Popen(
         [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "f32le", "-ar",

@@ -40,8 +40,7 @@ def make_recording(path: Path) -> float:
     """A long test recording: noise, babble-like tones and synthesized cries, as FLAC."""
     import soundfile as sf
 
-    sys.path.insert(0, str(REPO / "data_prep"))
-    from make_demo_clip import synth_cry
+    from cryvideo.testing.media import synth_cry
 
     rng = np.random.default_rng(0)
     n = int(MINUTES * 60 * SR)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -34,24 +33,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
+from cryvideo.testing.measure import machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 LIMITS = {"cold": 300.0, "warm": 60.0}  # seconds, from the issue's definition of done (table
 # without the permutation test)
-
-
-def machine() -> dict:
-    """Where the numbers come from."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-            "python": platform.python_version()}
 
 
 def timed_run(cmd: list[str], env: dict) -> dict:
@@ -87,8 +73,8 @@ def main(argv=None) -> int:
             "--cache-dir", str(cache)]
     ae_dnn = RESULTS / "ae_dnn" / "ae_dnn_donateacry.json"
     if ae_dnn.is_file():  # the AE+DNN branches' own run, as rows of the same table
-        from cryvideo.benchmarks.donateacry_report import load_ae_dnn_rows
         from cryvideo.errors import CryVideoError
+        from cryvideo.studies.donateacry_report import load_ae_dnn_rows
 
         try:
             load_ae_dnn_rows(ae_dnn)

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -29,22 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
 from cryvideo.media import ffmpeg_exe, iter_frames, probe  # noqa: E402
+from cryvideo.testing.measure import machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
-
-
-def machine() -> dict:
-    """Where the numbers come from."""
-    cpu = "unknown"
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "platform": platform.platform(), "load_avg": os.getloadavg()}
 
 
 def make_video(path: Path, minutes: float) -> None:
@@ -133,7 +118,7 @@ def main(argv=None) -> int:
 | what | value |
 |---|---|
 | date (UTC) | {result['date']} |
-| machine | {mach['cpu']}, {mach['cores']} cores, load {mach['load_avg'][0]:.1f} |
+| machine | {mach['cpu']}, {mach['cores']} cores, load {mach['loadavg_1_5_15'][0]:.1f} |
 | input | synthetic {info.duration:.0f} s {info.width}×{info.height} H.264 (lavfi testsrc2 + sine) |
 | analysis | {args.fps:g} fps, frames downscaled by ffmpeg to ≤ {args.max_side} px |
 | frames read | {n} |

@@ -8,9 +8,7 @@ Writes benchmarks/results/panns_latency.{json,md}.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,12 +31,11 @@ def main() -> int:
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    sys.path.insert(0, str(REPO / "data_prep"))
-    from make_demo_clip import synth_cry
-
+    from cryvideo.detection.cnn10 import CryDetector
     from cryvideo.io import write_json_atomic, write_text_atomic
-    from cryvideo.panns.detector import CryDetector
-    from cryvideo.panns.export import to_tflite
+    from cryvideo.models.export import to_tflite
+    from cryvideo.testing.measure import machine
+    from cryvideo.testing.media import synth_cry
 
     y = synth_cry(args.seconds, 16000, seed=1)
     d = Path(args.models)
@@ -77,8 +74,7 @@ def main() -> int:
                          "realtime_factor": args.seconds / med})
             print(f"{nm:16s} {p.stat().st_size / 1024:8.0f} KiB  {1000 * med:7.1f} ms / "
                   f"{args.seconds:g} s clip  ×{args.seconds / med:.0f} real time", flush=True)
-    meta = {"machine": platform.node(), "cpu": platform.processor() or platform.machine(),
-            "threads": 1, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    meta = {**machine(), "threads": 1,
             "clip_seconds": args.seconds, "repeats": args.repeats,
             "note": "median wall time of CryDetector.detect on a waveform (log-mel + all 2 s "
             "windows at hop 0.5 s); the machine is shared, so times are upper bounds"}

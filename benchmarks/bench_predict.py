@@ -40,9 +40,7 @@ def _cpu() -> float:
 
 
 def make_clip(path: Path) -> Path:
-    sys.path.insert(0, str(REPO / "data_prep"))
-    from make_demo_clip import synth_cry
-    from synthetic_videos import face_frames, write_video
+    from cryvideo.testing.media import face_frames, synth_cry, write_video
 
     n = int(DURATION * FPS)
     return write_video(path, face_frames(n, size=SIZE, cue=None, seed=1), fps=FPS, size=SIZE,

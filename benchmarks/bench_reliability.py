@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -48,7 +47,11 @@ from cryvideo.testing.fuzz import (  # noqa: E402
     run_cli_inprocess,
     summarize,
 )
-from cryvideo.testing.measure import long_video, run_measured  # noqa: E402
+from cryvideo.testing.measure import (  # noqa: E402
+    long_video,
+    machine,  # noqa: E402
+    run_measured,
+)
 
 MEDIA_COMMANDS = ("predict", "detect")
 FUZZ_FPS = "2"
@@ -72,23 +75,6 @@ def _argv(cmd: str, sub, paths, fps: str) -> list[str]:
     if "--fps" in opts:
         argv += ["--fps", fps]
     return argv + [str(p) for p in paths]
-
-
-def machine() -> dict:
-    import psutil
-
-    cpu = platform.processor() or ""
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total
-                                                                  / 2**30, 1),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def fuzz(workdir: Path, profile: str, subs: dict, sample_per_kind: int) -> dict:
@@ -366,12 +352,17 @@ def user_files(workdir: Path) -> dict:
     return res
 
 
+def _load(m: dict):
+    """The load average at the start (``machine()``; older results: ``load_avg_at_start``)."""
+    return m.get("loadavg_1_5_15", m.get("load_avg_at_start"))
+
+
 def user_files_markdown(u: dict, stamp: dict | None = None) -> list[str]:
     when = ""
     if stamp:  # re-run alone (--only user-files)
         m = stamp["machine"]
         when = (f" Measured {stamp['date']} with cryvideo {stamp['version']} on {m['cpu']}, "
-                f"{m['cores']} cores (load average at start {m['load_avg_at_start']}).")
+                f"{m['cores']} cores (load average at start {_load(m)}).")
     lines = ["", "## What the user gives is never damaged or lost", "",
              "Each case through `python -m cryvideo` (a fresh process), as a user runs it."
              + when, "",
@@ -430,7 +421,7 @@ def to_markdown(r: dict) -> str:
         "",
         f"Measured {r['date']} with cryvideo {r['version']} by `benchmarks/bench_reliability.py` "
         f"(profile `{r['profile']}`) on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM "
-        f"(shared machine; load average at start {m['load_avg_at_start']}).",
+        f"(shared machine; load average at start {_load(m)}).",
         "",
         "## Fuzz corpus",
         "",

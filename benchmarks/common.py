@@ -1,10 +1,9 @@
-"""Helpers shared by the benchmark scripts: machine description and result files."""
+"""Helpers shared by the benchmark scripts: machine description (the one
+:func:`cryvideo.testing.measure.machine`) and result files."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -13,32 +12,12 @@ RESULTS = REPO / "benchmarks" / "results"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from cryvideo.testing.measure import machine as _machine  # noqa: E402
+
 
 def machine(*, frameworks: bool = True) -> dict:
-    """CPU, cores, load and date (the machine is shared: load matters); with ``frameworks``
-    also the TensorFlow and Keras versions (importing them takes seconds)."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
-    out = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "cpu": cpu, "cores": os.cpu_count(), "loadavg_1_5_15": load,
-           "python": platform.python_version()}
-    if frameworks:
-        import keras
-        import tensorflow as tf
-
-        out.update(tensorflow=tf.__version__, keras=keras.__version__)
-    return out
+    """:func:`cryvideo.testing.measure.machine` (with the framework versions by default)."""
+    return _machine(frameworks=frameworks)
 
 
 def loadavg() -> list[float] | None:

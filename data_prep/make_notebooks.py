@@ -157,7 +157,7 @@ NOTEBOOKS["02_feature_credibility"] = [
 The video paper's Table 2 reports 46–86 % accuracy for classic classifiers on MFCC and STFT
 features of Donateacry, with a stratified **random** 70/30 split. On this corpus a random split
 puts clips of one app install (one family, one phone) on both sides: it is *leaky*. This notebook
-runs the package's benchmark (`cryvideo.benchmarks.donateacry`, the code behind
+runs the package's benchmark (`cryvideo.studies.donateacry`, the code behind
 `cryvideo benchmark donateacry`) under both protocols on the same features, models and seeds:
 
 * **leaky** — the paper's stratified random 70/30 split, repeated over seeds;
@@ -180,14 +180,14 @@ import tempfile
 from IPython.display import Markdown, display
 
 from cryvideo.audio import FeatureParams
-from cryvideo.benchmarks.donateacry import (
+from cryvideo.studies.donateacry import (
     BASELINES,
     CLASS_SETS,
     BenchmarkConfig,
     load_dataset,
     run_benchmark,
 )
-from cryvideo.benchmarks.donateacry_report import summary_csv
+from cryvideo.studies.donateacry_report import summary_csv
 from cryvideo.data import load_donateacry
 
 N = int(os.environ.get("CRYVIDEO_NB_N", "0")) or None

@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from cryvideo.cli.common import progress_bar  # noqa: E402
 from cryvideo.errors import CryVideoError  # noqa: E402
-from cryvideo.models.audio_training import train_audio_branches  # noqa: E402
+from cryvideo.progress import progress_bar  # noqa: E402
+from cryvideo.training.audio import train_audio_branches  # noqa: E402
 
 BENCH = "benchmarks/results/ae_dnn/ae_dnn_donateacry.json"
 

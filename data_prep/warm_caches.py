@@ -19,7 +19,7 @@ def main() -> int:
 
     from cryvideo.audio import FeatureParams
     from cryvideo.audio.features import features_from_waveform
-    from cryvideo.panns.frontend import logmel
+    from cryvideo.audio.logmel import logmel
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(0)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from cryvideo.testing.media import make_video
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CRYVIDEO_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".cache"
@@ -45,31 +46,6 @@ def cry_detection_dir(shared_dir) -> Path:
     if not p.is_dir():
         pytest.skip("../shared/data/cry_detection is not available")
     return p
-
-
-def ffmpeg(*args: str, timeout: float = 60) -> None:
-    from cryvideo.media import ffmpeg_exe
-
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args],
-                   check=True, timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def make_video(path: Path, *, duration: float = 2.0, size: str = "320x240", rate: int = 25,
-               audio: bool = True, video: bool = True, freq: int = 440) -> Path:
-    """A real H.264/AAC file from ffmpeg's lavfi sources (testsrc2 + sine)."""
-    args: list[str] = []
-    if video:
-        args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={duration}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate=16000:"
-                 f"duration={duration}"]
-    if video:
-        args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    if audio:
-        args += ["-c:a", "aac" if path.suffix in (".mp4", ".m4a", ".mov") else
-                 ("pcm_s16le" if path.suffix == ".wav" else "libmp3lame")]
-    ffmpeg(*args, "-t", str(duration), str(path))
-    return path
 
 
 def one_error_line(err: str) -> str:

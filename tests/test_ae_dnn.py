@@ -27,10 +27,9 @@ from cryvideo.models.ae_dnn import (
     plot_training_curves,
     pool_features,
 )
+from cryvideo.models.audio_branch import AudioBranch, window_starts
+from cryvideo.models.branches import UntrainedBranch, default_audio_branches
 from cryvideo.models.cards import ModelCard, save_model_with_card
-from cryvideo.pipeline.audio_branch import AudioBranch, window_starts
-from cryvideo.pipeline.models import default_audio_branches
-from cryvideo.pipeline.predict import UntrainedBranch
 
 SR = 8000
 #: 1-second clips keep the synthetic tests fast.
@@ -289,7 +288,7 @@ def test_augmentations(rng):
 
 # ------------------------------------------------------------------ the bundled default models
 def _bundled():
-    from cryvideo.pipeline.models import AUDIO_MODEL_FILES, default_models_dir
+    from cryvideo.models.store import AUDIO_MODEL_FILES, default_models_dir
 
     d = default_models_dir()
     if not all((d / f).exists() for f in AUDIO_MODEL_FILES.values()):
@@ -406,7 +405,7 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
 # ------------------------------------------------------------------ the benchmark function
 @pytest.mark.slow
 def test_evaluate_ae_dnn_protocols_and_permutation(synth):
-    from cryvideo.benchmarks.ae_dnn import (
+    from cryvideo.studies.ae_dnn import (
         AudioDataset,
         evaluate_ae_dnn,
         permutation_test_ae_dnn,
@@ -421,7 +420,7 @@ def test_evaluate_ae_dnn_protocols_and_permutation(synth):
     data = AudioDataset(X={"mfcc": X}, y=y, groups=groups, paths=np.array([""] * len(y)),
                         X_aug={"mfcc": aug}, aug_source=np.arange(len(y)), params=PARAMS_1S,
                         info={})
-    import cryvideo.benchmarks.ae_dnn as bench
+    import cryvideo.training.audio as bench  # make_estimator reads its DEFAULT_POOL
 
     tiny = dict(TINY, ae_epochs=6, clf_epochs=15)
     old = bench.DEFAULT_POOL

@@ -11,9 +11,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from cryvideo.audio import FeatureParams, summarize
 from cryvideo.audio.features import features_from_waveform
 from cryvideo.baselines import get_model, model_names, register_model, unregister_model
-from cryvideo.benchmarks.donateacry import BenchmarkConfig, Dataset, run_benchmark
-from cryvideo.benchmarks.donateacry_report import markdown_table, write_report
 from cryvideo.errors import ParameterError
+from cryvideo.studies.donateacry import BenchmarkConfig, Dataset, run_benchmark
+from cryvideo.studies.donateacry_report import markdown_table, write_report
 
 CLASSES = ("belly_pain", "discomfort", "tired")
 PARAMS = FeatureParams(duration=1.0)

@@ -101,7 +101,7 @@ def test_models_taken_from_elsewhere_are_named(media_dir, tmp_path, capsys, monk
 # -- item 5: a damaged file is analysed with a word --------------------------------------------
 @pytest.fixture(scope="module")
 def half_mp4(demo_clip, tmp_path_factory):
-    from conftest import ffmpeg
+    from cryvideo.testing.media import ffmpeg
 
     d = tmp_path_factory.mktemp("half")
     fs = d / "faststart.mp4"  # index in front: the first half still decodes

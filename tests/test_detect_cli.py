@@ -11,7 +11,6 @@ import pytest
 import soundfile as sf
 
 from cryvideo.cli import main
-from cryvideo.models.store import bundled_models_dir
 
 SR = 16000
 
@@ -104,14 +103,10 @@ def test_card_records_the_cv(shipped):
 
 def test_streamed_file_equals_whole_waveform(shipped, tmp_path):
     """The file is scored block by block; the answer is the whole waveform's."""
-    import sys as _sys
-
     from cryvideo.detection.detector import PatchDetector
     from cryvideo.detection.pooling import merge_segments, moving_mean
     from cryvideo.media import load_audio
-
-    _sys.path.insert(0, str(bundled_models_dir().parent / "data_prep"))
-    from make_demo_clip import synth_cry
+    from cryvideo.testing.media import synth_cry
 
     rng = np.random.default_rng(3)
     y = 0.02 * rng.standard_normal(SR * 75).astype(np.float32)

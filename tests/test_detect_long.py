@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -40,8 +39,7 @@ def shipped(shipped_detector):
 
 @pytest.fixture(scope="module")
 def long_file(tmp_path_factory):
-    sys.path.insert(0, str(REPO / "data_prep"))
-    from make_demo_clip import synth_cry
+    from cryvideo.testing.media import synth_cry
 
     rng = np.random.default_rng(0)
     y = 0.02 * rng.standard_normal(SR * 150).astype(np.float32)

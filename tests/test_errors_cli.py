@@ -98,7 +98,7 @@ def test_text_file(tmp_path):
 
 @pytest.mark.parametrize("faststart", [False, True])
 def test_truncated_mp4(media_dir, tmp_path, faststart):
-    from conftest import ffmpeg
+    from cryvideo.testing.media import ffmpeg
 
     src = media_dir / "av.mp4"
     if faststart:  # index at the front: the first half still decodes partially

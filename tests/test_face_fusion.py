@@ -18,12 +18,11 @@ import pytest
 
 from cryvideo.cli import main as cli_main
 from cryvideo.errors import ParameterError, WeightsNotFoundError
-from cryvideo.pipeline.smoothing import RollingAverage, smooth_predictions
+from cryvideo.models.smoothing import RollingAverage, smooth_predictions
+from cryvideo.testing import media as synthetic_videos
 from cryvideo.vision.faces import FaceTracker, crop_face
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "data_prep"))
-import synthetic_videos  # noqa: E402
 
 CLASSES = ("hug", "hungry", "sleepy")
 
@@ -214,9 +213,8 @@ def test_predict_uses_all_branches_and_writes_report(trained, video_set, tmp_pat
 
 @pytest.mark.slow
 def test_missing_modalities_say_which_branches_were_used(trained, tmp_path, capsys):
-    from conftest import make_video
-
     from cryvideo.pipeline import Predictor
+    from cryvideo.testing.media import make_video
 
     out, _ = trained
     # the clips' sound is a tone, no cry: the gate is off to reach the reason branches

@@ -15,8 +15,12 @@ nn = torch.nn
 F = torch.nn.functional
 
 from cryvideo.errors import ModelError  # noqa: E402
-from cryvideo.panns.convert import convert_state_dict, infer_architecture, load_panns  # noqa: E402
-from cryvideo.panns.models import build_model  # noqa: E402
+from cryvideo.models.panns import build_model  # noqa: E402
+from cryvideo.models.panns_convert import (  # noqa: E402
+    convert_state_dict,
+    infer_architecture,
+    load_panns,
+)
 
 
 class ConvBlock(nn.Module):

@@ -1,5 +1,5 @@
 """``cryvideo detect`` and ``cryvideo export`` with a tiny detector trained here on synthetic
-cries (data_prep.make_demo_clip.synth_cry) against noise, tones and silence."""
+cries (cryvideo.testing.media.synth_cry) against noise, tones and silence."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from cryvideo.audio.logmel import PANNS_16K, logmel
 from cryvideo.cli import main
+from cryvideo.detection.cnn10 import CryDetector, merge_segments
 from cryvideo.models.cards import ModelCard, save_model_with_card
-from cryvideo.panns.detector import CryDetector, merge_segments
-from cryvideo.panns.experiments import WINDOW_FRAMES, detector_model
-from cryvideo.panns.frontend import PANNS_16K, logmel
-from cryvideo.panns.training import fit_epochs
+from cryvideo.testing.media import synth_cry
+from cryvideo.training.cnn10_detector import WINDOW_FRAMES, detector_model
+from cryvideo.training.panns import fit_epochs
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # trains a tiny detector once (~30 s on 2 cores)
 SR = 16000
-sys.path.insert(0, str(REPO / "data_prep"))
-from make_demo_clip import synth_cry  # noqa: E402
 
 
 def _negative(kind: str, n: int, rng) -> np.ndarray:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cryvideo.audio.logmel import PANNS_16K, logmel
 from cryvideo.errors import ParameterError
-from cryvideo.panns import PANNS_16K, build_model, logmel
-from cryvideo.panns.models import SpecAugment, channels
+from cryvideo.models.panns import SpecAugment, build_model, channels
 
 
 def test_logmel_shape_and_settings():
@@ -72,7 +72,7 @@ def test_logmel_in_blocks_equals_one_centred_stft(n):
     """Long inputs are processed in STFT blocks: the same frames as one centred STFT."""
     import librosa
 
-    from cryvideo.panns.frontend import _mel_basis
+    from cryvideo.audio.logmel import _mel_basis
 
     y = (0.1 * np.random.default_rng(n).normal(size=n)).astype("float32")
     p = PANNS_16K

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cryvideo.cli.benchmark_panns import compression_markdown, pooling_markdown
 from cryvideo.data import DONATEACRY_CLASSES
-from cryvideo.panns.dataset import ClipSet
-from cryvideo.panns.experiments import compression_study, pooling_study
+from cryvideo.studies.panns import compression_study, pooling_study
+from cryvideo.studies.panns_report import compression_markdown, pooling_markdown
+from cryvideo.training.clipsets import ClipSet
 
 
 def _reasons(n_groups: int = 24, per_group: int = 2, seed: int = 0) -> ClipSet:

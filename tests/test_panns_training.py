@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cryvideo.panns.training import crop, kd_loss, mixup, random_crops, sliding_windows
+from cryvideo.training.panns import crop, kd_loss, mixup, random_crops, sliding_windows
 
 
 def _np(x):
@@ -53,7 +53,7 @@ def test_crops_and_windows(rng):
 
 
 def test_mix_background_adds_power_at_the_asked_ratio(rng):
-    from cryvideo.panns.training import mix_background
+    from cryvideo.training.panns import mix_background
 
     x = rng.uniform(-40, 0, size=(50, 64)).astype("float32")
     bg = rng.uniform(-60, -20, size=(50, 64)).astype("float32")
@@ -67,7 +67,7 @@ def test_mix_background_adds_power_at_the_asked_ratio(rng):
 
 
 def test_detector_weights_balance_classes_and_the_extra_positives():
-    from cryvideo.panns.experiments import detector_weights
+    from cryvideo.training.cnn10_detector import detector_weights
 
     y = np.array([1] * 10 + [0] * 30 + [1] * 60)        # 10 set cries, 30 not-cry, 60 extra cries
     extra = np.array([False] * 40 + [True] * 60)

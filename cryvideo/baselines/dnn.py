@@ -31,6 +31,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..models.fitting import balanced_class_weights
+
 __all__ = ["KerasDNNClassifier", "build_dnn", "clear_trainer_cache"]
 
 _OPTIMIZERS = ("rmsprop", "adam")
@@ -222,8 +224,7 @@ class KerasDNNClassifier(ClassifierMixin, BaseEstimator):
         if self.class_weight is None:
             return np.ones(len(y_enc), np.float32)
         if self.class_weight == "balanced":
-            counts = np.bincount(y_enc, minlength=k).astype(float)
-            per_class = len(y_enc) / (k * np.maximum(counts, 1.0))
+            per_class = balanced_class_weights(y_enc, k)
         else:
             per_class = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
         return per_class[y_enc].astype(np.float32)

@@ -60,11 +60,11 @@ def _machine() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..benchmarks.detection import run_detection_cv, summarize_detection_cv
-    from ..benchmarks.detection_report import detection_figure, detection_markdown
     from ..data.detection import category_table, default_data_root, load_detection_corpus
     from ..errors import DatasetError, ParameterError
     from ..io import write_json_atomic, write_text_atomic
+    from ..studies.detection import run_detection_cv, summarize_detection_cv
+    from ..studies.detection_report import detection_figure, detection_markdown
     from ..training.cry_detector import RECIPES
 
     out = Path(args.out)

@@ -87,13 +87,13 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     from ..audio import FeatureParams
     from ..audio.cache import FeatureCache
-    from ..benchmarks.donateacry import (
+    from ..studies.donateacry import (
         BenchmarkConfig,
         load_dataset,
         parse_class_set,
         run_benchmark,
     )
-    from ..benchmarks.donateacry_report import load_ae_dnn_rows, write_report
+    from ..studies.donateacry_report import load_ae_dnn_rows, write_report
     from .common import progress_bar
 
     protocols = ("paper", "grouped") if args.protocol == "both" else (args.protocol,)
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     specs = config.model_specs()
     ae_dnn = load_ae_dnn_rows(args.ae_dnn_results) if args.ae_dnn_results else None
     if args.report_only:
-        from ..benchmarks.donateacry_report import load_result
+        from ..studies.donateacry_report import load_result
 
         for path in write_report(load_result(os.path.join(args.out,
                                                           "donateacry_results.json")),

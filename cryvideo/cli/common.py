@@ -22,6 +22,7 @@ from ..errors import (
     PartialFailure,
 )
 from ..io import output_lock, write_text_atomic
+from ..progress import StageProgress, progress_bar
 
 __all__ = [
     "MEDIA_EXTENSIONS",
@@ -33,6 +34,7 @@ __all__ = [
     "run_batch",
     "batch_failure",
     "progress_bar",
+    "StageProgress",
     "emit_json",
     "write_output",
 ]
@@ -351,38 +353,6 @@ def locked_output(out: str | os.PathLike | None) -> Iterator[Path | None]:
 
 
 # -- display -----------------------------------------------------------------------------------
-def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
-                 disable: bool | None = None, **kw) -> Iterator:
-    """A tqdm bar on stderr, hidden when stderr is not a terminal (unless forced)."""
-    from tqdm import tqdm  # plain text bar: no ipywidgets needed in Jupyter
-
-    if disable is None:
-        disable = not sys.stderr.isatty() and not os.environ.get("CRYVIDEO_PROGRESS")
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, leave=False,
-                file=sys.stderr, dynamic_ncols=True, **kw)
-
-
-class StageProgress:
-    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per file.
-
-    Call :meth:`close` when the file is done; the next call opens a new bar.
-    """
-
-    def __init__(self, *, unit: str = "it") -> None:
-        self.unit = unit
-        self.bar = None
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if self.bar is None:
-            self.bar = progress_bar(total=total, desc=stage, unit=self.unit)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def emit_json(obj) -> str:
     """Compact one-line JSON."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -37,9 +37,9 @@ def calibration_windows(paths, *, frames: int, max_windows: int = 300, seed: int
     """Log-mel windows ``(n, frames, 64)`` from media files, for int8 calibration."""
     import numpy as np
 
+    from ..audio.logmel import logmel
+    from ..audio.windows import sliding_windows
     from ..media import load_audio
-    from ..panns.frontend import logmel
-    from ..panns.training import sliding_windows
     from .common import expand_inputs
 
     wins = []
@@ -56,9 +56,9 @@ def calibration_windows(paths, *, frames: int, max_windows: int = 300, seed: int
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from ..models import export as ex
+    from ..models import panns as _models  # noqa: F401  (registers custom layers)
     from ..models.cards import load_model_with_card, save_model_with_card
-    from ..panns import export as ex
-    from ..panns import models as _models  # noqa: F401  (registers custom layers)
 
     if args.format == "onnx" and args.quantize:
         raise ParameterError("--quantize applies to --format tflite only")

@@ -108,7 +108,7 @@ def format_result(res) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline.models import check_models_dir, default_models_dir
+    from ..models.store import check_models_dir, default_models_dir
 
     # Every option and output is checked before any model loads (and before any work).
     if not args.paths:
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         from ..pipeline import Predictor
         from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
 
-        probe(path)  # probe-level problems surface before any model is loaded
+        info = probe(path)  # probe-level problems surface before any model is loaded
         if "predictor" not in state:
             state["predictor"] = Predictor(
                 fps=DEFAULT_ANALYSIS_FPS if args.fps is None else args.fps,
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                 keep_artifacts=bool(args.report), progress=frames_bar,
                 cry_detector=None if args.cry_detector == "none" else args.cry_detector)
         try:
-            return state["predictor"].predict(path)
+            return state["predictor"].predict(path, info=info)
         finally:
             frames_bar.close()
 

@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..models.audio_training import train_audio_branches
+    from ..training.audio import train_audio_branches
 
     if args.n_aug < 0:
         raise ParameterError(f"--n-aug must be >= 0, got {args.n_aug}")

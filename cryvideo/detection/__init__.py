@@ -27,13 +27,11 @@ BACKENDS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
 
 def shipped_file(backend: str) -> str:
     """File name of the backend's shipped model in a models folder (none for zero-shot)."""
+    from ..models.store import CNN10_DETECTOR_FILE, DEFAULT_DETECTOR_FILE
+
     if backend == "cnn10":
-        from ..panns.detector import DEFAULT_DETECTOR
-
-        return DEFAULT_DETECTOR
+        return CNN10_DETECTOR_FILE
     if backend == "yamnet-cry":
-        from .detector import DEFAULT_DETECTOR_FILE
-
         return DEFAULT_DETECTOR_FILE
     raise ParameterError(f"the {backend} detector has no model file")
 
@@ -79,15 +77,16 @@ def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | Non
 
         return YamnetCryDetector(threshold=ZEROSHOT_THRESHOLD if threshold is None
                                  else threshold)
-    from ..models.store import default_models_dir
+    from ..models.store import CNN10_DETECTOR_FILE, DEFAULT_DETECTOR_FILE, default_models_dir
 
     root = Path(models_dir) if models_dir is not None else default_models_dir()
     if backend == "cnn10":
-        from ..panns.detector import DEFAULT_DETECTOR, CryDetector
+        from .cnn10 import CryDetector
 
         kw = {"threshold": threshold, **({} if hop is None else {"hop": hop})}
-        return CryDetector.load(model if model is not None else root / DEFAULT_DETECTOR, **kw)
-    from .detector import DEFAULT_DETECTOR_FILE, PatchDetector
+        return CryDetector.load(model if model is not None else root / CNN10_DETECTOR_FILE,
+                                **kw)
+    from .detector import PatchDetector
 
     path = Path(model) if model is not None else root / DEFAULT_DETECTOR_FILE
     if not path.is_file():

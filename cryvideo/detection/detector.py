@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError, ParameterError
+from ..models.store import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
 from .frontend import YamnetFrontend, log_mel, pad_waveform, patches
 from .result import DetectionResult, waveform
 
@@ -29,9 +30,6 @@ __all__ = ["PatchDetector", "CARD_KIND", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTO
 
 #: ``kind`` of the card of a patch detector.
 CARD_KIND = "cry-detector/yamnet-patch"
-#: The default detector inside ``saved_models/`` (int8 weights) and its float32 twin.
-DEFAULT_DETECTOR_FILE = "cry_detector_yamnet_int8.tflite"
-FLOAT_DETECTOR_FILE = "cry_detector_yamnet.tflite"
 #: Patches per model call.
 BATCH_PATCHES = 64
 #: Seconds of audio decoded and scored at a time by :meth:`PatchDetector.detect`.

@@ -11,10 +11,11 @@ from .intervals import (
     summarize_pooled,
 )
 from .metrics import classification_metrics, majority_baseline, mean_ci
-from .splits import grouped_splits, leakage, paper_splits
+from .splits import PROTOCOLS, grouped_splits, leakage, paper_splits, protocol_splits
 
 __all__ = [
     "CONFUSION_METRICS",
+    "PROTOCOLS",
     "Interval",
     "classification_metrics",
     "confusion_metric",
@@ -26,6 +27,7 @@ __all__ = [
     "max_statistic_permutation_test",
     "mean_ci",
     "paper_splits",
+    "protocol_splits",
     "seed_spread",
     "summarize_pooled",
 ]

@@ -9,7 +9,11 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 
 from ..errors import ParameterError
 
-__all__ = ["grouped_splits", "paper_splits", "leakage"]
+__all__ = ["grouped_splits", "paper_splits", "leakage", "protocol_splits", "PROTOCOLS"]
+
+#: The evaluation protocols: the paper's random split (leaky: clips of one source on both
+#: sides) and splits grouped by recording source (honest).
+PROTOCOLS = ("paper", "grouped")
 
 
 def grouped_splits(
@@ -81,3 +85,38 @@ def leakage(train_idx: np.ndarray, test_idx: np.ndarray, groups: Sequence) -> fl
         return 0.0
     seen = set(groups[train_idx].tolist())
     return float(np.mean([g in seen for g in groups[test_idx].tolist()]))
+
+
+def protocol_splits(protocol: str, y: Sequence, groups: Sequence, *, n_splits: int = 5,
+                    grouped_repeats: int = 1, paper_repeats: int = 5, test_size: float = 0.3,
+                    seed: int = 0) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """The splits of one protocol (see :data:`PROTOCOLS`): every benchmark's one dispatcher.
+
+    Parameters
+    ----------
+    protocol : {"paper", "grouped"}
+        ``paper``: :func:`paper_splits` (``paper_repeats`` × a ``test_size`` random split);
+        ``grouped``: :func:`grouped_splits` (``grouped_repeats`` × ``n_splits`` folds).
+    y, groups : sequence [shape=(n,)]
+
+    Returns
+    -------
+    list of (repeat, fold, train_idx, test_idx)
+
+    Raises
+    ------
+    ParameterError
+        An unknown protocol.
+    """
+    if protocol == "paper":
+        return [(r, 0, tr, te) for r, tr, te in
+                paper_splits(y, test_size=test_size, n_repeats=paper_repeats, seed=seed)]
+    if protocol == "grouped":
+        out, fold, last = [], 0, None
+        for r, tr, te in grouped_splits(y, groups, n_splits=n_splits,
+                                        n_repeats=grouped_repeats, seed=seed):
+            fold = fold + 1 if r == last else 0
+            last = r
+            out.append((r, fold, tr, te))
+        return out
+    raise ParameterError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")

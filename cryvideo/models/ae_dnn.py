@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..audio.pooling import DEFAULT_POOL, PoolSpec, pool_features
 from ..errors import ParameterError
+from .fitting import balanced_class_weights
 
 __all__ = [
     "PoolSpec",
@@ -128,20 +129,6 @@ def build_classifier(
 
 
 # --------------------------------------------------------------------------- training helpers
-def balanced_class_weights(y_idx: np.ndarray, n_classes: int) -> np.ndarray:
-    """``n / (k * count_c)`` per class (0 for absent classes), as scikit-learn's "balanced".
-
-    Returns
-    -------
-    np.ndarray [shape=(n_classes,)]
-    """
-    counts = np.bincount(np.asarray(y_idx, dtype=int), minlength=n_classes).astype(float)
-    present = counts > 0
-    w = np.zeros(n_classes)
-    w[present] = counts.sum() / (present.sum() * counts[present])
-    return w
-
-
 def grouped_validation_split(
     y: np.ndarray, groups: np.ndarray | None, *, fraction: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -197,6 +184,9 @@ class _ProgressCallback:
 class AEDNNClassifier(ClassifierMixin, BaseEstimator):
     """Denoising autoencoder + DNN as a scikit-learn style classifier over feature matrices.
 
+    The defaults are the hyper-parameters of the shipped branches, fixed up front (never tuned
+    on test folds).
+
     Parameters
     ----------
     pool : PoolSpec
@@ -243,10 +233,10 @@ class AEDNNClassifier(ClassifierMixin, BaseEstimator):
         noise_std: float = 0.3,
         dropout: float = 0.3,
         fine_tune: bool = False,
-        ae_epochs: int = 60,
-        clf_epochs: int = 80,
-        patience: int = 8,
-        batch_size: int = 32,
+        ae_epochs: int = 40,
+        clf_epochs: int = 60,
+        patience: int = 6,
+        batch_size: int = 64,
         learning_rate: float = 1e-3,
         val_fraction: float = 0.2,
         balanced: bool = True,

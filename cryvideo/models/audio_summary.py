@@ -1,10 +1,11 @@
 """A light audio branch trained by ``cryvideo train`` on the videos' own sound.
 
 MFCC (or STFT) → per-coefficient mean and std over time → standardize → dense(ReLU) → softmax.
-It has the interface of :class:`cryvideo.pipeline.predict.Branch` (``name, labels, trained,
+It has the interface of :class:`cryvideo.models.branches.Branch` (``name, labels, trained,
 source, sr, predict_proba(y)``), so ``predict`` treats it like the default audio branches
-(the autoencoder + DNN branches of ``cryvideo/pipeline/models.py``), which ``cryvideo train
---audio default`` reuses instead.
+(the autoencoder + DNN branches of
+:func:`cryvideo.models.branches.default_audio_branches`), which ``cryvideo train --audio
+default`` reuses instead.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..audio.features import FeatureParams, features_from_waveform, summarize
+from .store import VIDEO_AUDIO_FILE
 
 __all__ = ["SummaryAudioBranch", "build_summary_model", "summary_features", "audio_file"]
 
 
 def audio_file(kind: str) -> str:
     """File name of the trained summary branch of ``kind`` in a models folder."""
-    return f"video_audio_{kind}.keras"
+    return VIDEO_AUDIO_FILE.format(kind)
 
 
 def summary_features(y: np.ndarray, params: FeatureParams, kind: str) -> np.ndarray:

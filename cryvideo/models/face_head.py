@@ -7,11 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ParameterError
+from .store import FACE_HEAD_FILE
 
 __all__ = ["build_face_head", "train_face_head", "FACE_HEAD_FILE"]
-
-#: File name of the trained face head in a models folder.
-FACE_HEAD_FILE = "face_head.keras"
 
 
 def build_face_head(input_shape: Sequence[int], n_classes: int, *, hidden: int = 64,

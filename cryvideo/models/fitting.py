@@ -1,4 +1,4 @@
-"""Training small Keras models quickly on CPUs.
+"""Training small Keras models quickly on CPUs, and the one class-weight rule.
 
 Keras spends a fixed time per epoch (callbacks, iterator set-up) that dominates when the models
 and data are tiny (heads, fusion). :func:`fit_fast` streams ``epochs`` shuffled passes of the
@@ -10,7 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_fast", "predict_batches"]
+__all__ = ["fit_fast", "predict_batches", "balanced_class_weights"]
+
+
+def balanced_class_weights(y_idx: np.ndarray, n_classes: int) -> np.ndarray:
+    """``n / (k * count_c)`` per class (0 for absent classes), as scikit-learn's "balanced".
+
+    Returns
+    -------
+    np.ndarray [shape=(n_classes,)]
+    """
+    counts = np.bincount(np.asarray(y_idx, dtype=int), minlength=n_classes).astype(float)
+    present = counts > 0
+    w = np.zeros(n_classes)
+    w[present] = counts.sum() / (present.sum() * counts[present])
+    return w
+
 
 
 def fit_fast(model, x, y, *, epochs: int, batch_size: int = 32,

@@ -4,17 +4,31 @@ softmax.
 A branch that did not run (no face, no audio track) enters as a zero vector, which no
 probability vector can be; the model is trained with such branch drop-outs so it answers from
 the branches that are there.
+
+:func:`fuse` combines the outputs of the branches that ran for one file: with the trained
+model when there is one, else with a clearly labelled fallback (the mean of the trained
+branches).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["build_fusion_model", "train_fusion", "fusion_inputs", "FUSION_FILE"]
+from .store import FUSION_FILE
 
-FUSION_FILE = "fusion.keras"
+__all__ = ["build_fusion_model", "train_fusion", "fusion_inputs", "fuse", "BranchOutput",
+           "FUSION_FILE"]
+
+
+class BranchOutput(Protocol):
+    """What fusion needs of a branch's answer for one file."""
+
+    name: str
+    trained: bool
+    probabilities: dict[str, float]
 
 
 def build_fusion_model(branch_sizes: Sequence[int], n_classes: int, *,
@@ -116,3 +130,66 @@ def train_fusion(branch_probs: Sequence[np.ndarray], present: np.ndarray, y: np.
 
     fit_fast(model, xs, yy, epochs=epochs, batch_size=max(8, min(64, n)), seed=seed)
     return model
+
+
+def _fuse_with_model(model, specs: Sequence[dict], used: Sequence[BranchOutput]):
+    """The fusion model over the branches its card names (a missing one enters as zeros);
+    ``None`` when none of them ran."""
+    by_name = {b.name: b for b in used}
+    xs, names = [], []
+    for spec in specs:
+        b = by_name.get(spec["name"])
+        k = len(spec["labels"])
+        if b is None:
+            xs.append(np.zeros((1, k), np.float32))
+        else:
+            xs.append(np.asarray([[b.probabilities[lab] for lab in spec["labels"]]],
+                                 np.float32))
+            names.append(b.name)
+    if not names:
+        return None
+    p = np.asarray(model(xs, training=False))[0]
+    missing = [s["name"] for s in specs if s["name"] not in names]
+    how = "concatenate fusion model over " + ", ".join(names)
+    if missing:
+        how += " (missing: " + ", ".join(missing) + " → zero inputs)"
+    return p, how, [by_name[n] for n in names]
+
+
+def fuse(used: Sequence[BranchOutput], labels: Sequence[str], *, model=None,
+         specs: Sequence[dict] | None = None) -> tuple[np.ndarray, str, list[BranchOutput]]:
+    """Combine the answers of the branches that ran for one file.
+
+    Parameters
+    ----------
+    used : sequence of BranchOutput
+        The branches that ran (name, trained, probabilities by label).
+    labels : sequence of str
+        The output classes.
+    model : keras.Model, optional
+        The trained fusion model; ``specs`` is then its card's ``inputs["branches"]`` (name and
+        labels of each input). Without it, or when none of its branches ran: the fallback, the
+        mean of the trained branches that share ``labels`` (else of all that share them, else
+        of all), labelled as such.
+
+    Returns
+    -------
+    p : np.ndarray [shape=(n_classes,)]
+        Probabilities (in the order of ``labels``).
+    how : str
+        How they were combined, for the output.
+    pool : list of BranchOutput
+        The branches that went into them.
+    """
+    if model is not None:
+        fused = _fuse_with_model(model, specs or [], used)
+        if fused is not None:
+            return fused
+    labels = list(labels)
+    trained = [b for b in used if b.trained and list(b.probabilities) == labels]
+    pool = trained or [b for b in used if list(b.probabilities) == labels] or list(used)
+    p = np.mean([[b.probabilities.get(lab, 0.0) for lab in labels] for b in pool], axis=0)
+    how = ("fallback (no trained fusion model): mean of " +
+           ("trained" if trained else "UNTRAINED") + " branches: " +
+           ", ".join(b.name for b in pool))
+    return p, how, pool

@@ -1,5 +1,6 @@
-"""Where the trained models live: ``saved_models/`` beside the package, or a folder of the
-user's (``--models DIR`` / ``$CRYVIDEO_MODELS_DIR``), which is always looked in first."""
+"""Where the trained models live, and what their files are called: ``saved_models/`` beside
+the package, or a folder of the user's (``--models DIR`` / ``$CRYVIDEO_MODELS_DIR``), which is
+always looked in first. This is the one module that knows the folder's layout."""
 
 from __future__ import annotations
 
@@ -10,10 +11,39 @@ from pathlib import Path
 from ..errors import ModelError
 
 __all__ = ["default_models_dir", "bundled_models_dir", "check_models_dir", "find_model",
-           "MODEL_SUFFIXES"]
+           "lite_twin", "MODEL_SUFFIXES", "AUDIO_MODEL_FILES", "FACE_HEAD_FILE", "FUSION_FILE",
+           "VIDEO_AUDIO_FILE", "CNN10_DETECTOR_FILE", "CNN10_GATE_FILE",
+           "CNN10_QUANTIZED_FILE", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE"]
 
 #: What counts as a model file in a models folder.
 MODEL_SUFFIXES = (".keras", ".tflite")
+
+# -- the files of a models folder (each model has a ``.json`` card beside it) ---------------
+#: The reason branches on audio (``cryvideo train-audio``), by branch name.
+AUDIO_MODEL_FILES = {"mfcc": "audio_mfcc.keras", "stft": "audio_stft.keras"}
+#: The face branch's head (``cryvideo train``).
+FACE_HEAD_FILE = "face_head.keras"
+#: The concatenate fusion (``cryvideo train``).
+FUSION_FILE = "fusion.keras"
+#: The audio branches trained beside the fusion on video clips (``cryvideo train``); format
+#: with the branch name.
+VIDEO_AUDIO_FILE = "video_audio_{}.keras"
+#: The shipped YAMNet-based cry detector (``yamnet-cry``): the int8 TFLite file that runs, and
+#: its float twin.
+DEFAULT_DETECTOR_FILE = "cry_detector_yamnet_int8.tflite"
+FLOAT_DETECTOR_FILE = "cry_detector_yamnet.tflite"
+#: The previous log-mel CNN10 cry detector (``cnn10``), Keras.
+CNN10_DETECTOR_FILE = "cry_detector.keras"
+#: Its TFLite twins, by quantization; ``predict`` prefers the dynamic-range one for its cry
+#: gate: it scores like the float model and starts ~40x faster.
+CNN10_QUANTIZED_FILE = "cry_detector_{}.tflite"
+CNN10_GATE_FILE = CNN10_QUANTIZED_FILE.format("dynamic")
+
+
+def lite_twin(path: str | os.PathLike) -> Path:
+    """``x_float32.tflite`` beside ``x.keras``: what ``cryvideo export x.keras`` writes."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_float32.tflite")
 
 
 def bundled_models_dir() -> Path:

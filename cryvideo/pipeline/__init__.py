@@ -1,5 +1,13 @@
-"""The end-to-end pipeline: ``Predictor.predict(path)``."""
+"""The end-to-end pipeline: ``Predictor.predict(path)``.
 
-from .predict import BranchResult, PredictionResult, Predictor, UntrainedBranch
+- :mod:`.loading` — every model ``predict`` uses, loaded in one place;
+- :mod:`.predict` — :class:`Predictor`: cry gate → reason branches → face branch → fusion;
+- :mod:`.face` — the face branch's stage;
+- :mod:`.spans` — reading only the crying spans of a recording;
+- :mod:`.result` — :class:`PredictionResult` and :class:`BranchResult`.
+"""
 
-__all__ = ["BranchResult", "PredictionResult", "Predictor", "UntrainedBranch"]
+from .predict import Predictor
+from .result import BranchResult, PredictionResult
+
+__all__ = ["BranchResult", "PredictionResult", "Predictor"]

@@ -112,7 +112,7 @@ def _face_timeline(faces, probs) -> str:
 
 
 def render_html(res) -> str:
-    """The report page for a :class:`~cryvideo.pipeline.predict.PredictionResult`.
+    """The report page for a :class:`~cryvideo.pipeline.result.PredictionResult`.
 
     ``res.artifacts`` (kept by ``Predictor(keep_artifacts=True)``) supplies the waveform, face
     thumbnails and per-frame predictions; whatever is missing is said so on the page.

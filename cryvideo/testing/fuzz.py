@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CryVideoError
+from .media import lavfi_audio, lavfi_video
 
 __all__ = [
     "FuzzCase",
@@ -125,14 +126,6 @@ def _ffmpeg(args: Sequence[str], *, timeout: float = 120) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _lavfi_video(size: str, rate: float, duration: float) -> list[str]:
-    return ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={duration}"]
-
-
-def _lavfi_audio(sr: int, duration: float, freq: int = 440) -> list[str]:
-    return ["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={sr}:duration={duration}"]
-
-
 #: The real files every mutation starts from: name → (video codec, audio codec) (None: absent).
 SEEDS = {
     "av.mp4": ("libx264", "aac"),
@@ -163,9 +156,9 @@ def make_seed_files(dst: str | os.PathLike, *, duration: float = 1.5, size: str 
         p = dst / name
         args: list[str] = []
         if vc:
-            args += _lavfi_video(size, rate, duration)
+            args += lavfi_video(size, rate, duration)
         if ac:
-            args += _lavfi_audio(48000 if ac == "libopus" else 16000, duration)
+            args += lavfi_audio(48000 if ac == "libopus" else 16000, duration)
         if vc:
             args += ["-c:v", vc, "-pix_fmt", "yuvj420p" if vc == "mjpeg" else "yuv420p"]
             if vc == "libx264":
@@ -191,32 +184,32 @@ def _special_files(dst: Path, seeds: dict[str, Path]) -> list[FuzzCase]:
             return  # this ffmpeg build cannot make it: not a cryvideo problem
         cases.append(FuzzCase(p, "-", mutation))
 
-    a = _lavfi_audio(16000, 1.5)
+    a = lavfi_audio(16000, 1.5)
     make("tiny_2x2.mkv", "meta:size-2x2",
-         [*_lavfi_video("2x2", 10, 1.5), *a, "-c:v", "mpeg4", "-c:a", "flac"])
+         [*lavfi_video("2x2", 10, 1.5), *a, "-c:v", "mpeg4", "-c:a", "flac"])
     make("wide_2000x4.mp4", "meta:size-2000x4",
-         [*_lavfi_video("2000x4", 10, 1.5), *a, "-c:v", "libx264", "-preset", "ultrafast",
+         [*lavfi_video("2000x4", 10, 1.5), *a, "-c:v", "libx264", "-preset", "ultrafast",
           "-c:a", "aac"])
     make("fps1000.mkv", "meta:fps-1000",
-         [*_lavfi_video("64x48", 1000, 1.0), "-c:v", "mpeg4", "-q:v", "31"])
+         [*lavfi_video("64x48", 1000, 1.0), "-c:v", "mpeg4", "-q:v", "31"])
     make("fps0.5.mp4", "meta:fps-0.5",
-         [*_lavfi_video("160x120", 0.5, 6.0), *_lavfi_audio(16000, 6.0), "-c:v", "libx264",
+         [*lavfi_video("160x120", 0.5, 6.0), *lavfi_audio(16000, 6.0), "-c:v", "libx264",
           "-preset", "ultrafast", "-c:a", "aac"])
     make("ts_gap_10h.mkv", "meta:pts-gap-10h",
-         [*_lavfi_video("160x120", 10, 1.5), "-vf", "setpts=PTS+gte(N\\,8)*36000/TB",
+         [*lavfi_video("160x120", 10, 1.5), "-vf", "setpts=PTS+gte(N\\,8)*36000/TB",
           "-c:v", "mpeg4"])
     make("ts_gap_10h_audio.mka", "meta:audio-pts-gap-10h",
          [*a, "-af", "asetpts=PTS+gte(N\\,4)*36000/TB", "-c:a", "flac"])
     make("start_10h.mp4", "meta:start-10h",
-         [*_lavfi_video("160x120", 10, 1.5), *a, "-output_ts_offset", "36000", "-c:v",
+         [*lavfi_video("160x120", 10, 1.5), *a, "-output_ts_offset", "36000", "-c:v",
           "libx264", "-preset", "ultrafast", "-c:a", "aac"])
     make("no_frames.mp4", "zero:video-0-frames",
-         [*_lavfi_video("160x120", 10, 1.5), *a, "-frames:v", "0", "-c:v", "libx264",
+         [*lavfi_video("160x120", 10, 1.5), *a, "-frames:v", "0", "-c:v", "libx264",
           "-c:a", "aac", "-t", "0"])
     make("no_samples.wav", "zero:wav-0-samples", [*a, "-t", "0", "-c:a", "pcm_s16le"])
     make("silence.wav", "zero:all-silent",
          ["-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "2", "-c:a", "pcm_s16le"])
-    make("image.png", "wrongext:png-image", [*_lavfi_video("64x48", 1, 1), "-frames:v", "1"])
+    make("image.png", "wrongext:png-image", [*lavfi_video("64x48", 1, 1), "-frames:v", "1"])
     png = dst / "image.png"
     if png.exists():
         p = dst / "png_named.mp4"

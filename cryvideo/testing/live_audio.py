@@ -1,14 +1,12 @@
 """Known audio for live-detection tests and benchmarks: silence, cry, speech-like babble.
 
-The cries are ``data_prep/make_demo_clip.synth_cry`` (a glottal pulse train through formants,
+The cries are :func:`cryvideo.testing.media.synth_cry` (a glottal pulse train through formants,
 not a recording: no training clip of the detector), which the shipped detector hears as
 crying; the babble is a 120 Hz harmonic voice with a 4 Hz syllable rhythm, which it does not.
-Needs a checkout (``data_prep/`` beside the package).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +22,8 @@ ONE_CRY = (("silence", 4.0), ("cry", 6.0), ("silence", 6.0))
 
 
 def synth_cry(seconds: float, sr: int = SR, *, seed: int = 0) -> np.ndarray:
-    """``data_prep.make_demo_clip.synth_cry``."""
-    data_prep = Path(__file__).resolve().parents[2] / "data_prep"
-    if str(data_prep) not in sys.path:
-        sys.path.insert(0, str(data_prep))
-    from make_demo_clip import synth_cry as synth
+    """:func:`cryvideo.testing.media.synth_cry`."""
+    from .media import synth_cry as synth
 
     return synth(seconds, sr, seed=seed)
 

@@ -24,7 +24,7 @@ def to_tflite(model, *, quantize: str | None = None,
     representative : np.ndarray [shape=(n, 96, 64)], optional
         Real patches for the int8 calibration.
     """
-    from ..panns.export import to_tflite as _convert
+    from ..models.export import to_tflite as _convert
 
     frames = int(model.inputs[0].shape[1])
     return _convert(model, frames=frames, quantize=quantize, batch=None,

@@ -1,7 +1,7 @@
 """Training the shipped cry detector on the whole corpus and saving it as TFLite with cards.
 
 The number of epochs and the threshold are not chosen here: they come from the grouped CV
-(:mod:`cryvideo.benchmarks.detection`), which chose them per fold inside the training folds;
+(:mod:`cryvideo.studies.detection`), which chose them per fold inside the training folds;
 the shipped model takes the median of its recipe's folds.
 """
 
@@ -25,7 +25,7 @@ def choices_from_cv(result: dict, *, seeds=None) -> dict:
     Parameters
     ----------
     result : dict
-        :func:`~cryvideo.benchmarks.detection.run_detection_cv`'s result.
+        :func:`~cryvideo.studies.detection.run_detection_cv`'s result.
     seeds : sequence of str, optional
         Take the choices of these seeds' folds only (default: every seed's).
 
@@ -106,8 +106,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
         Where ``cry_detector_yamnet.tflite`` and ``cry_detector_yamnet_int8.tflite`` (and their
         ``.json`` cards) are written.
     cv_result, cv_summary : dict
-        :func:`~cryvideo.benchmarks.detection.run_detection_cv` and
-        :func:`~cryvideo.benchmarks.detection.summarize_detection_cv` of the same run.
+        :func:`~cryvideo.studies.detection.run_detection_cv` and
+        :func:`~cryvideo.studies.detection.summarize_detection_cv` of the same run.
     choice_seeds : sequence of str, optional
         Take epochs and threshold from these seeds' folds only (default: all).
 

@@ -103,9 +103,9 @@ class _VideoData:
 
 def _collect(items: Sequence[VideoItem], backbone, *, fps: float, params: FeatureParams,
              audio_mode: str, default_branches, progress: bool) -> _VideoData:
-    from ..cli.common import progress_bar
     from ..media import load_audio, probe
     from ..models.audio_summary import summary_features
+    from ..progress import progress_bar
     from ..vision.embeddings import embed_video
 
     faces, feats, has_audio = [], {k: [] for k in AUDIO_KINDS}, []
@@ -281,7 +281,7 @@ def train_video_pipeline(
         on both sides of a split. Without it every video is its own group.
     audio : {"train", "default"}
         ``train``: train the summary audio branches on these videos' sound; ``default``: reuse
-        the default audio branches (:func:`cryvideo.pipeline.models.default_audio_branches`) as
+        the default audio branches (:func:`cryvideo.models.branches.default_audio_branches`) as
         fixed inputs of the fusion.
     n_splits : int
         Grouped folds of the evaluation.
@@ -301,7 +301,7 @@ def train_video_pipeline(
     dict
         The training report (also written to ``out_dir/training_report.json``).
     """
-    from ..cli.common import progress_bar
+    from ..progress import progress_bar
     from ..vision.backbones import build_backbone
 
     if audio not in ("train", "default"):
@@ -318,7 +318,7 @@ def train_video_pipeline(
     bb = build_backbone(backbone, weights=weights, seed=seed)
     default_branches = []
     if audio == "default":
-        from ..pipeline.models import default_audio_branches
+        from ..models.branches import default_audio_branches
 
         default_branches = default_audio_branches()
     data = _collect(items, bb, fps=fps, params=params, audio_mode=audio,

@@ -105,10 +105,11 @@ def _stdout_to_stderr():
 
 
 def backbone_cache_dir() -> Path:
-    """Where converted TFLite backbones are kept: ``$CRYVIDEO_CACHE_DIR/backbones``."""
-    root = os.environ.get("CRYVIDEO_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "cryvideo")
-    return Path(root) / "backbones"
+    """Where converted TFLite backbones are kept: ``backbones/`` in the one cache root
+    (:func:`cryvideo.audio.cache.default_cache_dir`)."""
+    from ..audio.cache import default_cache_dir
+
+    return default_cache_dir() / "backbones"
 
 
 def _file_key(path: Path) -> str:

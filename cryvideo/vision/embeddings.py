@@ -74,9 +74,11 @@ class VideoFaces:
 
 
 def face_cache_dir() -> Path:
-    root = os.environ.get("CRYVIDEO_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "cryvideo")
-    return Path(root) / "faces"
+    """Where face embeddings are kept: ``faces/`` in the one cache root
+    (:func:`cryvideo.audio.cache.default_cache_dir`)."""
+    from ..audio.cache import default_cache_dir
+
+    return default_cache_dir() / "faces"
 
 
 def _cache_key(path, backbone, fps: float, max_side: int, margin: float) -> str:

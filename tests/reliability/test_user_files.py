@@ -94,7 +94,7 @@ YEARS_31 = 31 * 365.25 * 86400
 
 @pytest.fixture(scope="module")
 def false_headers(tmp_path_factory):
-    from conftest import ffmpeg
+    from cryvideo.testing.media import ffmpeg
 
     d = tmp_path_factory.mktemp("false_headers")
     sound = d / "sound.mkv"
@@ -155,7 +155,7 @@ def test_claimed_duration_is_analysed_for_what_it_holds(false_headers, claim):
 # -- 4. reports of inputs with the same stem --------------------------------------------------
 @pytest.mark.slow
 def test_same_stem_reports_get_their_own_pages(media_dir, tmp_path):
-    from conftest import ffmpeg
+    from cryvideo.testing.media import ffmpeg
 
     src = media_dir / "audio_only.mp3"
     (tmp_path / "day1").mkdir()
@@ -196,7 +196,7 @@ def test_page_names_are_unique():
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     """Four small distinct videos (the face branch streams their frames)."""
-    from conftest import make_video
+    from cryvideo.testing.media import make_video
 
     d = tmp_path_factory.mktemp("videos")
     return [make_video(d / f"v{i}.mp4", duration=1.5, size="160x120", freq=300 + 100 * i)

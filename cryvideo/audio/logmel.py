@@ -3,7 +3,7 @@
 Settings follow PANNs' 16 kHz models (and InfantCryNet): Hann window 512, hop 160, 64 mel bands
 from 50 to 8000 Hz (Slaney mel filters), power spectrogram, ``10·log10(max(S, 1e-10))`` with no
 top-dB clipping. The per-mel batch normalisation (PANNs ``bn0``) is the first layer of every
-model in :mod:`cryvideo.panns.models`, so it is learned (or converted) with the network.
+model in :mod:`cryvideo.models.panns`, so it is learned (or converted) with the network.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..audio.augment import band_limit
 from ..audio.cache import default_cache_dir
+from ..audio.logmel import PANNS_16K, logmel
 from ..io import atomic_path
-from .frontend import PANNS_16K, logmel
 
 __all__ = ["ClipSet", "load_clipset", "band_limit"]
 
@@ -83,9 +83,9 @@ def load_clipset(name: str, root, *, cache_dir=None, yamnet_path=None,
     Computed once (about a minute per data set on one core) and cached; the cache key covers
     the file list, the front-end parameters and the YAMNet file.
     """
-    from ..cli.common import progress_bar
+    from ..detection.yamnet_tflite import YamNet
     from ..media import load_audio
-    from .yamnet import YamNet
+    from ..progress import progress_bar
 
     items = _items(name, root)
     yam = YamNet(yamnet_path)

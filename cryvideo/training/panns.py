@@ -1,4 +1,5 @@
-"""Training helpers for the PANNs path: fixed-length crops, mixup, class weights, distillation.
+"""Training helpers for the log-mel CNNs (PANNs): random crops, mixup, background mixing, class
+weights, distillation, the epoch loop.
 
 Everything works on lists of cached log-mels (``(frames, 64)`` arrays of varying length).
 """
@@ -6,6 +7,9 @@ Everything works on lists of cached log-mels (``(frames, 64)`` arrays of varying
 from __future__ import annotations
 
 import numpy as np
+
+from ..audio.windows import crop, sliding_windows
+from ..models.fitting import balanced_class_weights
 
 __all__ = [
     "crop",
@@ -19,15 +23,6 @@ __all__ = [
 ]
 
 
-def crop(x: np.ndarray, start: int, frames: int) -> np.ndarray:
-    """``x[start:start + frames]``, zero-padded (in dB: the minimum of ``x``) when short."""
-    out = x[start:start + frames]
-    if len(out) < frames:
-        fill = float(x.min()) if x.size else -100.0
-        out = np.concatenate([out, np.full((frames - len(out), x.shape[1]), fill, x.dtype)])
-    return out
-
-
 def random_crops(clips: list, frames: int, rng: np.random.Generator) -> np.ndarray:
     """One random ``frames``-long crop of every clip: (n_clips, frames, n_mels)."""
     out = []
@@ -35,29 +30,6 @@ def random_crops(clips: list, frames: int, rng: np.random.Generator) -> np.ndarr
         start = int(rng.integers(0, max(1, len(x) - frames + 1)))
         out.append(crop(x, start, frames))
     return np.stack(out).astype(np.float32)
-
-
-def sliding_windows(x: np.ndarray, frames: int, hop: int) -> tuple[np.ndarray, np.ndarray]:
-    """All windows of one clip: ((n_windows, frames, n_mels), start frames).
-
-    Windows start every ``hop`` frames; when the clip does not end on a window boundary a last
-    window is aligned to its end (so no window is padded unless the clip is shorter than one
-    window, which is then padded once).
-    """
-    starts = window_starts(len(x), frames, hop)
-    if len(x) <= frames:
-        return crop(x, 0, frames)[None].astype(np.float32), starts
-    return np.stack([x[s:s + frames] for s in starts]).astype(np.float32), starts
-
-
-def window_starts(n: int, frames: int, hop: int) -> np.ndarray:
-    """Start frames of :func:`sliding_windows` for a clip of ``n`` frames (shape ``(windows,)``)."""
-    if n <= frames:
-        return np.array([0])
-    starts = np.arange(0, n - frames + 1, hop)
-    if starts[-1] != n - frames:
-        starts = np.append(starts, n - frames)
-    return starts
 
 
 def mixup(x: np.ndarray, y: np.ndarray, *, alpha: float, rng: np.random.Generator):
@@ -99,10 +71,8 @@ def mix_background(x: np.ndarray, bg: np.ndarray, snr_db: float) -> np.ndarray:
 
 def class_weights(y: np.ndarray) -> np.ndarray:
     """Per-sample weights that balance the classes of integer labels ``y``."""
-    y = np.asarray(y)
-    classes, counts = np.unique(y, return_counts=True)
-    w = {c: len(y) / (len(classes) * n) for c, n in zip(classes, counts, strict=False)}
-    return np.array([w[v] for v in y], dtype=np.float32)
+    classes, idx = np.unique(np.asarray(y), return_inverse=True)
+    return balanced_class_weights(idx, len(classes))[idx].astype(np.float32)
 
 
 def kd_loss(*, n_classes: int, temperature: float = 4.0, alpha: float = 0.5):

@@ -1,7 +1,8 @@
 """CNN10, CNN14 and ResNet22 (PANNs architectures) in Keras 3, with a choice of pooling head.
 
-Every builder takes a log-mel input of shape ``(time, n_mels)`` (see :mod:`.frontend`), starts
-with PANNs' per-mel batch normalisation (``bn0``), and ends with: mean over the mel axis →
+Every builder takes a log-mel input of shape ``(time, n_mels)`` (see
+:mod:`cryvideo.audio.logmel`), starts with PANNs' per-mel batch normalisation (``bn0``), and
+ends with: mean over the mel axis →
 global pooling over time (:mod:`.pooling`) → dropout → ``fc1`` (ReLU) → dropout → output dense.
 
 ``width`` scales every channel count: ``width=1`` is the paper's network (CNN10 64-128-256-512,
@@ -27,6 +28,8 @@ __all__ = [
     "channels",
 ]
 
+#: Keras registration package of these layers. Saved ``.keras`` files name their layers by it
+#: (it was this module's package when they were trained): keep it, or they no longer load.
 PACKAGE = "cryvideo.panns"
 BN_EPS = 1e-5        # PyTorch's default, so converted checkpoints give the same outputs
 BN_MOMENTUM = 0.9    # PyTorch momentum 0.1

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import FeatureParams
+from ..audio import FeatureParams, windows
 from ..audio.features import features_from_waveform
 from ..audio.pooling import PoolSpec, pool_features
 from ..errors import ModelError, ParameterError
-from ..models.cards import ModelCard, load_model_with_card
+from .cards import ModelCard, load_model_with_card
 
 __all__ = ["AudioBranch", "window_starts", "CARD_KIND"]
 
@@ -29,17 +29,13 @@ def window_starts(n: int, win: int, *, overlap: float = 0.5) -> list[int]:
     """Start samples of windows of ``win`` samples covering ``n`` samples.
 
     One window (start 0) when ``n <= win``; else hops of ``win * (1 - overlap)`` and a last
-    window aligned with the end, so every sample is covered.
+    window aligned with the end, so every sample is covered
+    (:func:`cryvideo.audio.windows.window_starts`).
     """
     if win <= 0:
         raise ParameterError(f"window must be > 0 samples, got {win}")
-    if n <= win:
-        return [0]
     hop = max(1, int(round(win * (1.0 - overlap))))
-    starts = list(range(0, n - win + 1, hop))
-    if starts[-1] != n - win:
-        starts.append(n - win)
-    return starts
+    return [int(s) for s in windows.window_starts(n, win, hop)]
 
 
 class AudioBranch:
@@ -59,7 +55,7 @@ class AudioBranch:
         ``"mfcc"`` or ``"stft"``.
     labels : list of str
     trained : bool
-        Always True (placeholders are :class:`~cryvideo.pipeline.predict.UntrainedBranch`).
+        Always True (placeholders are :class:`~cryvideo.models.branches.UntrainedBranch`).
     source : str
     sr : int
     params : FeatureParams

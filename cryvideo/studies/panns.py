@@ -1,5 +1,6 @@
-"""The experiments behind ``cryvideo benchmark panns``: grouped-CV cry detection (CNN10 vs
-YAMNet zero-shot), the pooling study, and distillation/quantization.
+"""The PANNs studies behind ``cryvideo benchmark panns``: grouped-CV cry detection (CNN10 vs
+YAMNet zero-shot), the pooling study, distillation/quantization, and YAMNet heads. The
+detector's recipe itself is :mod:`cryvideo.training.cnn10_detector`.
 
 All evaluations use folds grouped by source recording (cry detection: the manifest's ``group``;
 Donateacry: the app-install UUID). Nothing is tuned on a test fold: the detector's threshold is
@@ -13,24 +14,39 @@ import time
 
 import numpy as np
 
+from ..detection.yamnet_tflite import YamNet
 from ..evaluation import grouped_splits, mean_ci
-from .dataset import ClipSet
-from .training import class_weights, fit_epochs, sliding_windows
-from .yamnet import YamNet
+from ..training.clipsets import ClipSet
+from ..training.cnn10_detector import (
+    HOP_FRAMES,
+    RECIPES,
+    WINDOW_FRAMES,
+    background_clips,
+    calibration_set,
+    clip_scores,
+    detector_model,
+    detector_weights,
+    train_detector,
+)
+from ..training.panns import class_weights
 
 __all__ = [
+    "binary_f1",
+    "detection_cv",
+    "pooling_study",
+    "compression_study",
+    "yamnet_head_cv",
+    # the shipped recipe, from cryvideo.training.cnn10_detector
     "WINDOW_FRAMES",
     "HOP_FRAMES",
-    "binary_f1",
+    "RECIPES",
+    "background_clips",
+    "calibration_set",
     "clip_scores",
     "detector_model",
+    "detector_weights",
     "train_detector",
-    "detection_cv",
 ]
-
-WINDOW_FRAMES = 201   # 2.0 s at hop 160 / 16 kHz
-HOP_FRAMES = 50       # 0.5 s
-
 
 def binary_f1(y: np.ndarray, pred: np.ndarray) -> dict:
     y = np.asarray(y, bool)
@@ -43,83 +59,6 @@ def binary_f1(y: np.ndarray, pred: np.ndarray) -> dict:
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return {"f1": f1, "precision": prec, "recall": rec, "tp": tp, "fp": fp, "fn": fn,
             "accuracy": float(np.mean(y == pred))}
-
-
-def detector_model(*, width: float, arch: str = "cnn10", pooling: str = "maxavg",
-                   n_classes: int = 1, activation: str = "sigmoid"):
-    from .models import build_model
-
-    return build_model(arch, width=width, pooling=pooling, n_classes=n_classes,
-                       activation=activation, spec_augment=True, dropout=0.3)
-
-
-def clip_scores(predict_windows, clips: list) -> np.ndarray:
-    """Clip score = max over sliding 2 s windows (hop 0.5 s)."""
-    wins, owner = [], []
-    for i, x in enumerate(clips):
-        w, _ = sliding_windows(x, WINDOW_FRAMES, HOP_FRAMES)
-        wins.append(w)
-        owner += [i] * len(w)
-    p = np.asarray(predict_windows(np.concatenate(wins))).reshape(-1)
-    owner = np.asarray(owner)
-    return np.array([p[owner == i].max() for i in range(len(clips))])
-
-
-#: The detector's training recipe (``detection_cv``, ``train_and_save_detector``): "v1" as
-#: shipped first (width 1/8, 15 epochs, every Donateacry cry weighted like a detection-set
-#: cry); "v2" = width 1/4, 30 epochs, the Donateacry cries together weighted like the
-#: detection set's cries (they are 8 kHz phone recordings of one app: a different domain), and
-#: half of all crops mixed with a background (noise / silence / laughter of the training folds)
-#: at 0–20 dB, so that a background is evidence for neither class.
-RECIPES = {
-    "v1": {"width": 0.125, "epochs": 15, "donateacry_weight": "clip", "background_prob": 0.0},
-    "v2": {"width": 0.25, "epochs": 30, "donateacry_weight": "equal", "background_prob": 0.5},
-}
-
-
-def detector_weights(y: np.ndarray, is_extra: np.ndarray, *, extra_weight: str = "clip"):
-    """Per-clip weights balancing cry vs not-cry; with ``extra_weight="equal"`` the extra
-    positives (``is_extra``: Donateacry) together weigh as much as the other positives."""
-    y = np.asarray(y, int)
-    is_extra = np.asarray(is_extra, bool)
-    if extra_weight not in ("clip", "equal"):
-        raise ValueError(extra_weight)
-    w = np.ones(len(y), np.float64)
-    if extra_weight == "equal" and is_extra.any() and (y[~is_extra] == 1).any():
-        w[is_extra] = (y[~is_extra] == 1).sum() / is_extra.sum()
-    pos, neg = y == 1, y == 0
-    total = float(len(y))  # mean weight 1, as class_weights
-    if pos.any():
-        w[pos] *= total / (2 * w[pos].sum())
-    if neg.any():
-        w[neg] *= total / (2 * w[neg].sum())
-    return w.astype(np.float32)
-
-
-def train_detector(clips, clips_bl, y, *, width: float, epochs: int, seed: int,
-                   lr: float = 1e-3, arch: str = "cnn10", is_extra=None,
-                   donateacry_weight: str = "clip", backgrounds=None,
-                   background_prob: float = 0.0):
-    """Train a sigmoid detector (CNN10 by default) on 2 s random crops (the band-limited copy
-    of each clip is used half the time); see :data:`RECIPES` for the other options."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    model = detector_model(width=width, arch=arch)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy")
-    rng = np.random.default_rng(seed)
-    extra = np.zeros(len(y), bool) if is_extra is None else np.asarray(is_extra, bool)
-    fit_epochs(model, clips, np.asarray(y, np.float32)[:, None], frames=WINDOW_FRAMES,
-               epochs=epochs, rng=rng,
-               sample_weight=detector_weights(y, extra, extra_weight=donateacry_weight),
-               alt_clips=clips_bl, alt_prob=0.5, backgrounds=backgrounds,
-               background_prob=background_prob)
-    return model
-
-
-def background_clips(cd: ClipSet, idx) -> list:
-    """Log-mels of the not-cry clips among ``idx`` (noise, silence, laughter): backgrounds."""
-    return [cd.logmel[i] for i in idx if cd.labels[i] != "cry"]
 
 
 def _best_threshold(scores, y, grid=np.round(np.arange(0.05, 0.96, 0.05), 2)) -> float:
@@ -141,7 +80,7 @@ def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAME
                          column: int = 0, softmax: bool = False) -> dict:
     """{"dynamic": fn, "int8": fn} window predictors of TFLite copies of ``model``, plus the
     flatbuffer sizes (bytes) under "sizes" (float32 too)."""
-    from .export import run_tflite, tflite_interpreter, to_tflite
+    from ..models.export import run_tflite, tflite_interpreter, to_tflite
 
     out, sizes, lat = {}, {}, {}
     for q in (None, "dynamic", "int8"):
@@ -168,7 +107,7 @@ def quantized_predictors(model, calib: np.ndarray, *, frames: int = WINDOW_FRAME
 
 def window_latency(interpreter, window: np.ndarray, *, n: int = 30) -> float:
     """Median seconds for one window through a (one-thread) TFLite interpreter."""
-    from .export import run_tflite
+    from ..models.export import run_tflite
 
     run_tflite(interpreter, window)
     times = []
@@ -179,20 +118,11 @@ def window_latency(interpreter, window: np.ndarray, *, n: int = 30) -> float:
     return float(np.median(times))
 
 
-def calibration_set(clips: list, *, n: int = 200, seed: int = 0) -> np.ndarray:
-    """``n`` random training windows for int8 calibration."""
-    from .training import random_crops
-
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(clips), size=min(n, len(clips)), replace=False)
-    return random_crops([clips[i] for i in pick], WINDOW_FRAMES, rng)
-
-
 def _save_fold_model(trained, width, save_dir, k, test_paths, da_test_paths) -> None:
     from pathlib import Path
 
+    from ..audio.logmel import PANNS_16K
     from ..models.cards import ModelCard, save_model_with_card
-    from .frontend import PANNS_16K
 
     model = detector_model(width=width)
     model.set_weights(trained.get_weights())
@@ -296,7 +226,7 @@ def embedding_head(pooling: str, *, n_classes: int, dim: int = 1024, hidden: int
     import keras
     from keras import layers
 
-    from .pooling import make_pooling
+    from ..models.pooling import make_pooling
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input((None, dim), name="yamnet_frames")
@@ -403,7 +333,7 @@ def train_student(arch: str, width: float, clips, clips_bl, y, *, teacher=None,
     knowledge distillation from a sigmoid ``teacher`` (loss: :func:`.training.kd_loss`)."""
     import keras
 
-    from .training import kd_loss, random_crops
+    from ..training.panns import kd_loss, random_crops
 
     keras.utils.set_random_seed(seed)
     model = detector_model(width=width, arch=arch, n_classes=2, activation="linear")

@@ -124,7 +124,7 @@ def load_panns(name_or_path: str = "panns_cnn14_16k", *, pooling: str = "maxavg"
         Pooling head (PANNs' own is "maxavg"; others start from the same conv weights).
     """
     from ..weights import KNOWN_WEIGHTS, resolve_weights
-    from .models import build_model
+    from .panns import build_model
 
     if name_or_path in KNOWN_WEIGHTS:
         path = resolve_weights(name_or_path)

@@ -6,7 +6,7 @@ the card's threshold, and merges overlapping positive windows into segments.
 
 Use from Python::
 
-    from cryvideo.panns.detector import CryDetector
+    from cryvideo.detection.cnn10 import CryDetector
     det = CryDetector.load_default()
     res = det.detect("clip.mp4")          # or det.detect(waveform_16k)
     res.crying, res.probability, res.segments
@@ -19,14 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detection.detector import detector_info
-from ..detection.pooling import merge_segments
-from ..detection.result import DetectionResult
-from ..detection.result import waveform as _waveform_checked
-from ..detection.zeroshot import YamnetCryDetector
+from ..audio.logmel import PANNS_16K, LogMelParams, logmel
+from ..audio.windows import sliding_windows, window_starts
 from ..errors import ModelError, ParameterError
-from .frontend import PANNS_16K, LogMelParams, logmel
-from .training import sliding_windows, window_starts
+from ..models.store import CNN10_DETECTOR_FILE
+from .detector import detector_info
+from .pooling import merge_segments
+from .result import DetectionResult
+from .result import waveform as _waveform_checked
+from .zeroshot import YamnetCryDetector
 
 __all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetector",
            "merge_segments"]
@@ -37,7 +38,7 @@ ProgressCallback = Callable[[int, int], None]
 BATCH_WINDOWS = 32
 
 #: File name of the shipped detector inside ``saved_models/``.
-DEFAULT_DETECTOR = "cry_detector.keras"
+DEFAULT_DETECTOR = CNN10_DETECTOR_FILE
 
 
 class CryDetector:
@@ -77,13 +78,13 @@ class CryDetector:
 
         path = Path(path)
         if path.suffix == ".tflite":
-            from .export import tflite_interpreter
+            from ..models.export import tflite_interpreter
 
             card = verify_model_file(path)
             det = cls(tflite_interpreter(path), card, **kw)
             det.path = path
             return det
-        from . import models as _models  # noqa: F401  (registers the custom layers)
+        from ..models import panns as _models  # noqa: F401  (registers the custom layers)
 
         model, card = load_model_with_card(path)
         if card.kind != "cry-detector":
@@ -116,7 +117,7 @@ class CryDetector:
             first, last = int(chunk[0]), int(chunk[-1]) + self.window_frames
             batch, _ = sliding_windows(feats[first:last], self.window_frames, hop_frames)
             if self._tflite:
-                from .export import run_tflite
+                from ..models.export import run_tflite
 
                 out.append(run_tflite(self.model, batch)[:, 0])
             else:

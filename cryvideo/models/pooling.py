@@ -31,6 +31,8 @@ __all__ = [
     "make_pooling",
 ]
 
+#: Keras registration package of these layers. Saved ``.keras`` files name their layers by it
+#: (it was this module's package when they were trained): keep it, or they no longer load.
 PACKAGE = "cryvideo.panns"
 
 

@@ -47,12 +47,12 @@ from ..baselines.classifiers import ModelContext, ModelSpec, get_model, model_na
 from ..data import DONATEACRY_CLASSES, load_donateacry
 from ..errors import DatasetError, ParameterError
 from ..evaluation import (
+    PROTOCOLS,
     classification_metrics,
     group_bootstrap,
-    grouped_splits,
     leakage,
     max_statistic_permutation_test,
-    paper_splits,
+    protocol_splits,
     seed_spread,
 )
 
@@ -75,7 +75,6 @@ __all__ = [
 ]
 
 #: The two protocols, in table order.
-PROTOCOLS = ("paper", "grouped")
 
 #: Named class sets. ``paper4`` is the paper's 4-class setting (its Table 2) under the
 #: assumption pain = burping, ``paper4h`` the alternative the paper's figures point to (see
@@ -361,20 +360,13 @@ class BenchmarkConfig:
 
 def make_splits(protocol: str, y: np.ndarray, groups: np.ndarray,
                 config: BenchmarkConfig) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
-    """The splits of one protocol: ``[(repeat, fold, train_idx, test_idx), ...]``."""
-    if protocol == "paper":
-        return [(r, 0, tr, te) for r, tr, te in
-                paper_splits(y, test_size=config.test_size, n_repeats=config.paper_repeats,
-                             seed=config.seed)]
-    if protocol == "grouped":
-        out, fold, last = [], 0, None
-        for r, tr, te in grouped_splits(y, groups, n_splits=config.n_splits,
-                                        n_repeats=config.grouped_repeats, seed=config.seed):
-            fold = fold + 1 if r == last else 0
-            last = r
-            out.append((r, fold, tr, te))
-        return out
-    raise ParameterError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
+    """The splits of one protocol with the config's settings:
+    ``[(repeat, fold, train_idx, test_idx), ...]``
+    (:func:`~cryvideo.evaluation.protocol_splits`)."""
+    return protocol_splits(protocol, y, groups, n_splits=config.n_splits,
+                           grouped_repeats=config.grouped_repeats,
+                           paper_repeats=config.paper_repeats, test_size=config.test_size,
+                           seed=config.seed)
 
 
 def _inputs(spec: ModelSpec, data: Dataset, feature: str, idx: np.ndarray) -> np.ndarray:

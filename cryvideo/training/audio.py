@@ -15,16 +15,24 @@ import numpy as np
 from ..audio import FeatureParams
 from ..data import DONATEACRY_CLASSES, load_donateacry
 from ..errors import DatasetError, ParameterError
-from .cards import ModelCard, save_model_with_card
+from ..evaluation import classification_metrics, leakage, majority_baseline, protocol_splits
+from ..models.ae_dnn import DEFAULT_POOL, AEDNNClassifier
+from ..models.cards import ModelCard, save_model_with_card
+from ..models.store import AUDIO_MODEL_FILES
+from .audio_data import AudioDataset, build_dataset
 
-__all__ = ["train_audio_branches", "model_filename"]
+__all__ = ["train_audio_branches", "model_filename", "make_estimator", "evaluate_ae_dnn",
+           "summarize_folds", "AE_DNN_DEFAULTS"]
+
+#: The AE+DNN's hyper-parameters, fixed up front (never tuned on test folds): the estimator's
+#: own defaults, which the shipped branches use.
+AE_DNN_DEFAULTS = {k: v for k, v in AEDNNClassifier().get_params().items()
+                   if k not in ("pool", "labels", "seed", "fine_tune")}
 
 
 def model_filename(kind: str) -> str:
-    """``audio_<kind>.keras``: the names :func:`cryvideo.pipeline.models.default_audio_branches`
+    """``audio_<kind>.keras``: the names :func:`cryvideo.models.branches.default_audio_branches`
     looks for."""
-    from ..pipeline.models import AUDIO_MODEL_FILES
-
     if kind not in AUDIO_MODEL_FILES:
         raise ParameterError(f"kind must be one of {sorted(AUDIO_MODEL_FILES)}, got {kind!r}")
     return AUDIO_MODEL_FILES[kind]
@@ -67,7 +75,8 @@ def train_audio_branches(
         0 skips cross-validation (the card then has no metrics).
     seed : int
     overrides : dict, optional
-        Hyper-parameters replacing ``AE_DNN_DEFAULTS`` (e.g. fewer epochs for a quick run).
+        Hyper-parameters replacing the estimator's own (``AE_DNN_DEFAULTS``), e.g. fewer epochs
+        for a quick run.
     progress : callable, optional
         ``progress(iterable, desc=..., unit=...)`` wrapper (e.g. a tqdm bar).
     benchmark_ref : str, optional
@@ -80,14 +89,7 @@ def train_audio_branches(
     dict
         kind → the card written.
     """
-    from ..benchmarks.ae_dnn import (
-        AE_DNN_DEFAULTS,
-        build_dataset,
-        evaluate_ae_dnn,
-        make_estimator,
-        summarize_folds,
-    )
-    from .ae_dnn import plot_training_curves
+    from ..models.ae_dnn import plot_training_curves
 
     overrides = dict(overrides or {})
     out_dir = Path(out_dir)
@@ -150,3 +152,117 @@ def train_audio_branches(
     plot_training_curves(histories, out_dir / "audio_training_curves.png",
                          title="AE+DNN audio branches, final fit (loss per epoch)")
     return cards
+
+
+def make_estimator(kind: str, labels: Sequence[str], *, seed: int = 0, **overrides
+                   ) -> AEDNNClassifier:
+    """The AE+DNN estimator for ``kind`` with its own (fixed, shipped) hyper-parameters, or
+    ``overrides`` of them."""
+    if kind not in DEFAULT_POOL:
+        raise ParameterError(f"kind must be one of {sorted(DEFAULT_POOL)}, got {kind!r}")
+    return AEDNNClassifier(pool=DEFAULT_POOL[kind], labels=list(labels), seed=seed, **overrides)
+
+
+def _fit_fold(est, data: AudioDataset, kind: str, tr: np.ndarray, y: np.ndarray,
+              refit: bool = False):
+    aug = np.isin(data.aug_source, tr)
+    # re-index the augmented copies' sources into positions within ``tr``
+    pos = {int(j): i for i, j in enumerate(tr)}
+    src = np.asarray([pos[int(s)] for s in data.aug_source[aug]], dtype=int)
+    kw = dict(groups=data.groups[tr], X_extra=data.X_aug[kind][aug],
+              y_extra=y[data.aug_source[aug]], extra_source=src)
+    if refit:
+        return est.refit_head(data.X[kind][tr], y[tr], **kw)
+    return est.fit(data.X[kind][tr], y[tr], **kw)
+
+
+def evaluate_ae_dnn(
+    data: AudioDataset,
+    *,
+    kind: str,
+    protocol: str,
+    labels: Sequence[str] | None = None,
+    n_splits: int = 5,
+    n_repeats: int = 1,
+    seed: int = 0,
+    progress: Callable | None = None,
+    keep_estimators: bool = False,
+    **overrides,
+) -> list[dict]:
+    """Train and test the AE+DNN on every fold of a protocol.
+
+    Parameters
+    ----------
+    data : AudioDataset
+    kind : {"mfcc", "stft"}
+    protocol : {"grouped", "paper"}
+        ``grouped``: repeated StratifiedGroupKFold by UUID (honest); ``paper``: stratified
+        random 70/30 split repeated ``n_repeats`` times (leaky: same-install clips on both sides).
+    labels : sequence of str, optional
+        Class order (default: sorted labels of ``data``).
+    n_splits, n_repeats, seed
+    progress : callable, optional
+        Wraps the fold iterable.
+    keep_estimators : bool
+        Put the fitted estimator in each fold dict under ``"estimator"`` (not JSON-able).
+    **overrides
+        Hyper-parameters replacing the estimator's own (:data:`AE_DNN_DEFAULTS`).
+
+    Returns
+    -------
+    list of dict
+        Per fold: ``repeat``, ``fold``, ``n_train``, ``n_test``, ``n_train_augmented``,
+        ``leakage`` (share of test clips whose UUID is in training), ``metrics``
+        (:func:`classification_metrics`), ``majority`` (majority baseline), ``epochs``,
+        ``test_idx`` and ``y_pred`` (the test clips and their predicted labels),
+        ``majority_label`` (the training folds' most frequent class), ``seed``.
+    """
+    labels = sorted(set(data.y.tolist())) if labels is None else list(labels)
+    splits = [(r, tr, te) for r, _, tr, te in protocol_splits(
+        protocol, data.y, data.groups, n_splits=n_splits, grouped_repeats=n_repeats,
+        paper_repeats=n_repeats, test_size=0.3, seed=seed)]
+    wrap = progress or (lambda it, **kw: it)
+    out = []
+    fold_no: dict[int, int] = {}
+    for r, tr, te in wrap(splits, desc=f"{kind}/{protocol}", unit="fold"):
+        fold_no[r] = fold_no.get(r, -1) + 1
+        fit_seed = seed + 17 * r + fold_no[r]
+        est = make_estimator(kind, labels, seed=fit_seed, **overrides)
+        _fit_fold(est, data, kind, tr, data.y)
+        pred = est.predict(data.X[kind][te])
+        vals, counts = np.unique(data.y[tr], return_counts=True)
+        d = {
+            "repeat": int(r), "fold": fold_no[r], "n_train": int(len(tr)),
+            "n_test": int(len(te)),
+            "n_train_augmented": int(np.isin(data.aug_source, tr).sum()),
+            "leakage": leakage(tr, te, data.groups),
+            "metrics": classification_metrics(data.y[te], pred, labels),
+            "majority": majority_baseline(data.y[tr], data.y[te], labels),
+            "epochs": {k: len(v.get("loss", [])) for k, v in est.history_.items()},
+            "test_idx": te.tolist(),
+            "y_pred": [str(v) for v in pred],
+            "majority_label": str(vals[np.argmax(counts)]),
+            "seed": int(fit_seed),
+        }
+        if keep_estimators:
+            d["estimator"] = est
+            d["train_idx"] = tr
+        out.append(d)
+    return out
+
+
+def summarize_folds(folds: list[dict]) -> dict:
+    """Mean over folds and 95 % t-interval of accuracy, balanced accuracy and macro-F1, model
+    and majority: the model cards' quick summary of ``train-audio``'s cross-validation (the
+    benchmark tables use :func:`pooled_summary`)."""
+    from ..evaluation import mean_ci
+
+    out = {}
+    for who in ("metrics", "majority"):
+        for m in ("accuracy", "balanced_accuracy", "macro_f1"):
+            mean, lo, hi = mean_ci([f[who][m] for f in folds])
+            out[f"{'' if who == 'metrics' else 'majority_'}{m}"] = {
+                "mean": round(mean, 4), "ci95": [round(lo, 4), round(hi, 4)]}
+    out["leakage"] = round(float(np.mean([f["leakage"] for f in folds])), 4)
+    out["n_folds"] = len(folds)
+    return out

@@ -439,7 +439,7 @@ def _quantized_scores(trainer, yamnet, tr, te, waves, rec, kinds: dict) -> dict:
 
 def _panns_logmels(waves, log) -> dict:
     from ..audio.augment import band_limit
-    from ..panns.frontend import logmel
+    from ..audio.logmel import logmel
 
     log("PANNs log-mels for CNN10 …")
     return {"logmel": [logmel(w) for w in waves],
@@ -447,9 +447,9 @@ def _panns_logmels(waves, log) -> dict:
 
 
 def _cnn10_scores(panns, c: _Corpus, tr, te, stress, seed) -> tuple[np.ndarray, np.ndarray]:
-    from ..panns.experiments import RECIPES as CNN_RECIPES
-    from ..panns.experiments import clip_scores, train_detector
-    from ..panns.frontend import logmel
+    from ..audio.logmel import logmel
+    from ..training.cnn10_detector import RECIPES as CNN_RECIPES
+    from ..training.cnn10_detector import clip_scores, train_detector
 
     v1 = CNN_RECIPES["v1"]
     is_da = c.sources[tr] == "donateacry"

@@ -1,1 +1,0 @@
-"""Benchmark code that the CLI and the scripts in ``benchmarks/`` share."""

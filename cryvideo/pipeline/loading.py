@@ -1,0 +1,161 @@
+"""Loading every model ``predict`` uses, in one place: the cry detector, the face branch, the
+fusion model and the audio branches, from a models folder (:mod:`cryvideo.models.store`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..data.donateacry import DONATEACRY_CLASSES
+from ..errors import ParameterError
+from ..models.branches import Branch, default_audio_branches
+from ..models.smoothing import DEFAULT_WINDOW
+from ..models.store import (
+    CNN10_GATE_FILE,
+    FACE_HEAD_FILE,
+    FUSION_FILE,
+    check_models_dir,
+    default_models_dir,
+    find_model,
+)
+
+__all__ = ["CRY_DETECTORS", "LoadedModels", "load_models", "load_cry_detector"]
+
+#: Cry detectors ``predict`` can ask before giving a reason (``cryvideo.detection``).
+CRY_DETECTORS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+
+
+@dataclasses.dataclass
+class LoadedModels:
+    """The models of one :class:`~cryvideo.pipeline.predict.Predictor`.
+
+    Attributes
+    ----------
+    models_dir : Path
+    notes : list of str
+        Sentences for the output about models taken from elsewhere than ``models_dir``.
+    cry_detector : object or None
+        Has ``detect(...)`` returning a :class:`~cryvideo.detection.DetectionResult`.
+    cry_detector_name : str
+    face_model : cryvideo.models.face_head.FaceModel or None
+    window : int
+        Rolling-average window of the face branch, frames.
+    fusion : keras.Model or None
+    fusion_card : ModelCard or None
+    fusion_source : str
+    audio_branches : list of Branch
+    labels : list of str
+        The classes of the answer.
+    """
+
+    models_dir: Path
+    notes: list[str]
+    cry_detector: object | None = None
+    cry_detector_name: str = ""
+    face_model: object | None = None
+    window: int = DEFAULT_WINDOW
+    fusion: object | None = None
+    fusion_card: object | None = None
+    fusion_source: str = ""
+    audio_branches: list = dataclasses.field(default_factory=list)
+    labels: list = dataclasses.field(default_factory=list)
+
+
+def load_cry_detector(spec, models_dir: Path, notes: list[str]) -> tuple[object | None, str]:
+    """The cry gate named by ``spec`` (see :data:`CRY_DETECTORS`; an object is used as is), and
+    how the output names it. A model taken from the bundled folder adds a sentence to
+    ``notes``."""
+    if spec is None:
+        return None, ""
+    if not isinstance(spec, str):
+        return spec, type(spec).__name__
+    spec = "yamnet-zeroshot" if spec == "yamnet" else spec
+    if spec not in CRY_DETECTORS:
+        raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
+                             f"None, got {spec!r}")
+    from ..detection import load_detector, shipped_file
+
+    if spec == "yamnet-zeroshot":
+        return load_detector(spec), "yamnet-zeroshot"
+    # predict prefers CNN10's dynamic-range TFLite twin: it scores like the float model
+    # and starts ~40x faster than a Keras model's first call
+    names = (CNN10_GATE_FILE, shipped_file(spec)) if spec == "cnn10" else (shipped_file(spec),)
+    path, note = find_model(names, models_dir, what="cry detector")
+    if note:  # never silently: the output says so
+        notes.append(note)
+    if path is None:
+        return load_detector(spec), spec  # names the missing file
+    return load_detector(spec, model=path), f"{spec} ({path.name})"
+
+
+def _audio_branches_for_fusion(m: LoadedModels) -> list[Branch]:
+    """The audio branches the fusion card names (its own files, or the default branches);
+    without a fusion model, the default branches."""
+    if m.fusion_card is None:
+        return default_audio_branches(m.models_dir, bundled_fallback=True, notes=m.notes)
+    from ..models.audio_summary import SummaryAudioBranch
+
+    out, defaults = [], None
+    for spec in m.fusion_card.inputs.get("branches", []):
+        if spec["name"] == "face":
+            continue
+        if spec.get("source") == "file":
+            out.append(SummaryAudioBranch.load(Path(m.fusion_source).parent / spec["file"]))
+        else:
+            defaults = defaults if defaults is not None else {
+                b.name: b for b in default_audio_branches(
+                    m.models_dir, bundled_fallback=True, notes=m.notes)}
+            if spec["name"] in defaults:
+                out.append(defaults[spec["name"]])
+    return out
+
+
+def load_models(*, models_dir: str | os.PathLike | None = None,
+                audio_branches: Sequence[Branch] | None = None, use_face: bool = True,
+                window: int | None = None, runtime: str = "tflite",
+                weights_path: str | os.PathLike | None = None, use_fusion_model: bool = True,
+                cry_detector: str | object | None = "yamnet-cry") -> LoadedModels:
+    """Load what ``predict`` needs (see :class:`~cryvideo.pipeline.predict.Predictor` for the
+    parameters).
+
+    Raises
+    ------
+    ModelError
+        A models folder that is missing or holds no model, or a model file that is corrupt or
+        does not fit its card.
+    WeightsNotFoundError
+        The face head's backbone weights are nowhere to be found (says where to put them).
+    """
+    from ..models.face_head import FaceModel
+
+    m = LoadedModels(models_dir=check_models_dir(
+        Path(models_dir) if models_dir is not None else default_models_dir()), notes=[])
+    m.cry_detector, m.cry_detector_name = load_cry_detector(cry_detector, m.models_dir, m.notes)
+
+    face_path, note = find_model(FACE_HEAD_FILE, m.models_dir)
+    if use_face and face_path is not None:
+        m.notes += [note] if note else []
+        m.face_model = FaceModel.load(face_path, runtime=runtime, weights_path=weights_path)
+    card_window = m.face_model.card.inputs.get("window") if m.face_model else None
+    m.window = int(window if window is not None else card_window or DEFAULT_WINDOW)
+
+    fusion_path, note = find_model(FUSION_FILE, m.models_dir)
+    if use_fusion_model and fusion_path is not None:
+        from ..models.cards import load_model_with_card
+
+        m.notes += [note] if note else []
+        m.fusion, m.fusion_card = load_model_with_card(fusion_path)
+        m.fusion_source = str(fusion_path)
+    m.audio_branches = list(audio_branches if audio_branches is not None
+                            else _audio_branches_for_fusion(m))
+    if m.fusion is not None:
+        m.labels = list(m.fusion_card.labels)
+    elif m.face_model is not None and not any(b.trained for b in m.audio_branches):
+        m.labels = list(m.face_model.labels)
+    elif m.audio_branches:
+        m.labels = list(m.audio_branches[0].labels)
+    else:
+        m.labels = list(DONATEACRY_CLASSES)
+    return m

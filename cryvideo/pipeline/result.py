@@ -1,0 +1,139 @@
+"""What ``predict`` answers: :class:`PredictionResult` for one file, :class:`BranchResult` for
+each branch in it, and the helpers that put numbers into them."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..media import MediaInfo
+
+__all__ = ["BranchResult", "PredictionResult", "FileRun", "probabilities", "held_out",
+           "trust_note"]
+
+
+@dataclasses.dataclass
+class BranchResult:
+    """What one branch said about one file."""
+
+    name: str
+    used: bool
+    trained: bool = False
+    probabilities: dict[str, float] | None = None
+    source: str = ""
+    note: str = ""
+    details: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def label(self) -> str | None:
+        if not self.probabilities:
+            return None
+        return max(self.probabilities, key=self.probabilities.get)
+
+
+@dataclasses.dataclass
+class PredictionResult:
+    """The answer for one file.
+
+    Attributes
+    ----------
+    path : str
+    label : str or None
+        Most likely reason (None if nothing could be analysed).
+    probabilities : dict
+        Probability of every class.
+    trained : bool
+        False when the answer comes only from untrained placeholders: then it is not a result.
+    modalities : list of str
+        Branches that contributed (``mfcc``, ``stft``, ``face``).
+    branches : list of BranchResult
+    fusion : str
+        How the branch outputs were combined.
+    timings : dict
+        Seconds per stage.
+    notes : list of str
+        Things the user should know (no audio track, no face found, …).
+    media : dict
+        Probe result.
+    crying : dict or None
+        The cry detector's verdict, asked before any reason is given: ``detected``,
+        ``probability``, ``threshold``, ``segments`` (seconds) and ``detector``. ``None`` when the
+        gate is off or there is no audio. When ``detected`` is False, ``label`` is None (the
+        probabilities are still reported: what the reason branches would say if it were a cry).
+    """
+
+    path: str
+    label: str | None
+    probabilities: dict[str, float]
+    trained: bool
+    modalities: list[str]
+    branches: list[BranchResult]
+    fusion: str
+    timings: dict[str, float]
+    notes: list[str]
+    media: dict
+    crying: dict | None = None
+    #: Arrays kept for reports (waveform, face thumbnails, per-frame predictions); not in JSON.
+    artifacts: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def to_dict(self) -> dict:
+        art, self.artifacts = self.artifacts, {}
+        try:
+            d = dataclasses.asdict(self)
+        finally:
+            self.artifacts = art
+        d.pop("artifacts", None)
+        for b, br in zip(d["branches"], self.branches, strict=True):
+            b["label"] = br.label
+        return d
+
+
+def probabilities(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
+    """``{label: probability}``, rounded to 6 decimals, for the output."""
+    p = np.asarray(p, dtype=float).reshape(-1)
+    if p.shape[0] != len(labels):
+        raise ParameterError(f"branch returned {p.shape[0]} probabilities for {len(labels)} labels")
+    return {str(lab): round(float(v), 6) for lab, v in zip(labels, p, strict=True)}
+
+
+def held_out(card) -> dict:
+    """A branch card's held-out (grouped CV) balanced accuracy, for the output: ``{}`` when
+    the card records none."""
+    try:
+        m = card.metrics["balanced_accuracy"]
+        return {"held_out_balanced_accuracy": round(float(m["mean"]), 3),
+                "held_out_ci95": [round(float(x), 3) for x in m["ci95"]],
+                "held_out_protocol": str(card.metrics.get("protocol", "grouped CV"))}
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return {}
+
+
+def trust_note(branches: Sequence[BranchResult], n_classes: int) -> str | None:
+    """One line saying how well the answering branches did on held-out data, against chance."""
+    known = [b for b in branches if "held_out_balanced_accuracy" in b.details]
+    if not known:
+        return None
+    chance = 1.0 / max(1, n_classes)
+    at_chance = all(b.details["held_out_ci95"][0] <= chance for b in known)
+    figs = ", ".join(f"{b.name} {b.details['held_out_balanced_accuracy']:.2f}" for b in known)
+    return (f"how far to trust the reason: on held-out recordings (grouped CV) these models "
+            f"score balanced accuracy {figs}; chance is {chance:.2f}"
+            + (" -- no better than chance: a weak hint at best, never a diagnosis"
+               if at_chance else ""))
+
+
+@dataclasses.dataclass
+class FileRun:
+    """What the stages of ``predict`` collect about one file, on the way to its
+    :class:`PredictionResult`."""
+
+    path: str | os.PathLike
+    info: MediaInfo
+    notes: list[str]
+    timings: dict[str, float]
+    results: list[BranchResult] = dataclasses.field(default_factory=list)
+    art: dict = dataclasses.field(default_factory=dict)

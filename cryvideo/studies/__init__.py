@@ -1,0 +1,10 @@
+"""Studies: the benchmarks and experiments behind the numbers in README and docs, and their
+report writers (the top library layer: it may use everything below it, and nothing below
+imports it). ``cryvideo benchmark ...`` and the scripts in ``benchmarks/`` run them.
+
+- :mod:`.donateacry`, :mod:`.donateacry_report` — reason classifiers on Donateacry;
+- :mod:`.ae_dnn` — the AE+DNN audio branches under the same protocols;
+- :mod:`.detection`, :mod:`.detection_report` — cry detectors, grouped CV;
+- :mod:`.panns`, :mod:`.panns_report` — the PANNs studies (CNN10 detection, pooling,
+  compression, YAMNet heads).
+"""

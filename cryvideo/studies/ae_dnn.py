@@ -1,0 +1,152 @@
+"""Evaluate the AE+DNN audio branches on Donateacry under the paper's and the grouped protocol.
+
+Typical use::
+
+    items = load_donateacry(root)
+    data = build_dataset(items, background_dir=not_cry_dir)   # features + augmented copies
+    folds = evaluate_ae_dnn(data, kind="mfcc", protocol="grouped")
+
+Augmented copies (noise, pitch ±2 st, stretch ±10 %, not-cry backgrounds) are made once per
+clip and cached; in each fold only the copies of *training* clips are used, and test clips are
+always the original recordings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..evaluation import (
+    PROTOCOLS,
+    classification_metrics,
+    max_statistic_permutation_test,
+    summarize_pooled,
+)
+from ..models.ae_dnn import DEFAULT_POOL
+from ..training.audio import (
+    AE_DNN_DEFAULTS,
+    _fit_fold,
+    evaluate_ae_dnn,
+    make_estimator,
+    summarize_folds,
+)
+from ..training.audio_data import AudioDataset, build_dataset, load_backgrounds
+
+__all__ = [
+    "AE_DNN_DEFAULTS",
+    "AudioDataset",
+    "build_dataset",
+    "load_backgrounds",
+    "make_estimator",
+    "evaluate_ae_dnn",
+    "permutation_test_ae_dnn",
+    "pooled_summary",
+    "summarize_folds",
+    "PROTOCOLS",
+    "DEFAULT_POOL",
+]
+
+def permutation_test_ae_dnn(
+    data: AudioDataset,
+    folds: dict[str, list[dict]],
+    *,
+    labels: Sequence[str],
+    n_permutations: int = 199,
+    metric: str = "balanced_accuracy",
+    seed: int = 0,
+    progress: Callable | None = None,
+) -> dict:
+    """Max-statistic group-permutation test over several kinds of a finished evaluation.
+
+    ``folds`` maps each kind (``"mfcc"``, ``"stft"``) to the folds of one grouped repeat from
+    :func:`evaluate_ae_dnn` with ``keep_estimators=True``. The score of a kind is ``metric`` on
+    its pooled out-of-fold predictions. Each permutation exchanges whole label blocks between
+    app installs of equal size (:func:`cryvideo.evaluation.group_label_permutation`) and
+    retrains the classifier of every fold of every kind from scratch on the permuted training
+    labels; the autoencoders, which never see labels, and the splits of the true labels are
+    kept (refitting them per permutation would cost 40 epochs per fold).
+
+    Returns
+    -------
+    dict
+        :func:`cryvideo.evaluation.max_statistic_permutation_test`'s result (``names`` are the
+        kinds; ``pvalue_familywise``, ``pvalue_single``, ``observed``, ``permutation_max``,
+        ...) plus ``metric``, ``splits`` and ``permutation_mean`` per kind.
+    """
+    kinds = list(folds)
+    for k in kinds:
+        if not folds[k] or "estimator" not in folds[k][0]:
+            raise ParameterError("permutation_test_ae_dnn needs folds with keep_estimators=True")
+
+    def pooled_score(kind: str, y: np.ndarray, preds: list) -> float:
+        te = np.concatenate([np.asarray(f["test_idx"]) for f in folds[kind]])
+        return float(classification_metrics(y[te], np.concatenate(preds), labels)[metric])
+
+    observed = [pooled_score(k, data.y, [np.asarray(f["y_pred"]) for f in folds[k]])
+                for k in kinds]
+    bar = progress(range(n_permutations), desc="AE+DNN permutations", unit="perm") \
+        if progress else None
+    it = iter(bar) if bar is not None else None
+
+    def score_fn(y_perm: np.ndarray) -> list[float]:
+        out = []
+        for k in kinds:
+            preds = []
+            for f in folds[k]:
+                est, tr, te = f["estimator"], f["train_idx"], np.asarray(f["test_idx"])
+                _fit_fold(est, data, k, tr, y_perm, refit=True)
+                preds.append(est.predict(data.X[k][te]))
+            out.append(pooled_score(k, y_perm, preds))
+        return out
+
+    res = max_statistic_permutation_test(
+        score_fn, data.y, data.groups, names=kinds, n_permutations=n_permutations, seed=seed,
+        observed=observed, progress=None if it is None else (lambda _n: next(it, None)))
+    if bar is not None and hasattr(bar, "close"):
+        bar.close()
+    perm = np.asarray(res.pop("permutation_scores"))
+    return {**res, "metric": metric, "splits": "those of the true labels (one grouped repeat)",
+            "permutation_mean": [float(v) for v in perm.mean(axis=0)]}
+
+
+def pooled_summary(folds: list[dict], data: AudioDataset, labels: Sequence[str], *,
+                   n_boot: int = 2000, seed: int = 0, of: str = "pooled predictions") -> dict:
+    """Metrics of the pooled test predictions of all folds/repeats, with group-bootstrap
+    intervals over app installs (the aggregation of every row of the Donateacry table).
+
+    Parameters
+    ----------
+    folds : list of dict
+        From :func:`evaluate_ae_dnn` (with ``test_idx``, ``y_pred``, ``majority_label``).
+    data : AudioDataset
+    labels : sequence of str
+    n_boot, seed : int
+        Bootstrap resamples and seed.
+    of : str
+        What the pooled predictions are, for the interval label.
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``balanced_accuracy``, ``macro_f1`` and ``majority_*`` as
+        ``{"estimate", "low", "high", "interval", "per_repeat", "repeat_sd"}``, plus
+        ``leakage``, ``n_folds``, ``n_repeats``.
+    """
+    te = np.concatenate([np.asarray(f["test_idx"], dtype=int) for f in folds])
+    rep = np.concatenate([np.full(len(f["test_idx"]), f["repeat"]) for f in folds])
+    preds = {"": np.concatenate([np.asarray(f["y_pred"]) for f in folds]),
+             "majority_": np.concatenate([np.full(len(f["test_idx"]), f["majority_label"])
+                                          for f in folds])}
+    out: dict = {}
+    for prefix, pred in preds.items():
+        summ = summarize_pooled(data.y[te], pred, data.groups[te], rep, labels=labels,
+                                n_boot=n_boot, seed=seed, unit="app installs", of=of)
+        out.update({f"{prefix}{m}": v for m, v in summ.items()})
+    out["leakage"] = round(float(np.mean([f["leakage"] for f in folds])), 4)
+    out["n_folds"] = len(folds)
+    out["n_repeats"] = int(len(np.unique(rep)))
+    return out
+
+

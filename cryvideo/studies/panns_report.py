@@ -1,0 +1,196 @@
+"""Report writers of the PANNs studies (:mod:`cryvideo.studies.panns`): the Markdown tables of
+``benchmarks/results/panns_*.md``."""
+
+from __future__ import annotations
+
+__all__ = ["detection_markdown", "yamnet_head_markdown", "pooling_markdown",
+           "compression_markdown"]
+
+
+def _pct(v) -> str:
+    m, lo, hi = v
+    return f"{100 * m:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def detection_markdown(res: dict) -> str:
+    s = res["summary"]
+    rows = [(f"CNN10 (ours, width {res['width']:g}), threshold 0.5", "cnn10"),
+            ("CNN10 dynamic-range TFLite", "cnn10_dynamic"),
+            ("CNN10 full-integer int8 TFLite", "cnn10_int8"),
+            ("YAMNet zero-shot, threshold chosen on training folds", "yamnet_train_threshold"),
+            ("YAMNet zero-shot, threshold 0.3 (reference value)", "yamnet_0.3")]
+    out = [f"Cry detection, {res['n_splits']}-fold CV grouped by source recording "
+           f"({res['n_clips']} clips of the detection set; {res['n_donateacry']} Donateacry "
+           "cries added to training as positives). Clip score = max over 2 s windows "
+           "(YAMNet: 0.975 s windows, max of classes 19 and 20). CNN10 training: "
+           f"{res['epochs']} epochs of random 2 s crops, Donateacry weight "
+           f"'{res.get('donateacry_weight', 'clip')}', background mixing "
+           f"{res.get('background_prob', 0.0):.0%} of crops.", "",
+           "| model | F1 mean [95 % CI over folds] | F1 pooled over folds |",
+           "|---|---|---|"]
+    for label, key in rows:
+        if key in s:
+            out.append(f"| {label} | {_pct([s[key]['f1_mean'], *s[key]['f1_ci95']])} | "
+                       f"{100 * s[key]['f1_pooled']:.1f} |")
+    r = s["cnn10_donateacry_recall"]
+    out += ["", f"CNN10 recall on held-out Donateacry UUIDs (all cries, 8 kHz): "
+            f"{_pct([r['mean'], *r['ci95']])} %.", "",
+            "Per fold (F1 %): " + "; ".join(
+                f"fold {f['fold']} ({f['n_test']} clips, {f['test_groups']} groups): CNN10 "
+                f"{100 * f['cnn10']['f1']:.1f}, "
+                f"YAMNet {100 * f['yamnet_train_threshold']['f1']:.1f}"
+                for f in res["folds"])]
+    fp = {}
+    for f in res["folds"]:
+        for c, n in f["cnn10_false_positive_by_category"].items():
+            fp[c] = fp.get(c, 0) + n
+    out += ["", "CNN10 clips called crying, by category, over all test folds: "
+            + ", ".join(f"{c} {n}" for c, n in sorted(fp.items()))]
+    if "tflite_bytes" in s:
+        b = s["tflite_bytes"]
+        out += ["", "TFLite sizes (bytes): " + ", ".join(f"{k} {v}" for k, v in b.items())
+                + f"; float32 / int8 = {b['float32'] / b['int8']:.2f}×"]
+    return "\n".join(out) + "\n"
+
+
+def yamnet_head_markdown(res: dict) -> str:
+    feats = {"embedding": "embeddings [max; mean] (2048)",
+             "vocal-scores": "24 vocal class scores [max; mean] (48)"}
+    cats = list(res["category_counts"])
+    out = [f"Cry detection with the pretrained YAMNet backbone (frozen) + a trained head: "
+           f"class-balanced logistic regression on clip features, the same {res['n_splits']} "
+           "grouped folds as the CNN10 table, threshold 0.5. Every variant of the sweep is "
+           "shown (choosing one afterwards would be tuning on the test folds).", "",
+           "| head features | Donateacry positives | C | F1 pooled % | F1 mean [95 % CI] % | "
+           "Donateacry recall % | " + " | ".join(f"{c} called crying" for c in cats) + " |",
+           "|---|---|---|---|---|---|" + "---|" * len(cats)]
+    for r in res["rows"]:
+        out.append(f"| {feats.get(r['features'], r['features'])} | "
+                   f"{'yes' if r['donateacry_positives'] else 'no'} | {r['C']:g} | "
+                   f"{100 * r['f1_pooled']:.1f} | {_pct([r['f1_mean'], *r['f1_ci95']])} | "
+                   f"{100 * r['donateacry_recall']:.1f} | "
+                   + " | ".join(f"{r['called_crying_by_category'].get(c, 0)} / "
+                                f"{res['category_counts'][c]}" for c in cats) + " |")
+    z = res["yamnet_zero_shot"]
+    best = max(res["rows"], key=lambda r: r["f1_pooled"])
+    zs = _pct([z["f1_mean"], *z["f1_ci95"]])
+    out += ["", "YAMNet zero-shot on the same folds (threshold chosen on the training folds): "
+            f"F1 pooled {100 * z['f1_pooled']:.1f} %, mean {zs} %.",
+            "", f"Even the best row in hindsight (pooled F1 {100 * best['f1_pooled']:.1f} %) "
+            + ("does not beat" if best["f1_pooled"] <= z["f1_pooled"] else "beats")
+            + " YAMNet's own cry classes used zero-shot. The errors are laughter called crying "
+            "(2 laughter recordings: a head learns one and is tested on the other) and, with "
+            "the 8 kHz Donateacry cries as positives, more of it."]
+    return "\n".join(out) + "\n"
+
+
+def _iv(m: dict) -> str:
+    """``estimate [low, high]`` in % from a :func:`cryvideo.evaluation.summarize_pooled` row."""
+    return f"{100 * m['estimate']:.1f} [{100 * m['low']:.1f}, {100 * m['high']:.1f}]"
+
+
+def _seeds(m: dict) -> str:
+    """``mean ± sd`` over repeats/seeds in %."""
+    return f"{100 * m['repeat_mean']:.1f} ± {100 * m['repeat_sd']:.1f}"
+
+
+def pooling_markdown(res: dict) -> str:
+    from .panns import PAPER_TABLE4
+
+    names = {"max": "max", "avg": "average", "maxavg": "max + average", "stat": "statistic",
+             "mha": "multi-head attention"}
+    out = [f"Reason classification on Donateacry ({res['n']} clips, {len(res['labels'])} "
+           f"classes, {res['n_groups']} app-install UUIDs): {res['n_splits']}-fold CV grouped "
+           f"by UUID × {res['n_repeats']} repeats; each repeat has its own split and head "
+           "seeds, so the repeats are the seeds. Rows are pooling heads on frozen YAMNet "
+           "frame embeddings (1024-d every 0.48 s; Dense 128 per frame → pooling → softmax, "
+           f"class-weighted loss, {res['epochs']} epochs) — NOT the paper's fine-tuned CNN14. "
+           "Cells: % on the out-of-fold predictions of all repeats pooled [95 % group-"
+           f"bootstrap interval, {res.get('n_boot', 2000)} resamples of whole app installs]; "
+           "balanced accuracy per seed as mean ± sd over the seeds.",
+           "", "| pooling | paper acc. % (CNN14, their split) | accuracy % | balanced acc. % "
+           "| macro-F1 % | bal. acc. per seed, mean ± sd % |", "|---|---|---|---|---|---|"]
+    for k, r in res["rows"].items():
+        out.append(f"| {names.get(k, k)} | {PAPER_TABLE4.get(k, '')} | {_iv(r['accuracy'])} "
+                   f"| {_iv(r['balanced_accuracy'])} | {_iv(r['macro_f1'])} | "
+                   f"{_seeds(r['balanced_accuracy'])} |")
+    mj = res["majority"]
+    out.append(f"| majority class (always hungry) | — | {_iv(mj['accuracy'])} | "
+               f"{_iv(mj['balanced_accuracy'])} | {_iv(mj['macro_f1'])} | "
+               f"{_seeds(mj['balanced_accuracy'])} |")
+    above = [names.get(k, k) for k, r in res["rows"].items()
+             if r["balanced_accuracy"]["low"] > 0.2]
+    best = max(res["rows"], key=lambda k: res["rows"][k]["balanced_accuracy"]["repeat_mean"])
+    out += ["", "Chance balanced accuracy is 20 %. "
+            + (f"Heads whose interval lies above chance: {', '.join(above)}. Five heads were "
+               "compared and no permutation test was run, so this is weak evidence, not a "
+               "finding." if above else
+               "No head's balanced-accuracy interval lies above chance: under splits grouped "
+               "by UUID none of these heads is shown to tell the reasons apart better than "
+               "chance (no permutation test was run: its CPU time buys nothing when no "
+               "interval clears chance).")
+            + f" Highest mean over seeds: {names.get(best, best)} "
+            f"({_seeds(res['rows'][best]['balanced_accuracy'])} %). Accuracy below the "
+            "majority baseline is the price of the class-weighted loss (the heads stop "
+            "answering 'hungry' for everything)."]
+    return "\n".join(out) + "\n"
+
+
+def compression_markdown(res: dict) -> str:
+    from .panns import PAPER_TABLE5
+
+    t_arch, t_w = res["teacher"]
+    tname = f"{t_arch}_w{t_w:g}"
+    sizes, lat, params = res["tflite_bytes"], res["window_latency_s"], res["params"]
+    base_size = sizes[tname].get("float32")
+    d = res.get("data", {})
+    cats = ", ".join(f"{c} {v['clips']} clips from {v['recordings']} recording(s)"
+                     for c, v in d.get("categories", {}).items())
+    out = [f"Compression on the cry-detection task: {res['folds']} of {res['n_splits']} "
+           f"grouped folds (grouped by source recording) × {res.get('n_seeds', 1)} seed(s), "
+           "each seed its own split and training seeds, so every clip is tested once per seed"
+           + ("" if res["folds"] == res["n_splits"] else " (here: only the first folds)")
+           + f". KD: T = {res['temperature']:g}, α = {res['alpha']:g}; {res['epochs']} epochs. "
+           f"Data: {d.get('set', 'cry_detection')}, {d.get('n_clips', '?')} clips from "
+           f"{d.get('n_recordings', '?')} recordings ({cats}); "
+           f"{d.get('training_extra', 'Donateacry cries')} as extra positives; "
+           f"{d.get('not_used', 'vocal_negatives')} not used, so the negatives are noise, one "
+           "silence recording and two laughter recordings. Cells: % on the test predictions of "
+           "all seeds pooled, threshold 0.5 [95 % group-bootstrap interval over source "
+           f"recordings, {res.get('n_boot', 2000)} resamples]; F1 per recording weighs every "
+           "source recording equally (the silence and laughter recordings are one item each "
+           "instead of 108 windows); Δ F1 = the row's pooled F1 minus the teacher's, seed by "
+           "seed, mean ± sd. Size = TFLite flatbuffer; latency = one 10 s clip (17 windows of "
+           "2 s, hop 0.5 s) on one thread, TFLite, model only (log-mel excluded), on a shared "
+           "machine. Paper (Table 5) gives changes relative to its CNN14 teacher on accuracy.",
+           "",
+           "| model | params | size KiB | size vs teacher | F1 % | F1 per recording % | "
+           "Δ F1 pt (seeds) | balanced acc. % | false-positive rate % | ms / 10 s clip | "
+           "paper: size, acc. |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    paper = {tname: "teacher", f"{tname}+dynamic": "quantized"}
+
+    def add(name):
+        base = name.split("+")[0]
+        q = "int8" if name.endswith("+int8") else ("dynamic" if name.endswith("+dynamic")
+                                                   else "float32")
+        size = sizes[base].get(q)
+        r = res["rows"][name]
+        kd = "+kd" in name
+        p = paper.get(name) or ("kd_quantized" if kd and q != "float32" else
+                                "kd_student" if kd else None)
+        pp = PAPER_TABLE5.get(p)
+        ptxt = f"{pp['size_change_pct']:+.0f} %, {pp['acc_change_pt']:+.0f} pt" if pp else ""
+        dd = r["delta_f1_vs_teacher"]
+        if size and base_size:
+            size_txt = f"{size / 1024:.0f} | {100 * (size / base_size - 1):+.0f} %"
+            ms = f"{1000 * 17 * lat[base][q]:.1f}"
+        else:
+            size_txt, ms = "— | —", "—"
+        out.append(f"| {name} | {params.get(base, '')} | {size_txt} | {_iv(r['f1'])} | "
+                   f"{_iv(r['f1_group_weighted'])} | {100 * dd['mean']:+.1f} ± "
+                   f"{100 * dd['sd']:.1f} | {_iv(r['balanced_accuracy'])} | "
+                   f"{_iv(r['false_positive_rate'])} | {ms} | {ptxt} |")
+
+    for name in res["rows"]:
+        add(name)
+    return "\n".join(out) + "\n"
