@@ -339,6 +339,13 @@ def test_predict_on_donateacry_wav(donateacry_dir, tmp_path):
     res = Predictor(audio_branches=brs, use_face=False).predict(item.path)
     assert res.trained and res.modalities == ["mfcc", "stft"]
     assert sum(res.probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    # predict runs the float32 TFLite twin of a branch when it is there: a corrupt twin is an
+    # error naming it, and so is a corrupt .keras once no twin stands in for it
+    (bad / "audio_stft_float32.tflite").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="audio_stft_float32.tflite"):
+        default_audio_branches(bad)
+    (bad / "audio_stft_float32.tflite").unlink()
+    (bad / "audio_stft_float32.json").unlink()
     (bad / "audio_stft.keras").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="audio_stft.keras"):
         default_audio_branches(bad)
@@ -394,7 +401,8 @@ def test_train_audio_cli_end_to_end(tmp_path, capsys):
     assert (out / "audio_training_curves.png").read_bytes()[:4] == b"\x89PNG"
     brs = default_audio_branches(out)
     assert brs[0].trained and isinstance(brs[1], UntrainedBranch)
-    res = Predictor(audio_branches=brs, use_face=False).predict(
+    # a tone is not a cry: the gate is off here, this checks the trained branch is used
+    res = Predictor(audio_branches=brs, use_face=False, cry_detector=None).predict(
         next((data / "hungry").glob("*.wav")))
     assert res.trained and set(res.probabilities) == {"hungry", "tired"}
     # bad arguments: one clear error, exit code 2

@@ -94,6 +94,23 @@ def test_memory_is_bounded():
         ps.push(np.zeros(SR * 60, np.float32))
         assert ps._buf.size < 15600 + SR * 60
     assert ps.seconds_in == 200 * 60
+    # the end of a long stream allocates nothing of the stream's length (a 16-hour file once
+    # peaked at 3.7 GB here: the padding was computed on a zero array of the whole length)
+    import tracemalloc
+
+    tracemalloc.start()
+    ps.finish()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20 * 2**20, peak             # 200 minutes of float32 would be 768 MB
+
+
+@pytest.mark.parametrize("n", [0, 1, 15359, 15360, 15599, 15600, 15601, 23280, 23281,
+                               16000 * 61 + 7])
+def test_padded_length_is_pad_waveforms(n):
+    from cryvideo.detection.frontend import padded_length
+
+    assert padded_length(n) == pad_waveform(np.zeros(n, np.float32)).size
 
 
 def test_pushing_after_finish_is_refused():

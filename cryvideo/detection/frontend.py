@@ -19,7 +19,7 @@ import functools
 import numpy as np
 
 __all__ = ["YamnetFrontend", "YAMNET_FRONTEND", "mel_matrix", "log_mel", "patches",
-           "pad_waveform", "n_patches"]
+           "pad_waveform", "padded_length", "n_patches"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,12 +111,17 @@ def pad_waveform(y: np.ndarray, params: YamnetFrontend = YAMNET_FRONTEND) -> np.
     np.ndarray [shape=(m,), dtype=float32], ``m >= n``
     """
     y = np.asarray(y, dtype=np.float32).reshape(-1)
+    pad = padded_length(y.size, params) - y.size
+    return np.pad(y, (0, pad)) if pad else y
+
+
+def padded_length(n: int, params: YamnetFrontend = YAMNET_FRONTEND) -> int:
+    """Length :func:`pad_waveform` pads ``n`` samples to (computed, nothing allocated: a
+    stream of 16 hours must not build a 16-hour array to learn it)."""
     min_n = (params.patch_frames - 1) * params.hop + params.window
     hop = params.patch_hop * params.hop
-    n = max(y.size, min_n)
-    extra = -(-(n - min_n) // hop) * hop - (n - min_n)
-    pad = (n - y.size) + extra
-    return np.pad(y, (0, pad)) if pad else y
+    m = max(int(n), min_n)
+    return m + (-(-(m - min_n) // hop) * hop - (m - min_n))
 
 
 #: Frames per block in :func:`log_mel` (~41 s): bounds the spectra held in memory.

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .frontend import YAMNET_FRONTEND, YamnetFrontend, log_mel, n_patches, pad_waveform, patches
+from .frontend import YAMNET_FRONTEND, YamnetFrontend, log_mel, n_patches, padded_length, patches
 
 __all__ = ["PatchStream", "WindowStream"]
 
@@ -75,7 +75,7 @@ class PatchStream:
     def finish(self) -> np.ndarray:
         """The last patches: the tail zero-padded as the whole-waveform path pads it."""
         self.finished = True
-        padded = pad_waveform(np.zeros(self.samples_in, np.float32), self.f).size
+        padded = padded_length(self.samples_in, self.f)
         start = self.patches_out * self.hop                     # sample index of _buf[0]
         need = padded - start - len(self._buf)
         if need > 0:

@@ -154,6 +154,8 @@ def detection_figure(summary: dict, path) -> None:
     """Bar chart: false-positive rate per negative category and F1, shipped vs the peers."""
     from matplotlib.figure import Figure
 
+    from ..io import atomic_path
+
     ms = summary["methods"]
     show = [m for m in ("yamnet_zeroshot", "cnn10", "head", summary.get("ship")) if m in ms]
     show = list(dict.fromkeys(show))
@@ -181,4 +183,5 @@ def detection_figure(summary: dict, path) -> None:
     ax2.set_xticks(range(len(show)), [m.replace("_", "\n") for m in show], fontsize=7)
     ax2.set_ylabel("F1 per recording (%)")
     ax2.set_title("F1")
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")

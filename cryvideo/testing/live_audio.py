@@ -62,7 +62,10 @@ def sequence(parts=SEQUENCE, *, seed: int = 0) -> tuple[np.ndarray, list[tuple[f
 def write_wav(path: Path, y: np.ndarray) -> Path:
     import soundfile as sf
 
-    sf.write(path, y, SR, subtype="PCM_16")
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp:
+        sf.write(tmp, y, SR, subtype="PCM_16", format="WAV")
     return path
 
 
