@@ -85,7 +85,8 @@ def test_ctrl_c_keeps_what_was_found(shipped, long_file, tmp_path):
     rec = json.loads(out.read_text())
     assert rec["complete"] is False and rec["stopped_at"] == pytest.approx(60.0, abs=0.5)
     assert rec["duration"] == rec["stopped_at"]
-    assert [round(a) for a, _ in rec["segments"]] == [21]      # the first cry only
+    # the first cry only (planted at 20–30 s; a pause inside it may split it in two)
+    assert rec["segments"] and all(19 < a and b < 32 for a, b in rec["segments"])
     assert any("interrupted at 60.0 s of 150.0 s" in n for n in rec["notes"])
     assert json.loads(stdout.strip().splitlines()[-1]) == rec
 
