@@ -8,12 +8,16 @@ Runs
    through ``python -m cryvideo CMD FILE`` subprocesses;
 2. a 60-minute synthetic video (the demo clip looped) through ``python -m cryvideo predict
    --fps 1`` (and ``detect``), polling the peak resident memory of the process tree;
+3. what a user gives is never damaged or lost (issue 11), each through ``python -m cryvideo``:
+   overwrite attempts, headers claiming 200 hours and 31 years, same-stem reports, two
+   concurrent runs on one ``--out``, Ctrl-C after N finished files, a report page failing late;
 
 and writes ``benchmarks/results/reliability.json`` and ``reliability.md``.
 
 Usage::
 
     python benchmarks/bench_reliability.py [--minutes 60] [--profile long] [--out DIR]
+        [--only user-files]   # re-run section 3 alone, keeping the other figures
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def fuzz(workdir: Path, profile: str, subs: dict, sample_per_kind: int) -> dict:
     errors: dict[str, int] = {}
     for o in outcomes:
         if o.status == "error":
-            msg = re.sub(r"\d+(\.\d+)?", "N", o.message.split(": ", 1)[-1])[:70]
+            msg = re.sub(r"\d+(\.\d+)?", "N", o.message.split(": ", 1)[-1])  # whole
             errors[msg] = errors.get(msg, 0) + 1
     res["api_error_messages"] = dict(sorted(errors.items(), key=lambda kv: -kv[1]))
 
@@ -201,6 +205,222 @@ def long_input(workdir: Path, minutes: float, subs: dict) -> dict:
     return out
 
 
+#: Overwrite attempts: name → (argv in the user's folder, the file that must stay untouched).
+OVERWRITES = {
+    "`predict --out baby1.mp4 baby2.wav` (meant as two inputs)": (
+        ["predict", "--out", "baby1.mp4", "baby2.wav"], "baby1.mp4"),
+    "`predict --out baby2.wav baby2.wav` (the input itself)": (
+        ["predict", "--out", "baby2.wav", "baby2.wav"], "baby2.wav"),
+    "`predict --out link.wav baby2.wav` (a hard link to the input)": (
+        ["predict", "--out", "link.wav", "baby2.wav"], "link.wav"),
+    "`predict --out photo.bin baby2.wav` (binary data)": (
+        ["predict", "--out", "photo.bin", "baby2.wav"], "photo.bin"),
+    "`predict --report baby2.wav baby2.wav` (the input itself)": (
+        ["predict", "--report", "baby2.wav", "baby2.wav"], "baby2.wav"),
+    "`predict --report notes.txt baby2.wav` (text, not HTML)": (
+        ["predict", "--report", "notes.txt", "baby2.wav"], "notes.txt"),
+    "`predict --report pages baby1.mp4 baby2.wav` (pages/baby2.html is binary)": (
+        ["predict", "--report", "pages", "baby1.mp4", "baby2.wav"], "pages/baby2.html"),
+    "`detect --out baby1.mp4 baby2.wav` (meant as two inputs)": (
+        ["detect", "--out", "baby1.mp4", "baby2.wav"], "baby1.mp4"),
+}
+
+
+def user_files(workdir: Path) -> dict:
+    """Section 3: the issue-11 cases, each through ``python -m cryvideo`` as a user runs it."""
+    import shutil
+
+    from cryvideo.media.audio import MAX_PREALLOC_SECONDS
+    from cryvideo.testing.fuzz import _ffmpeg, make_seed_files
+    from cryvideo.testing.user_files import (
+        PausedRun,
+        file_digests,
+        mkv_claiming,
+        run_cli_fresh,
+    )
+
+    seeds = make_seed_files(workdir / "seeds")
+    res: dict = {}
+
+    def stderr_line(err: str) -> str:
+        lines = err.strip().replace(f"{workdir}/", "").splitlines()  # no temporary paths
+        return lines[-1] if lines else ""
+
+    # overwrite attempts
+    home = workdir / "user"
+    home.mkdir()
+    shutil.copyfile(seeds["av.mp4"], home / "baby1.mp4")
+    shutil.copyfile(seeds["audio.wav"], home / "baby2.wav")
+    os.link(home / "baby2.wav", home / "link.wav")
+    (home / "notes.txt").write_text("feeding times: 7:00, 10:30\n")
+    (home / "photo.bin").write_bytes(bytes(range(256)) * 64)
+    (home / "pages").mkdir()
+    (home / "pages" / "baby2.html").write_bytes(bytes(range(256)))
+    rows = []
+    for name, (argv, victim) in OVERWRITES.items():
+        before = file_digests(home)
+        rc, _, err, loaded = run_cli_fresh(argv, cwd=home)
+        rows.append({"case": name, "exit_code": rc, "stderr_lines": len(err.strip().splitlines()),
+                     "message": stderr_line(err), "untouched": file_digests(home) == before,
+                     "model_loaded": loaded, "victim": victim})
+    res["overwrite"] = rows
+    print(f"  overwrite: {[r['exit_code'] for r in rows]}", file=sys.stderr)
+
+    # headers that claim 200 hours and 31 years
+    sound = workdir / "sound.mkv"
+    _ffmpeg(["-i", str(seeds["audio.wav"]), "-c:a", "flac", str(sound)])
+    claims = {"audio, true header (control)": sound,
+              "audio, claims 200 h": mkv_claiming(sound, workdir / "claims_200h.mkv", 720000),
+              "audio, claims 31 years": mkv_claiming(sound, workdir / "claims_31y.mkv",
+                                                     31 * 365.25 * 86400),
+              "video, claims 200 h": mkv_claiming(seeds["av.mkv"], workdir / "av_200h.mkv",
+                                                  720000)}
+    rows = []
+    for name, path in claims.items():
+        for cmd in MEDIA_COMMANDS:
+            argv = [sys.executable, "-m", "cryvideo", cmd, "--json", str(path)]
+            m = run_measured(argv, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=600)
+            row = {"case": name, "command": cmd, "exit_code": m.returncode,
+                   "seconds": m.seconds, "peak_rss_mb": m.peak_rss_mb,
+                   "stderr": m.stderr.strip()}
+            if m.returncode == 0:
+                out = json.loads(m.stdout)
+                row["note"] = next((n for n in out.get("notes", []) if "could be decoded" in n),
+                                   None)
+            rows.append(row)
+    res["claims"] = {"rows": rows, "max_prealloc_seconds": MAX_PREALLOC_SECONDS}
+    print(f"  claims: {[(r['exit_code'], r['peak_rss_mb']) for r in rows]}", file=sys.stderr)
+
+    # reports of inputs with the same stem
+    d = workdir / "stems"
+    (d / "day1").mkdir(parents=True)
+    (d / "day2").mkdir()
+    inputs = [d / "day1" / "clip.mp3", d / "day2" / "clip.mp3", d / "day2" / "clip.ogg"]
+    shutil.copyfile(seeds["audio.mp3"], inputs[0])
+    shutil.copyfile(seeds["audio.mp3"], inputs[1])
+    shutil.copyfile(seeds["audio.ogg"], inputs[2])
+    rc, _, err, _ = run_cli_fresh(["predict", "--no-face", "--report", d / "reports",
+                                   d / "day1", d / "day2"])
+    pages = sorted((d / "reports").glob("*.html")) if (d / "reports").is_dir() else []
+    res["same_stem"] = {
+        "inputs": [p.relative_to(d).as_posix() for p in inputs], "exit_code": rc,
+        "pages": [p.name for p in pages],
+        "each_input_one_page": all(sum(f"File: {i}<" in p.read_text() for p in pages) == 1
+                                   for i in inputs)}
+    print(f"  same stem: {res['same_stem']}", file=sys.stderr)
+
+    # runs that wait at a chosen file (deterministic interruption and concurrency)
+    vids = []
+    for i in range(3):
+        vids.append(workdir / f"v{i}.mp4")
+        shutil.copyfile(seeds["av.mp4"], vids[-1])
+
+    def records(path: Path) -> list[str]:
+        return [json.loads(ln)["path"] for ln in path.read_text().splitlines()] \
+            if path.exists() else []
+
+    def leftovers(folder: Path) -> list[str]:
+        return sorted(p.name for p in folder.iterdir()
+                      if p.name.startswith(".") and not p.name.startswith(".paused"))
+
+    c = workdir / "concurrent"
+    c.mkdir()
+    out = c / "results.jsonl"
+    first = PausedRun(["predict", "--json", "--fps", "2", "--out", out, *vids[:2]], pause_at=2,
+                      workdir=c)
+    rc2, _, err2, loaded2 = run_cli_fresh(["predict", "--json", "--out", out, vids[2]])
+    first.resume()
+    rc1, _, err1 = first.wait()
+    res["concurrent"] = {"second_exit_code": rc2, "second_message": stderr_line(err2),
+                         "second_model_loaded": loaded2, "first_exit_code": rc1,
+                         "first_records_kept": len(records(out)), "first_files": 2,
+                         "left_behind": leftovers(c)}
+    print(f"  concurrent: {res['concurrent']}", file=sys.stderr)
+
+    k = workdir / "ctrl_c"
+    k.mkdir()
+    out = k / "results.jsonl"
+    run = PausedRun(["predict", "--json", "--fps", "2", "--out", out, *vids], pause_at=3,
+                    workdir=k)
+    run.interrupt()
+    rc, stdout, err = run.wait()
+    res["ctrl_c"] = {"files": len(vids), "finished_before_ctrl_c": 2, "exit_code": rc,
+                     "message": stderr_line(err), "records_printed": len(stdout.splitlines()),
+                     "records_in_out": len(records(out)), "left_behind": leftovers(k),
+                     "orphan_ffmpeg": len(ffmpeg_processes(str(workdir)))}
+    print(f"  ctrl-c: {res['ctrl_c']}", file=sys.stderr)
+
+    r = workdir / "late_report"
+    r.mkdir()
+    out, report = r / "results.jsonl", r / "reports"
+    run = PausedRun(["predict", "--json", "--fps", "2", "--report", report, "--out", out,
+                     *vids[:2]], pause_at=2, workdir=r)
+    shutil.rmtree(report)
+    report.write_text("not a folder any more\n")  # the folder vanished mid-run
+    run.resume()
+    rc, stdout, err = run.wait()
+    res["late_report"] = {"exit_code": rc, "results_printed": sum(
+        "label" in json.loads(ln) for ln in stdout.splitlines()), "records_in_out": len(
+        records(out)), "stderr": err.strip().replace(f"{workdir}/", "").splitlines()}
+    print(f"  late report: {res['late_report']}", file=sys.stderr)
+    return res
+
+
+def user_files_markdown(u: dict, stamp: dict | None = None) -> list[str]:
+    when = ""
+    if stamp:  # re-run alone (--only user-files)
+        m = stamp["machine"]
+        when = (f" Measured {stamp['date']} with cryvideo {stamp['version']} on {m['cpu']}, "
+                f"{m['cores']} cores (load average at start {m['load_avg_at_start']}).")
+    lines = ["", "## What the user gives is never damaged or lost", "",
+             "Each case through `python -m cryvideo` (a fresh process), as a user runs it."
+             + when, "",
+             "**Overwrite attempts** (in a folder with `baby1.mp4`, `baby2.wav`, a hard link to "
+             "it, `notes.txt`, `photo.bin`, `pages/baby2.html` holding binary data):", "",
+             "| command | exit | stderr lines | files untouched | a model loaded | message |",
+             "|---|---|---|---|---|---|"]
+    for row in u["overwrite"]:
+        lines.append(f"| {row['case']} | {row['exit_code']} | {row['stderr_lines']} | "
+                     f"{'yes' if row['untouched'] else '**no**'} | "
+                     f"{'**yes**' if row['model_loaded'] else 'no'} | `{row['message']}` |")
+    cl = u["claims"]
+    lines += ["", "**Headers that claim 200 hours or 31 years** (1.5 s of real content; MKV "
+              "with its Duration element rewritten, beside the same file with its true header; "
+              "TensorFlow alone is ~0.8 GB; audio buffers are preallocated from a "
+              f"claim up to {cl['max_prealloc_seconds'] / 3600:g} h at most, then grow with "
+              "what is decoded):", "",
+              "| file | command | exit | wall s | peak RSS MiB | note in the output |",
+              "|---|---|---|---|---|---|"]
+    for row in cl["rows"]:
+        lines.append(f"| {row['case']} | `{row['command']} --json` | {row['exit_code']} | "
+                     f"{row['seconds']} | {row['peak_rss_mb']} | "
+                     f"{row.get('note') or row['stderr'] or '(none)'} |")
+    s = u["same_stem"]
+    lines += ["", f"**Same-stem reports**: `predict --report reports/ day1 day2` over "
+              f"{', '.join(f'`{i}`' for i in s['inputs'])}: exit {s['exit_code']}, pages "
+              f"{', '.join(f'`{p}`' for p in s['pages'])}; every input has exactly one page "
+              f"naming it: {'yes' if s['each_input_one_page'] else '**no**'}."]
+    c = u["concurrent"]
+    lines += ["", f"**Two runs on one `--out`**: while the first (2 files) holds it, the second "
+              f"exits {c['second_exit_code']} (model loaded: "
+              f"{'yes' if c['second_model_loaded'] else 'no'}) with `{c['second_message']}`; "
+              f"the first then exits {c['first_exit_code']} with {c['first_records_kept']} of "
+              f"{c['first_files']} records in `--out`; left behind: "
+              f"{c['left_behind'] or 'nothing'}."]
+    k = u["ctrl_c"]
+    lines += ["", f"**Ctrl-C after {k['finished_before_ctrl_c']} of {k['files']} files** "
+              f"(`predict --json --out`): exit {k['exit_code']}, `{k['message']}`; "
+              f"{k['records_printed']} records printed, {k['records_in_out']} in `--out`; "
+              f"left behind: {k['left_behind'] or 'nothing'}; orphan ffmpeg: "
+              f"{k['orphan_ffmpeg']}."]
+    r = u["late_report"]
+    lines += ["", f"**A report page failing late** (the report folder replaced by a file while "
+              f"file 2 of 2 runs): exit {r['exit_code']}, {r['results_printed']} results "
+              f"printed, {r['records_in_out']} records in `--out`; stderr: "
+              + "; ".join(f"`{ln}`" for ln in r["stderr"]) + "."]
+    return lines
+
+
 def to_markdown(r: dict) -> str:
     m = r["machine"]
     f = r["fuzz"]
@@ -261,9 +481,10 @@ def to_markdown(r: dict) -> str:
                          f"{row.get('frames', '')} |")
         else:
             lines.append(f"| `{cmd}` | {row} | | | | | |")
-    lines += ["", "Peak RSS is polled every 0.1 s with psutil (process, and process + children).",
-              ""]
-    return "\n".join(lines)
+    lines += ["", "Peak RSS is polled every 0.1 s with psutil (process, and process + children)."]
+    if "user_files" in r:
+        lines += user_files_markdown(r["user_files"], r.get("user_files_measured"))
+    return "\n".join(lines + [""])
 
 
 def main(argv=None) -> int:
@@ -272,16 +493,24 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--sample-per-kind", type=int, default=4)
     ap.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    ap.add_argument("--only", choices=("user-files",), default=None,
+                    help="re-run one section; the others are kept from the existing results")
     args = ap.parse_args(argv)
     subs = _subcommands()
-    result = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-              "version": __version__, "machine": machine(), "profile": args.profile,
-              "minutes": args.minutes, "commands_present": [c for c in MEDIA_COMMANDS
-                                                            if c in subs]}
-    with tempfile.TemporaryDirectory(prefix="cryvideo-rel-") as tmp:
-        result["fuzz"] = fuzz(Path(tmp), args.profile, subs, args.sample_per_kind)
-        result["long_input"] = long_input(Path(tmp), args.minutes, subs)
     out = Path(args.out)
+    stamp = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+             "version": __version__, "machine": machine()}
+    if args.only:
+        result = json.loads((out / "reliability.json").read_text())
+        result["user_files_measured"] = stamp
+    else:
+        result = dict(stamp, profile=args.profile, minutes=args.minutes,
+                      commands_present=[c for c in MEDIA_COMMANDS if c in subs])
+    with tempfile.TemporaryDirectory(prefix="cryvideo-rel-") as tmp:
+        if not args.only:
+            result["fuzz"] = fuzz(Path(tmp), args.profile, subs, args.sample_per_kind)
+            result["long_input"] = long_input(Path(tmp), args.minutes, subs)
+        result["user_files"] = user_files(Path(tmp))
     write_json_atomic(out / "reliability.json", result)
     write_text_atomic(out / "reliability.md", to_markdown(result))
     print(f"wrote {out / 'reliability.md'}", file=sys.stderr)

@@ -14,8 +14,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def machine() -> dict:
-    """CPU, cores, load and date (the machine is shared: load matters)."""
+def machine(*, frameworks: bool = True) -> dict:
+    """CPU, cores, load and date (the machine is shared: load matters); with ``frameworks``
+    also the TensorFlow and Keras versions (importing them takes seconds)."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -29,13 +30,15 @@ def machine() -> dict:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         load = None
-    import keras
-    import tensorflow as tf
+    out = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "cpu": cpu, "cores": os.cpu_count(), "loadavg_1_5_15": load,
+           "python": platform.python_version()}
+    if frameworks:
+        import keras
+        import tensorflow as tf
 
-    return {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "cpu": cpu, "cores": os.cpu_count(), "loadavg_1_5_15": load,
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__}
+        out.update(tensorflow=tf.__version__, keras=keras.__version__)
+    return out
 
 
 def loadavg() -> list[float] | None:

@@ -7,14 +7,17 @@ and the subclass's :attr:`~CryVideoError.exit_code`; library users can catch the
 Exit codes (also listed in the README):
 
 ====  ==========================================================
-0     success
+0     success (also ``listen`` stopped by SIGTERM)
 1     unexpected internal error (a bug: please report it)
-2     bad command-line usage or parameter (:class:`ParameterError`)
-3     bad input file (:class:`InputFileError`)
+2     bad command-line usage or parameter, or an output that would be refused
+      (:class:`ParameterError`)
+3     bad input file (:class:`InputFileError`); also a batch in which every file failed, and a
+      live source (``listen``) that cannot be opened or is lost for good (``--retries``)
 4     model or weights missing, corrupt or mismatched (:class:`ModelError`)
 5     ffmpeg did not finish in time (:class:`MediaTimeoutError`)
 6     dataset layout or file name not understood (:class:`DatasetError`)
-7     batch run: some files failed, the others were processed (:class:`PartialFailure`)
+7     batch run: some (not all) files failed, the others were processed
+      (:class:`PartialFailure`)
 130   interrupted (Ctrl-C)
 ====  ==========================================================
 """
@@ -32,7 +35,28 @@ __all__ = [
     "WeightsNotFoundError",
     "DatasetError",
     "PartialFailure",
+    "first_line",
 ]
+
+#: Longest message :func:`first_line` keeps whole.
+MAX_MESSAGE = 1000
+
+
+def first_line(text: str, *, limit: int = MAX_MESSAGE) -> str:
+    """The first non-empty line of ``text``, for a one-line message.
+
+    Never cut mid-sentence: a line longer than ``limit`` keeps its whole sentences up to the
+    limit (or, when the first sentence alone is longer, its words up to it) and ends with
+    `` […]`` to show that something was left out.
+    """
+    line = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    if len(line) <= limit:
+        return line
+    head = line[:limit]
+    cut = max(head.rfind(". "), head.rfind("; "))
+    if cut > 0:
+        return head[:cut + 1] + " […]"
+    return head[:head.rfind(" ")].rstrip(",;:") + " […]" if " " in head else head + " […]"
 
 
 class CryVideoError(Exception):

@@ -1,17 +1,33 @@
-"""Atomic output: a file is either complete or absent, never half-written."""
+"""Atomic output: a file is either complete or absent, never half-written.
+
+Also the lock that keeps two runs from writing one output file at the same time.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ParameterError
 
-__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic"]
+__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "output_lock", "lock_path",
+           "new_file_mode"]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def new_file_mode() -> int:
+    """Permission bits a newly created file gets under the current umask (``0o666 & ~umask``)."""
+    with _UMASK_LOCK:  # reading the umask means setting it: not atomic across threads
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -21,6 +37,9 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     If the block raises (or the process is interrupted), the temporary file is removed and
     ``target`` is left as it was. A target that cannot be written (a directory, a read-only or
     missing place) raises :class:`~cryvideo.errors.ParameterError` naming it.
+
+    The file gets the permissions any tool would give it: those of the file it replaces, else
+    ``0o666`` less the umask (not the ``0o600`` of a bare temporary file).
     """
     target = Path(target)
     if target.is_dir():
@@ -39,6 +58,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         try:
+            try:
+                mode = stat.S_IMODE(target.stat().st_mode)
+            except OSError:
+                mode = new_file_mode()
+            # after the block: a writer may have replaced the temporary file with its own
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp_path, mode)
             os.replace(tmp_path, target)
         except OSError as exc:
             raise ParameterError(f"cannot write the output here ({exc.strerror or exc})",
@@ -58,3 +84,67 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
 def write_json_atomic(target: str | os.PathLike, obj, *, indent: int = 2) -> None:
     """Write ``obj`` as JSON to ``target`` atomically."""
     write_text_atomic(target, json.dumps(obj, indent=indent, sort_keys=False) + "\n")
+
+
+def lock_path(target: str | os.PathLike) -> Path:
+    """The lock file of an output: ``.NAME.lock`` beside it."""
+    target = Path(target)
+    return target.with_name(f".{target.name}.lock")
+
+
+@contextlib.contextmanager
+def output_lock(target: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on the output ``target`` for the duration of the block.
+
+    The lock is a ``flock`` on ``.NAME.lock`` beside the target, removed on exit. The kernel
+    drops the lock when a process dies, so a lock file left by a killed run does not block
+    later runs. Creating the lock file also proves the folder is writable.
+
+    Raises
+    ------
+    ParameterError
+        Another process holds the lock (another run is writing this output), or the lock
+        file cannot be created there (the output could not be written either).
+    """
+    import fcntl
+
+    target = Path(target)
+    lock = lock_path(target)
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"cannot write the output here ({exc.strerror or exc})",
+                             path=target) from None
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise ParameterError(f"cannot write the output here ({exc.strerror or exc})",
+                                 path=target) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ParameterError(
+                f"another cryvideo run is writing this output (lock file {lock.name} beside it); "
+                "wait for it to finish or choose another output file", path=target) from None
+        except OSError as exc:  # a file system without locks
+            os.close(fd)
+            raise ParameterError(f"cannot lock the output ({exc.strerror or exc})",
+                                 path=target) from None
+        # the holder before us may have removed the file between our open and our lock:
+        # then we hold a lock nobody else sees; start again on the file now at that path
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()  # before unlocking: a waiting process must not lock a stale file
+        os.close(fd)

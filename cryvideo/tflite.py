@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["make_interpreter", "quiet_stderr"]
+__all__ = ["make_interpreter", "quiet_stderr", "TFLiteModel"]
 
 
 @contextlib.contextmanager
@@ -62,3 +62,70 @@ def make_interpreter(*, model_path: str | os.PathLike | None = None,
         if allocate:
             it.allocate_tensors()
     return it
+
+
+class TFLiteModel:
+    """A one-input, one-output ``.tflite`` model run over a batch of any size.
+
+    Parameters
+    ----------
+    model : path or bytes
+        The flatbuffer file, or its bytes.
+    num_threads : int
+    batch : int
+        Items per invoke when the model's batch size is dynamic (the input is resized to it
+        once; the last batch is zero-padded); a fixed batch size is used as it is.
+
+    Raises
+    ------
+    cryvideo.errors.ModelError
+        Not a TFLite file the runtime can run.
+    """
+
+    def __init__(self, model, *, num_threads: int = 1, batch: int = 32) -> None:
+        import numpy as np
+
+        from .errors import ModelError, first_line
+
+        self._np = np
+        path = None if isinstance(model, bytes | bytearray) else os.fspath(model)
+        try:
+            src = {"model_path": path} if path else {"model_content": bytes(model)}
+            self.it = make_interpreter(**src, num_threads=num_threads, allocate=False)
+            inp = self.it.get_input_details()[0]
+            self.shape = tuple(int(v) for v in inp["shape"][1:])
+            dynamic = int(inp["shape_signature"][0]) == -1
+            self.batch = int(batch) if dynamic else int(inp["shape"][0])
+            with quiet_stderr():  # the XNNPACK delegate announces itself here
+                if dynamic:
+                    self.it.resize_tensor_input(inp["index"], [self.batch, *self.shape])
+                self.it.allocate_tensors()
+        except (ValueError, RuntimeError, IndexError) as exc:
+            raise ModelError(f"not a usable TFLite model ({first_line(str(exc))})",
+                             path=path) from None
+        self.path = path
+        self._in = inp["index"]
+        self._out = self.it.get_output_details()[0]["index"]
+
+    def __call__(self, x):
+        """Outputs of a stack of inputs: ``(n, *input shape)`` → ``(n, *output shape)``."""
+        from .errors import ModelError
+
+        np = self._np
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape[1:] != self.shape:
+            raise ModelError(f"model expects inputs of shape {self.shape}, got {x.shape[1:]}",
+                             path=self.path)
+        b = self.batch
+        outs = []
+        for a in range(0, len(x), b):
+            chunk = x[a:a + b]
+            n = len(chunk)
+            if n < b:
+                chunk = np.concatenate([chunk, np.zeros((b - n, *self.shape), np.float32)])
+            self.it.set_tensor(self._in, chunk)
+            self.it.invoke()
+            outs.append(self.it.get_tensor(self._out)[:n].copy())
+        if not outs:
+            return np.zeros((0,), np.float32)
+        return np.concatenate(outs)

@@ -15,12 +15,14 @@ __all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum"]
 #: Files the product uses by default, with their published md5 (None: not published).
 KNOWN_WEIGHTS: dict[str, dict] = {
     "resnet50_imagenet_notop": {
+        "title": "ResNet-50 (ImageNet)",
         "file": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
         "md5": "4d473c1dd8becc155b73f8504c6f6626",
         "url": "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
         "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
     },
     "mobilenet_0.25_imagenet_notop": {
+        "title": "MobileNet 0.25 (ImageNet)",
         "file": "mobilenet_2_5_224_tf_no_top.h5",
         "md5": None,
         "url": "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
@@ -28,16 +30,19 @@ KNOWN_WEIGHTS: dict[str, dict] = {
         "subdir": "mobilenet_0.25_imagenet",
     },
     "panns_cnn10": {
+        "title": "PANNs CNN10",
         "file": "Cnn10_mAP=0.380.pth",
         "md5": "bfb1f1f9968938fa8ef4012b8471f5f6",
         "url": "https://zenodo.org/record/3987831/files/Cnn10_mAP%3D0.380.pth",
     },
     "panns_cnn14_16k": {
+        "title": "PANNs CNN14 (16 kHz)",
         "file": "Cnn14_16k_mAP=0.438.pth",
         "md5": None,
         "url": "https://zenodo.org/record/3987831/files/Cnn14_16k_mAP%3D0.438.pth",
     },
     "yamnet_tflite": {
+        "title": "YAMNet",
         "file": "yamnet.tflite",
         "md5": None,
         "subdir": "yamnet",
@@ -129,4 +134,5 @@ def resolve_weights(
         else f"the path given ({path}) has no usable {spec['file']}"
     )
     detail = ("; " + "; ".join(problems)) if problems else ""
-    raise WeightsNotFoundError(f"{name} weights not found: {where}{detail}")
+    # the key (e.g. "yamnet_tflite") is an internal name: the message says what and which file
+    raise WeightsNotFoundError(f"{spec.get('title', name)} weights not found: {where}{detail}")

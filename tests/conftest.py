@@ -72,6 +72,36 @@ def make_video(path: Path, *, duration: float = 2.0, size: str = "320x240", rate
     return path
 
 
+def one_error_line(err: str) -> str:
+    """The single ``cryvideo: error: …`` line a failed run must print (asserted)."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got {err!r}"
+    assert lines[0].startswith("cryvideo: error: ") and "Traceback" not in err
+    return lines[0]
+
+
+def cli_without_models(argv, *, env: dict | None = None, cwd=None) -> tuple[int, str, bool]:
+    """Run ``cryvideo ARGV`` in a fresh interpreter: exit code, stderr, and whether
+    TensorFlow/Keras was imported (False proves no model was loaded)."""
+    from cryvideo.testing.user_files import run_cli_fresh
+
+    rc, _, err, loaded = run_cli_fresh(argv, env=env, cwd=cwd)
+    return rc, err, loaded
+
+
+def copy_models(dst: Path, *names: str) -> Path:
+    """A models folder ``dst`` holding only the named bundled models of ``saved_models/`` (each
+    with its JSON card)."""
+    import shutil
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src = REPO / "saved_models" / name
+        shutil.copyfile(src, dst / name)
+        shutil.copyfile(src.with_suffix(".json"), dst / src.with_suffix(".json").name)
+    return dst
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory) -> Path:
     """A folder of small real media files, made once per test session."""
@@ -95,3 +125,14 @@ def demo_clip() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def shipped_detector() -> Path:
+    """The default cry detector of saved_models/ (skipped when the repository lacks it)."""
+    from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
+
+    p = REPO / "saved_models" / DEFAULT_DETECTOR_FILE
+    if not p.is_file():
+        pytest.skip(f"{p} is not in the repository")
+    return p

@@ -31,10 +31,13 @@ def test_silence_gets_no_reason(silence, capsys):
     res = _predict_json(capsys, silence)
     cry = res["crying"]
     assert cry["detected"] is False and cry["probability"] < cry["threshold"]
-    assert cry["detector"].startswith("cnn10") and cry["segments"] == []
+    assert cry["detector"].startswith("yamnet-cry") and cry["segments"] == []
+    assert cry["model"]["sha256"] and cry["model"]["file"].endswith(".tflite")
     assert res["label"] is None
-    # the reason branches' answer is still there, for whoever wants it
-    assert abs(sum(res["probabilities"].values()) - 1) < 1e-3
+    # the reason branches read the crying only: with none, they do not run
+    assert res["probabilities"] == {}
+    assert all(not b["used"] and b["note"] == "no crying detected"
+               for b in res["branches"] if b["name"] in ("mfcc", "stft"))
     assert any(n.startswith("no crying detected") for n in res["notes"])
 
 
@@ -51,6 +54,12 @@ def test_cry_gets_a_reason_and_segments(demo_clip, capsys):
     assert cry["segments"] and cry["segments"][0][1] > cry["segments"][0][0]
     assert res["label"] in res["probabilities"]
     assert "cry_detect" in res["timings"]
+    # the reason branches read only the crying segments, and say so
+    mfcc = next(b for b in res["branches"] if b["name"] == "mfcc")
+    assert mfcc["details"]["segments_used"] == cry["segments"]
+    used = sum(b - a for a, b in cry["segments"])
+    assert mfcc["details"]["seconds_used"] == pytest.approx(used, abs=0.05)
+    assert any(n.startswith("the reason branches read the crying only") for n in res["notes"])
     # the answer says how far it can be trusted, from the models' cards
     trust = next(n for n in res["notes"] if n.startswith("how far to trust the reason"))
     mfcc = next(b for b in res["branches"] if b["name"] == "mfcc")
@@ -67,13 +76,25 @@ def test_yamnet_gate(silence, shared_dir, monkeypatch, capsys):
     if not (shared_dir / "weights" / "yamnet").is_dir():
         pytest.skip("../shared/weights/yamnet is not available")
     monkeypatch.setenv("CRYVIDEO_WEIGHTS_DIR", str(shared_dir / "weights"))
-    res = _predict_json(capsys, "--cry-detector", "yamnet", silence)
-    assert res["crying"]["detector"].startswith("yamnet") and res["label"] is None
+    for name in ("yamnet", "yamnet-zeroshot"):       # the old name still works
+        res = _predict_json(capsys, "--cry-detector", name, silence)
+        assert res["crying"]["detector"] == "yamnet-zeroshot" and res["label"] is None
+
+
+def test_cnn10_gate_still_available(silence, capsys):
+    res = _predict_json(capsys, "--cry-detector", "cnn10", silence)
+    assert res["crying"]["detector"].startswith("cnn10") and res["label"] is None
 
 
 def test_models_folder_without_detector_falls_back_to_shipped(tmp_path):
-    pred = Predictor(models_dir=tmp_path, use_face=False)
-    assert pred.cry_detector_name.startswith("cnn10")
+    from conftest import copy_models
+
+    models = copy_models(tmp_path / "m", "audio_mfcc.keras")
+    pred = Predictor(models_dir=models, use_face=False)
+    assert pred.cry_detector_name.startswith("yamnet-cry")
+    # never silently: the output says the detector came from elsewhere
+    assert any(n.startswith(f"cry detector: not in the models folder {models}; used the bundled")
+               for n in pred.model_notes), pred.model_notes
 
 
 def test_unknown_detector_is_a_parameter_error():

@@ -74,3 +74,32 @@ def test_cache_hit_on_second_call(tmp_path, rng):
     third = extract_features(wav, params=params, cache=cache)
     assert cache.misses == 3
     assert not np.array_equal(third["mfcc"], first["mfcc"])
+
+
+@pytest.mark.parametrize("params", [FeatureParams(), FeatureParams(sr=16000, n_fft=1024,
+                                                                   hop_length=320, n_mels=80,
+                                                                   n_mfcc=20, fmin=50.0,
+                                                                   fmax=7000.0)])
+def test_features_are_librosas(params):
+    """MFCC and log-STFT are computed in NumPy (no librosa start-up in predict) and must be
+    librosa's defaults to float precision."""
+    import librosa
+
+    from cryvideo.audio.features import mel_filters, mfcc, stft_logmag
+
+    rng = np.random.default_rng(0)
+    t = np.arange(params.sr * 2) / params.sr
+    y = (0.3 * np.sin(2 * np.pi * 450 * t) + 0.05 * rng.standard_normal(t.size)).astype(
+        np.float32)
+    y[: params.sr // 4] = 0.0                        # some silence: the dB floor is exercised
+    np.testing.assert_allclose(
+        mel_filters(params.sr, params.n_fft, params.n_mels, params.fmin, params.fmax),
+        librosa.filters.mel(sr=params.sr, n_fft=params.n_fft, n_mels=params.n_mels,
+                            fmin=params.fmin, fmax=params.fmax), atol=1e-7)
+    ref = librosa.feature.mfcc(y=y, sr=params.sr, n_mfcc=params.n_mfcc, n_fft=params.n_fft,
+                               hop_length=params.hop_length, n_mels=params.n_mels,
+                               fmin=params.fmin, fmax=params.fmax)
+    np.testing.assert_allclose(mfcc(y, params), ref, atol=2e-3)
+    spec = np.abs(librosa.stft(y, n_fft=params.n_fft, hop_length=params.hop_length))
+    ref = librosa.amplitude_to_db(spec, ref=1.0, amin=1e-5, top_db=None)
+    np.testing.assert_allclose(stft_logmag(y, params), ref, atol=2e-3)

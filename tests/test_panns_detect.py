@@ -73,7 +73,8 @@ def cry_wav(tmp_path_factory):
 
 def test_detect_finds_cry_segment(tiny_detector, cry_wav, capsys):
     cry, noise = cry_wav
-    rc = main(["detect", "--json", "--model", str(tiny_detector), str(cry), str(noise)])
+    rc = main(["detect", "--json", "--backend", "cnn10", "--model", str(tiny_detector), str(cry),
+               str(noise)])
     assert rc == 0
     lines = [json.loads(s) for s in capsys.readouterr().out.strip().splitlines()]
     assert [r["path"] for r in lines] == [str(cry), str(noise)]
@@ -90,7 +91,9 @@ def test_detect_finds_cry_segment(tiny_detector, cry_wav, capsys):
 
 def test_detect_api_on_waveform_resamples(tiny_detector):
     det = CryDetector.load(tiny_detector)
-    y8 = synth_cry(3.0, 8000, seed=3)
+    import scipy.signal
+
+    y8 = scipy.signal.resample_poly(synth_cry(3.0, SR, seed=3), 1, 2).astype("float32")
     res = det.detect(y8, sr=8000)
     assert res.crying and abs(res.duration - 3.0) < 0.01
     assert res.window_probs.shape == res.window_times.shape
@@ -100,7 +103,8 @@ def test_detect_api_on_waveform_resamples(tiny_detector):
 
 def test_text_output_and_threshold(tiny_detector, cry_wav, capsys):
     cry, _ = cry_wav
-    assert main(["detect", "--model", str(tiny_detector), "--threshold", "1.0", str(cry)]) == 0
+    assert main(["detect", "--backend", "cnn10", "--model", str(tiny_detector), "--threshold",
+                 "1.0", str(cry)]) == 0
     out = capsys.readouterr().out
     assert "no crying" in out or "CRYING" in out
     assert "threshold 1.00" in out
@@ -143,7 +147,8 @@ def test_detect_rejects_bad_inputs(case, code, msg, media_dir, tmp_path, tiny_de
     else:
         path = tmp_path / "notes.wav"
         path.write_text("this is not audio")
-    rc, err = _run(capsys, "detect", "--model", str(tiny_detector), str(path))
+    rc, err = _run(capsys, "detect", "--backend", "cnn10", "--model", str(tiny_detector),
+                   str(path))
     assert rc == code, err
     assert len(err) == 1 and err[0].startswith("cryvideo: error:"), err
     assert str(path.name) in err[0] and msg.lower() in err[0].lower()
@@ -164,16 +169,18 @@ def test_detect_bad_parameters_and_models(media_dir, tmp_path, tiny_detector, ca
     broken = tmp_path / "cry_detector.keras"
     broken.write_bytes(tiny_detector.read_bytes()[:1000])
     (tmp_path / "cry_detector.json").write_text(tiny_detector.with_suffix(".json").read_text())
-    rc, err = _run(capsys, "detect", "--model", str(broken), wav)
+    rc, err = _run(capsys, "detect", "--backend", "cnn10", "--model", str(broken), wav)
     assert rc == 4 and "sha256 mismatch" in err[0] and len(err) == 1
-    rc, err = _run(capsys, "detect", "--model", str(tmp_path / "none.keras"), wav)
+    rc, err = _run(capsys, "detect", "--backend", "cnn10", "--model", str(tmp_path / "none.keras"),
+                   wav)
     assert rc == 4 and "none.keras" in err[0]
 
 
 def test_partial_failure_keeps_going(tiny_detector, cry_wav, tmp_path, capsys):
     cry, _ = cry_wav
     out = tmp_path / "res.jsonl"
-    rc = main(["detect", "--json", "--model", str(tiny_detector), "--out", str(out),
+    rc = main(["detect", "--json", "--backend", "cnn10", "--model", str(tiny_detector), "--out",
+               str(out),
                str(cry), str(tmp_path / "missing.wav")])
     assert rc == 7
     rows = [json.loads(s) for s in out.read_text().splitlines()]

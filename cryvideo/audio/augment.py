@@ -20,6 +20,7 @@ __all__ = [
     "pitch_shift",
     "time_stretch",
     "mix_background",
+    "band_limit",
     "random_augment",
     "MAX_SEMITONES",
     "MAX_STRETCH",
@@ -109,6 +110,30 @@ def mix_background(
         return y
     gain = _rms(y) / (rb * 10.0 ** (snr_db / 20.0))
     return (y + gain * b).astype(np.float32)
+
+
+def band_limit(y: np.ndarray, *, sr: int = 16000, to: int = 8000) -> np.ndarray:
+    """Resample ``y`` to ``to`` Hz and back: removes content above ``to / 2`` (the band limit of
+    an 8 kHz phone recording), same length.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+    sr : int
+        Sample rate of ``y``.
+    to : int
+        Intermediate sample rate.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=float32]
+    """
+    import scipy.signal
+
+    y = np.asarray(y, dtype=np.float32)
+    down = scipy.signal.resample_poly(y, to, sr)
+    out = scipy.signal.resample_poly(down, sr, to).astype(np.float32)[: y.size]
+    return np.pad(out, (0, y.size - out.size)) if out.size < y.size else out
 
 
 def random_augment(

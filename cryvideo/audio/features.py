@@ -11,12 +11,12 @@ Typical use::
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Sequence
 
-import librosa
 import numpy as np
 
 from ..errors import ParameterError
@@ -141,24 +141,82 @@ def waveform_for_features(y: np.ndarray, params: FeatureParams) -> np.ndarray:
     return y.astype(np.float32, copy=False)
 
 
+# The features are librosa's (``librosa.feature.mfcc`` and ``librosa.stft`` with their
+# defaults: centred frames zero-padded by n_fft // 2, periodic Hann window, Slaney mel filters,
+# power_to_db with top_db 80, orthonormal DCT-II), computed here in NumPy so that ``predict``
+# does not pay librosa's start-up (scipy.signal and numba, seconds on a laptop). The tests
+# check them against librosa.
+
+
+def _stft_magnitude(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """``|librosa.stft(y, n_fft=n_fft, hop_length=hop)|``: shape ``(1 + n_fft // 2, frames)``."""
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    yp = np.pad(y, n_fft // 2)
+    n_frames = 1 + (yp.size - n_fft) // hop
+    frames = np.lib.stride_tricks.as_strided(
+        yp, shape=(n_frames, n_fft), strides=(hop * yp.strides[0], yp.strides[0]),
+        writeable=False)
+    win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)     # float64, as librosa
+    return np.abs(np.fft.rfft(frames * win, axis=1).astype(np.complex64)).T
+
+
+def _hz_to_mel(f):
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above."""
+    f = np.asarray(f, dtype=np.float64)
+    lin = f / (200.0 / 3)
+    logstep = np.log(6.4) / 27.0
+    return np.where(f >= 1000.0, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / logstep, lin)
+
+
+def _mel_to_hz(m):
+    m = np.asarray(m, dtype=np.float64)
+    logstep = np.log(6.4) / 27.0
+    return np.where(m >= 15.0, 1000.0 * np.exp(logstep * (m - 15.0)), m * (200.0 / 3))
+
+
+@functools.lru_cache(maxsize=8)
+def mel_filters(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
+    """Slaney-normalised triangular mel filters (``librosa.filters.mel`` defaults).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_mels, 1 + n_fft // 2), dtype=float32]
+    """
+    fmax = sr / 2.0 if fmax is None else float(fmax)
+    fft_f = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mel_f = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fft_f[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    w = np.maximum(0.0, np.minimum(lower, upper))
+    w *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    return w.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _dct_matrix(n_out: int, n_in: int) -> np.ndarray:
+    """Orthonormal DCT-II as a matrix ``(n_out, n_in)`` (``scipy.fft.dct(norm='ortho')``)."""
+    k = np.arange(n_out)[:, None]
+    n = np.arange(n_in)[None, :]
+    d = np.cos(np.pi * k * (2 * n + 1) / (2 * n_in)) * np.sqrt(2.0 / n_in)
+    d[0] /= np.sqrt(2.0)
+    return d
+
+
 def mfcc(y: np.ndarray, params: FeatureParams) -> np.ndarray:
-    """MFCCs of a (preprocessed) waveform.
+    """MFCCs of a (preprocessed) waveform (as ``librosa.feature.mfcc``).
 
     Returns
     -------
     np.ndarray [shape=(n_mfcc, n_frames), dtype=float32]
     """
-    m = librosa.feature.mfcc(
-        y=np.asarray(y, dtype=np.float32),
-        sr=params.sr,
-        n_mfcc=params.n_mfcc,
-        n_fft=params.n_fft,
-        hop_length=params.hop_length,
-        n_mels=params.n_mels,
-        fmin=params.fmin,
-        fmax=params.fmax,
-    )
-    return m.astype(np.float32)
+    power = _stft_magnitude(y, params.n_fft, params.hop_length) ** 2
+    mel = mel_filters(params.sr, params.n_fft, params.n_mels, float(params.fmin),
+                      params.fmax) @ power
+    db = 10.0 * np.log10(np.maximum(mel, 1e-10))
+    db = np.maximum(db, db.max() - 80.0)
+    return (_dct_matrix(params.n_mfcc, params.n_mels) @ db).astype(np.float32)
 
 
 def stft_logmag(y: np.ndarray, params: FeatureParams) -> np.ndarray:
@@ -168,9 +226,9 @@ def stft_logmag(y: np.ndarray, params: FeatureParams) -> np.ndarray:
     -------
     np.ndarray [shape=(n_fft // 2 + 1, n_frames), dtype=float32]
     """
-    spec = np.abs(librosa.stft(np.asarray(y, dtype=np.float32), n_fft=params.n_fft,
-                               hop_length=params.hop_length))
-    return librosa.amplitude_to_db(spec, ref=1.0, amin=1e-5, top_db=None).astype(np.float32)
+    spec = _stft_magnitude(y, params.n_fft, params.hop_length)
+    return (10.0 * np.log10(np.maximum(spec.astype(np.float64) ** 2, 1e-10))).astype(
+        np.float32)
 
 
 def summarize(feature: np.ndarray) -> np.ndarray:

@@ -10,15 +10,16 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import CryVideoError
+from ..errors import CryVideoError, first_line
 
 __all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
 
 #: Sub-command modules, in the order ``--help`` lists them (modules not present are skipped).
-COMMANDS = ("predict", "detect", "benchmark", "train_audio", "train", "export")
+COMMANDS = ("predict", "detect", "listen", "benchmark", "train_audio", "train", "export")
 
 
 def _quiet_tensorflow() -> None:
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod in _command_modules():
         mod.add_parser(sub)
+    parser.set_defaults(_subparsers=sub)
     return parser
 
 
@@ -69,8 +71,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if len(files) == len(extra):
             args.paths = list(args.paths or []) + files
             extra = []
+    # a sub-command's bad option is that sub-command's mistake: show its usage, not the top's
+    sub = args.__dict__.pop("_subparsers", None)
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        target = sub.choices.get(args.command, parser) if sub is not None else parser
+        target.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
 
 
@@ -94,8 +99,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: one line, unless --debug
         if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG"):
             raise
-        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
-        print(f"cryvideo: internal error: {type(exc).__name__}: {msg} "
+        print(f"cryvideo: internal error: {type(exc).__name__}: {first_line(str(exc))} "
               "(re-run with --debug for details; please report it)", file=sys.stderr)
         return 1
 
@@ -103,4 +107,10 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
     _quiet_tensorflow()
-    return run(parse_args(argv))
+    args = parse_args(argv)
+    if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG"):
+        return run(args)
+    with warnings.catch_warnings():
+        # numpy/librosa warnings on odd data are not for the user: stderr holds one line
+        warnings.simplefilter("ignore")
+        return run(args)

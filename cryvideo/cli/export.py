@@ -7,13 +7,14 @@ from pathlib import Path
 
 from ..errors import ParameterError
 
-HELP = "export a trained log-mel model (.keras) to TFLite or ONNX, optionally quantized"
+HELP = "export a trained model (.keras) to TFLite or ONNX, optionally quantized"
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "export", help=HELP, description=HELP + ". The exported model takes one fixed window "
-        "(the card's window_frames) and gets its own JSON card.",
+        "export", help=HELP, description=HELP + ". A log-mel model takes one fixed window "
+        "(the card's window_frames); a reason branch (AE+DNN) its pooled feature vector. The "
+        "exported file gets its own JSON card.",
         epilog="examples:\n  cryvideo export saved_models/cry_detector.keras --format tflite "
         "--quantize dynamic\n  cryvideo export saved_models/cry_detector.keras --format tflite "
         "--quantize int8 --calibration clips/ -o det_int8.tflite",
@@ -27,7 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("--max-windows", type=int, default=300,
                    help="calibration windows used at most (default: %(default)s)")
     p.add_argument("-o", "--output", metavar="PATH",
-                   help="output file (default: beside MODEL, named for the format)")
+                   help="output file (default: beside MODEL, named MODEL_float32.tflite, "
+                   "MODEL_dynamic.tflite, MODEL_int8.tflite or MODEL.onnx)")
     p.set_defaults(func=run)
 
 
@@ -64,28 +66,39 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("--quantize int8 needs --calibration FILES/DIRS (real audio)")
     if args.max_windows < 1:
         raise ParameterError("--max-windows must be ≥ 1")
-    model, card = load_model_with_card(args.model)
-    frames = int((card.inputs or {}).get("window_frames", 201))
+    from ..models.cards import card_path
+
     src = Path(args.model)
     suffix = {"tflite": ".tflite", "onnx": ".onnx"}[args.format]
-    tag = f"_{args.quantize}" if args.quantize else ""
+    tag = f"_{args.quantize or 'float32'}" if args.format == "tflite" else ""
     out = Path(args.output) if args.output else src.with_name(src.stem + tag + suffix)
     if out.suffix != suffix:
         raise ParameterError(f"output must end in {suffix}", path=out)
+    if card_path(out).resolve() == card_path(src).resolve() or out.resolve() == src.resolve():
+        raise ParameterError(f"{out.name} would overwrite {src.name} or its card: give another "
+                             "name with -o", path=out)
+    model, card = load_model_with_card(args.model)
+    vector_input = len(model.inputs[0].shape) == 2
+    frames = int((card.inputs or {}).get("window_frames", 201))
     new = dataclasses.replace(card, extra={**card.extra, "exported_from": src.name,
                                            "source_sha256": card.sha256,
                                            "format": args.format,
                                            "quantization": args.quantize or "none"})
+    if vector_input and (args.format == "onnx" or args.quantize == "int8"):
+        raise ParameterError("a reason branch exports to TFLite float32 or dynamic only",
+                             path=src)
     if args.format == "tflite":
         rep = None
         if args.quantize == "int8":
             rep = calibration_windows(args.calibration, frames=frames,
                                       max_windows=args.max_windows)
-        blob = ex.to_tflite(model, frames=frames, quantize=args.quantize, representative=rep)
+        if vector_input:
+            blob = ex.keras_to_tflite(model, quantize=args.quantize)
+        else:
+            blob = ex.to_tflite(model, frames=frames, quantize=args.quantize, representative=rep)
         save_model_with_card(blob, out, new)
     else:
         from ..io import atomic_path, write_json_atomic
-        from ..models.cards import card_path
 
         blob = ex.to_onnx(model, frames=frames)
         with atomic_path(out) as tmp:

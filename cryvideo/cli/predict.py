@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
-from ..errors import CryVideoError, ParameterError, PartialFailure
-from .common import StageProgress, emit_json, expand_inputs, progress_bar, write_output
+from ..errors import ParameterError, WeightsNotFoundError
+from .common import (
+    StageProgress,
+    check_number,
+    check_output,
+    emit_json,
+    expand_inputs,
+    locked_output,
+    report_pages,
+    run_batch,
+)
 
 HELP = "predict why the infant cries in audio/video files"
+#: Accepted ``--fps`` range (frames per second analysed by the face branch).
+MIN_FPS, MAX_FPS = 0.1, 240.0
 
 
 def add_parser(sub) -> None:
@@ -25,28 +36,34 @@ def add_parser(sub) -> None:
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
     p.add_argument("--fps", type=float, default=None,
-                   help="frames per second analysed by the face branch (default: 5; the "
-                   "paper's setting is 30)")
+                   help="frames per second analysed by the face branch, 0.1 to 240 (default: 5; "
+                   "the paper's setting is 30)")
     p.add_argument("--no-face", action="store_true", help="skip the face branch")
     p.add_argument("--models", metavar="DIR", default=None,
                    help="folder of trained models (face_head.keras, fusion.keras, …; default: "
                    "$CRYVIDEO_MODELS_DIR or saved_models/)")
     p.add_argument("--window", type=int, default=None,
-                   help="rolling-average window in frames (default: the face head card's)")
+                   help="rolling-average window in frames, at least 1 (default: the face head "
+                   "card's)")
     p.add_argument("--runtime", choices=("tflite", "keras"), default="tflite",
                    help="how the frozen backbone runs (default: %(default)s, XNNPACK)")
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
                    "the Keras cache)")
-    p.add_argument("--cry-detector", choices=("cnn10", "yamnet", "none"), default="cnn10",
+    p.add_argument("--cry-detector", choices=("yamnet-cry", "cnn10", "yamnet-zeroshot", "none",
+                                              "yamnet"),
+                   default="yamnet-cry", metavar="{yamnet-cry,cnn10,yamnet-zeroshot,none}",
                    help="asked first whether there is crying at all; no reason is given when "
-                   "it says no (cnn10: the shipped detector, default; yamnet: YAMNet zero-shot, "
-                   "needs yamnet.tflite; none: always give a reason)")
+                   "it says no, and the reason branches read only the crying it finds "
+                   "(yamnet-cry: the shipped detector, default; cnn10: the previous detector; "
+                   "yamnet-zeroshot: YAMNet's own cry classes, needs yamnet.tflite; none: "
+                   "always give a reason, from the whole track)")
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
-                   "HTML is a folder, one page per input)")
+                   "HTML is a folder, one page per input, named after it)")
     p.add_argument("--out", metavar="PATH",
-                   help="also write the output (text or JSON lines) to this file, atomically")
+                   help="also write the output (text or JSON lines) to this file, atomically; "
+                   "never over an input or a file of another kind")
     p.set_defaults(func=run)
 
 
@@ -66,8 +83,9 @@ def format_result(res) -> str:
         lines.append(f"  crying: {'yes' if cry['detected'] else 'no'} "
                      f"(p={cry['probability']:.2f}, {cry['detector']}; segments: {segs})")
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
-    head = "probabilities" if res.label is not None else "if it were a cry"
-    lines.append(f"  {head}: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
+    if probs:
+        head = "probabilities" if res.label is not None else "if it were a cry"
+        lines.append(f"  {head}: " + "  ".join(f"{k} {v:.2f}" for k, v in probs))
     for b in res.branches:
         extra = ""
         if "face_share" in b.details:
@@ -81,7 +99,7 @@ def format_result(res) -> str:
         else:
             lines.append(f"  {b.name:<5} → not used ({b.note}{extra})")
     lines.append(f"  fusion: {res.fusion}")
-    lines.append(f"  branches used: {', '.join(res.modalities)}")
+    lines.append(f"  branches used: {', '.join(res.modalities) or 'none'}")
     t = res.timings
     lines.append("  timings: " + ", ".join(f"{k} {v:.2f} s" for k, v in t.items()))
     for n in res.notes:
@@ -89,66 +107,57 @@ def format_result(res) -> str:
     return "\n".join(lines)
 
 
-def _write_report(res, target: str, *, several: bool) -> None:
-    from pathlib import Path
-
-    from ..report import write_html_report
-
-    out = Path(target)
-    if several or out.is_dir():
-        out = out / (Path(res.path).stem + ".html")
-    write_html_report(res, out)
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import Predictor
-    from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
+    from ..pipeline.models import check_models_dir, default_models_dir
 
+    # Every option and output is checked before any model loads (and before any work).
     if not args.paths:
         raise ParameterError("no input files given (usage: cryvideo predict FILE…)")
+    check_number("--fps", args.fps, lo=MIN_FPS, hi=MAX_FPS, unit=" frames per second")
+    check_number("--window", args.window, lo=1, hi=100_000, unit=" frames")
     paths = expand_inputs(args.paths)
-    predictor = None
-    outputs: list[str] = []
-    failures: list[CryVideoError] = []
-    frames_bar = StageProgress(unit="frame")
-    for path in progress_bar(paths, desc="files", unit="file", disable=len(paths) < 2 or None):
-        try:
-            # Probe-level problems surface before any model is loaded (fast, clear errors).
-            from ..media import probe
+    check_models_dir(args.models if args.models is not None else default_models_dir())
+    if args.weights is not None and not os.path.exists(args.weights):
+        raise WeightsNotFoundError("no such file or folder (given with --weights)",
+                                   path=args.weights)
+    out = check_output(args.out, option="--out", kind="text", inputs=paths) if args.out \
+        else None
+    pages = report_pages(paths, args.report) if args.report else {}
+    if out is not None and any(_same(out, page) for page in pages.values()):
+        raise ParameterError("is both the --out file and a --report page", path=out)
 
-            probe(path)
-            if predictor is None:
-                predictor = Predictor(fps=args.fps or DEFAULT_ANALYSIS_FPS,
-                                      use_face=not args.no_face, models_dir=args.models,
-                                      window=args.window, runtime=args.runtime,
-                                      weights_path=args.weights,
-                                      keep_artifacts=bool(args.report),
-                                      progress=frames_bar,
-                                      cry_detector=None if args.cry_detector == "none"
-                                      else args.cry_detector)
-            try:
-                res = predictor.predict(path)
-            finally:
-                frames_bar.close()
-            if args.report:
-                _write_report(res, args.report, several=len(paths) > 1)
-        except CryVideoError as exc:
-            if len(paths) == 1:
-                raise
-            failures.append(exc)
-            print(f"cryvideo: error: {exc}", file=sys.stderr)
-            if args.json:  # keep one JSON object per input file
-                text = emit_json({"path": str(path), "error": exc.message,
-                                  "exit_code": exc.exit_code})
-                print(text, flush=True)
-                outputs.append(text)
-            continue
-        text = emit_json(res.to_dict()) if args.json else format_result(res)
-        print(text, flush=True)
-        outputs.append(text)
-    if args.out:
-        write_output(args.out, "\n".join(outputs) + "\n")
-    if failures:
-        raise PartialFailure(
-            f"{len(failures)} of {len(paths)} files failed; the others were processed")
-    return 0
+    state: dict = {}
+    frames_bar = StageProgress(unit="frame")
+
+    def analyse(path: str):
+        from ..media import probe
+        from ..pipeline import Predictor
+        from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
+
+        probe(path)  # probe-level problems surface before any model is loaded
+        if "predictor" not in state:
+            state["predictor"] = Predictor(
+                fps=DEFAULT_ANALYSIS_FPS if args.fps is None else args.fps,
+                use_face=not args.no_face, models_dir=args.models, window=args.window,
+                runtime=args.runtime, weights_path=args.weights,
+                keep_artifacts=bool(args.report), progress=frames_bar,
+                cry_detector=None if args.cry_detector == "none" else args.cry_detector)
+        try:
+            return state["predictor"].predict(path)
+        finally:
+            frames_bar.close()
+
+    def write_report(i: int, res) -> None:
+        from ..report import write_html_report
+
+        write_html_report(res, pages[i])
+
+    with locked_output(out):
+        return run_batch(paths, analyse, as_json=args.json, out=out,
+                         render=lambda res: emit_json(res.to_dict()) if args.json
+                         else format_result(res),
+                         after=write_report if pages else None)
+
+
+def _same(a, b) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)

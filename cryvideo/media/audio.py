@@ -34,17 +34,25 @@ def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[st
     )
 
 
+#: The most seconds of samples allocated up front from the duration a file declares; beyond it the
+#: buffer grows as samples arrive. A header may claim anything (200 hours, 31 years): memory
+#: follows what is decoded, never what is claimed.
+MAX_PREALLOC_SECONDS = 3 * 3600.0
+
 #: Source sample rates (Hz) taken as real audio; a header claiming 1 Hz or 4 GHz is broken (and
 #: resampling it would blow one second of data up to hours).
 PLAUSIBLE_SAMPLE_RATES = (1000, 1_536_000)
 
 
 def _samples(raw: bytes) -> np.ndarray:
-    """float32 little-endian bytes → finite float32 samples (a partial last sample dropped)."""
+    """float32 little-endian bytes → finite float32 samples in [-1, 1] (a partial last sample
+    dropped; NaN → 0; anything beyond full scale, up to ±inf, clipped to it)."""
     n = len(raw) // 4
     # count= instead of slicing: no extra copy of an hour of audio
     y = np.frombuffer(raw, dtype="<f4", count=n).astype(np.float32, copy=True)
     np.nan_to_num(y, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    # a float WAV may hold 3e38: squared in a spectrogram it overflows float32
+    np.clip(y, -1.0, 1.0, out=y)
     return y
 
 
@@ -100,21 +108,23 @@ def load_audio(
     """
     info = _check_audio(path, info, sr)
     args = _audio_args(path, sr, offset, duration)
-    # Samples go straight into one preallocated array (sized from the probed duration, grown
-    # if needed): an hour at 16 kHz costs its 230 MB once, not three times (chunks, joined
-    # bytes, converted copy).
+    # Samples go straight into one preallocated array (sized from the probed duration, at most
+    # MAX_PREALLOC_SECONDS, grown if needed): an hour at 16 kHz costs its 230 MB once, not
+    # three times (chunks, joined bytes, converted copy). Untouched pages cost no memory.
     span = info.duration - offset if info.duration else None
     if duration is not None:
         span = duration if span is None else min(span, duration)
-    cap = int((span or 60.0) * sr * 1.02) + sr
-    y = np.empty(max(cap, sr), np.float32)
+    span = min(span or 60.0, MAX_PREALLOC_SECONDS)
+    y = np.empty(max(int(span * sr * 1.02) + sr, sr), np.float32)
     n = 0
     with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
         # read() returns exactly the size asked (a multiple of 4) until the last block
         while buf := st.read(1 << 20):
             block = _samples(buf)
             if n + block.size > y.size:
-                y = np.resize(y, max(2 * y.size, n + block.size))
+                grown = np.empty(max(2 * y.size, n + block.size), np.float32)
+                grown[:n] = y[:n]
+                y = grown
             y[n:n + block.size] = block
             n += block.size
         rc, err = st.finish()

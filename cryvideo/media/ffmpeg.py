@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ..errors import InputFileError, MediaTimeoutError, ParameterError
+from ..errors import InputFileError, MediaTimeoutError, ParameterError, first_line
 
 __all__ = [
     "DEFAULT_STALL_TIMEOUT",
@@ -148,7 +148,7 @@ def _strip_prefix(line: str) -> str:
     if ": " in line and ("file:" in head or "/" in head):
         line = line.split(": ", 1)[1]
     line = line.replace("Error opening input: ", "")
-    return "ffmpeg: " + line[:200]
+    return "ffmpeg: " + first_line(line, limit=300)
 
 
 class FFmpegStream:
@@ -167,6 +167,8 @@ class FFmpegStream:
         :class:`~cryvideo.errors.MediaTimeoutError` is raised.
     deadline : float, optional
         Overall seconds after which ffmpeg is killed, whatever it is doing.
+    stdin : int or file, optional
+        What ffmpeg reads as its standard input (for the input ``pipe:0``); default nothing.
     """
 
     def __init__(
@@ -176,6 +178,7 @@ class FFmpegStream:
         path: str | os.PathLike | None = None,
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         deadline: float | None = None,
+        stdin=None,
     ) -> None:
         if stall_timeout <= 0:
             raise ParameterError(f"stall_timeout must be > 0, got {stall_timeout}")
@@ -187,6 +190,7 @@ class FFmpegStream:
         self._stderr = None
         self._sel: selectors.BaseSelector | None = None
         self._eof = False
+        self._stdin = subprocess.DEVNULL if stdin is None else stdin
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> FFmpegStream:
@@ -194,7 +198,7 @@ class FFmpegStream:
         try:
             self._proc = subprocess.Popen(
                 self.args,
-                stdin=subprocess.DEVNULL,
+                stdin=self._stdin,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
                 bufsize=0,

@@ -9,10 +9,14 @@ import re
 from ..errors import InputFileError
 from .ffmpeg import check_input_file, ffmpeg_exe, ffmpeg_problem, input_url, run_ffmpeg
 
-__all__ = ["MediaInfo", "probe", "PROBE_TIMEOUT"]
+__all__ = ["MediaInfo", "probe", "PROBE_TIMEOUT", "format_duration", "short_decode_note"]
 
 #: Seconds a probe may take at most.
 PROBE_TIMEOUT = 20.0
+#: A decoded length below this fraction of the declared one, and this many seconds short of
+#: it, is reported (:func:`short_decode_note`): encoder padding and rounding stay far below.
+SHORT_DECODE_FRACTION = 0.9
+SHORT_DECODE_SECONDS = 0.5
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #\d+:\d+.*?: (Video|Audio): (.*)")
@@ -153,3 +157,37 @@ def probe(path: str | os.PathLike, *, timeout: float = PROBE_TIMEOUT) -> MediaIn
     if not info.has_audio and not info.has_video:
         raise InputFileError("no audio or video stream in the file", path=p)
     return info
+
+
+def format_duration(seconds: float) -> str:
+    """A duration for people: ``3.6 s``, ``12 min 5 s``, ``200 h``, ``31 years``."""
+    s = float(seconds)
+    if s < 60:
+        return f"{s:.1f} s"
+    if s < 3600:
+        return f"{int(s // 60)} min {int(s % 60)} s"
+    if s < 10 * 86400:
+        h, m = int(s // 3600), int(s % 3600 // 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    if s < 2 * 365.25 * 86400:
+        return f"{s / 86400:.0f} days"
+    return f"{s / (365.25 * 86400):.0f} years"
+
+
+def short_decode_note(decoded: float | None, declared: float | None) -> str | None:
+    """A sentence for the output when far less was decoded than the file declares, else None.
+
+    Parameters
+    ----------
+    decoded : float or None
+        Seconds actually decoded (audio samples, or sampled frames).
+    declared : float or None
+        The duration the file's header claims (:attr:`MediaInfo.duration`).
+    """
+    if decoded is None or not declared:
+        return None
+    if decoded >= SHORT_DECODE_FRACTION * declared or declared - decoded < SHORT_DECODE_SECONDS:
+        return None
+    return (f"only {format_duration(decoded)} could be decoded of the {format_duration(declared)}"
+            " the file declares (damaged, cut short, or a false header?): the result covers "
+            f"those {format_duration(decoded)} only")

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import ModelError, first_line
 from ..io import atomic_path, write_json_atomic
 
 __all__ = [
@@ -203,6 +203,6 @@ def load_model_with_card(
         model = keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True,
                                         compile=False)
     except Exception as exc:  # keras raises many types for bad files
-        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        msg = first_line(str(exc)) or type(exc).__name__
         raise ModelError(f"could not load model ({msg})", path=path) from None
     return model, card

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.augment import band_limit
 from ..audio.cache import default_cache_dir
 from ..io import atomic_path
 from .frontend import PANNS_16K, logmel
@@ -23,14 +24,6 @@ from .frontend import PANNS_16K, logmel
 __all__ = ["ClipSet", "load_clipset", "band_limit"]
 
 SR = 16000
-
-
-def band_limit(y: np.ndarray, *, sr: int = SR, to: int = 8000) -> np.ndarray:
-    """Resample ``y`` to ``to`` Hz and back (removes content above ``to / 2``)."""
-    import scipy.signal
-
-    down = scipy.signal.resample_poly(y, to, sr)
-    return scipy.signal.resample_poly(down, sr, to).astype(np.float32)[: y.size]
 
 
 @dataclasses.dataclass

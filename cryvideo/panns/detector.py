@@ -14,14 +14,17 @@ Use from Python::
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputFileError, ModelError, ParameterError
+from ..detection.detector import detector_info
+from ..detection.pooling import merge_segments
+from ..detection.result import DetectionResult
+from ..detection.result import waveform as _waveform_checked
+from ..detection.zeroshot import YamnetCryDetector
+from ..errors import ModelError, ParameterError
 from .frontend import PANNS_16K, LogMelParams, logmel
 from .training import sliding_windows, window_starts
 
@@ -35,87 +38,6 @@ BATCH_WINDOWS = 32
 
 #: File name of the shipped detector inside ``saved_models/``.
 DEFAULT_DETECTOR = "cry_detector.keras"
-
-
-@dataclasses.dataclass
-class DetectionResult:
-    """Output of :meth:`CryDetector.detect`.
-
-    Attributes
-    ----------
-    path : str or None
-    probability : float
-        Highest window probability of crying (the clip score).
-    crying : bool
-        ``probability >= threshold``.
-    threshold : float
-    segments : list of (float, float)
-        Start and end (seconds) of merged crying windows.
-    duration : float
-        Seconds of audio analysed.
-    window_times : np.ndarray [shape=(n,)]
-        Start time of every window (seconds).
-    window_probs : np.ndarray [shape=(n,)]
-    """
-
-    path: str | None
-    probability: float
-    crying: bool
-    threshold: float
-    segments: list
-    duration: float
-    window_times: np.ndarray
-    window_probs: np.ndarray
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path,
-            "crying": bool(self.crying),
-            "probability": round(float(self.probability), 4),
-            "threshold": self.threshold,
-            "segments": [[round(a, 2), round(b, 2)] for a, b in self.segments],
-            "duration": round(float(self.duration), 3),
-        }
-
-
-def _waveform(source, *, sr: int | None, rate: int) -> tuple[str | None, np.ndarray]:
-    """``(path or None, mono float32 waveform at rate)`` from a file or an array at ``sr``.
-
-    Raises :class:`InputFileError` for an empty waveform or one with NaN / infinite samples.
-    """
-    path = None
-    if isinstance(source, str | os.PathLike):
-        from ..media import load_audio
-
-        path = os.fspath(source)
-        y = load_audio(path, sr=rate)
-    else:
-        y = np.asarray(source, dtype=np.float32).reshape(-1)
-        if sr is not None and int(sr) != rate:
-            import scipy.signal
-
-            y = scipy.signal.resample_poly(y, rate, int(sr)).astype(np.float32)
-    if y.size == 0:
-        raise InputFileError("has no audio samples", path=path or "<waveform>")
-    if not np.all(np.isfinite(y)):
-        raise InputFileError("audio contains NaN or infinite samples", path=path or "<waveform>")
-    return path, y
-
-
-def merge_segments(starts: np.ndarray, probs: np.ndarray, *, window: float,
-                   threshold: float, duration: float) -> list:
-    """Merge positive windows (start times in s) into (start, end) segments clipped to
-    ``duration``."""
-    segs: list = []
-    for s, p in zip(starts, probs, strict=False):
-        if p < threshold:
-            continue
-        a, b = float(s), min(float(s) + window, duration)
-        if segs and a <= segs[-1][1]:
-            segs[-1][1] = max(segs[-1][1], b)
-        else:
-            segs.append([a, b])
-    return [(a, b) for a, b in segs]
 
 
 class CryDetector:
@@ -146,6 +68,7 @@ class CryDetector:
             raise ParameterError(f"hop must be > 0 seconds, got {hop}")
         self.hop = float(hop)
         self._tflite = not hasattr(model, "predict")
+        self.path = None
 
     @classmethod
     def load(cls, path, **kw) -> CryDetector:
@@ -157,19 +80,23 @@ class CryDetector:
             from .export import tflite_interpreter
 
             card = verify_model_file(path)
-            return cls(tflite_interpreter(path), card, **kw)
+            det = cls(tflite_interpreter(path), card, **kw)
+            det.path = path
+            return det
         from . import models as _models  # noqa: F401  (registers the custom layers)
 
         model, card = load_model_with_card(path)
         if card.kind != "cry-detector":
             raise ModelError(f"not a cry detector (card kind {card.kind!r})", path=path)
-        return cls(model, card, **kw)
+        det = cls(model, card, **kw)
+        det.path = path
+        return det
 
     @classmethod
     def load_default(cls, models_dir=None, **kw) -> CryDetector:
         """The shipped detector: ``saved_models/cry_detector.keras`` (or ``$CRYVIDEO_MODELS_DIR``
         / ``models_dir``)."""
-        from ..pipeline.models import default_models_dir
+        from ..models.store import default_models_dir
 
         d = Path(models_dir) if models_dir is not None else default_models_dir()
         return cls.load(d / DEFAULT_DETECTOR, **kw)
@@ -217,54 +144,9 @@ class CryDetector:
         InputFileError
             Unreadable file, no audio stream, or empty audio.
         """
-        path, y = _waveform(source, sr=sr, rate=self.params.sr)
-        duration = y.size / self.params.sr
+        path, y = _waveform_checked(source, sr=sr, rate=self.params.sr)
         times, probs = self.window_probabilities(logmel(y, self.params), progress=progress)
-        p = float(probs.max())
-        segs = merge_segments(times, probs, window=self.window, threshold=self.threshold,
-                              duration=duration)
-        return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
-                               threshold=self.threshold, segments=segs, duration=duration,
-                               window_times=times, window_probs=probs)
-
-
-class YamnetCryDetector:
-    """Zero-shot cry detection with YAMNet (no training): the window score is
-    max("Baby cry, infant cry", "Crying, sobbing") of each 0.975 s window (hop 0.48 s).
-
-    Same :meth:`detect` interface and result as :class:`CryDetector`.
-
-    Parameters
-    ----------
-    path : str or os.PathLike, optional
-        ``yamnet.tflite`` (default: :func:`cryvideo.weights.resolve_weights`).
-    threshold : float
-        Decision threshold (0.4: the value picked on the training folds of the grouped CV).
-    """
-
-    WINDOW = 15600 / 16000
-
-    def __init__(self, path=None, *, threshold: float = 0.4) -> None:
-        from .yamnet import YamNet
-
-        if not 0.0 <= float(threshold) <= 1.0:
-            raise ParameterError(f"threshold must be in [0, 1], got {threshold}")
-        self.threshold = float(threshold)
-        self.yamnet = YamNet(path)
-
-    def detect(self, source, *, sr: int | None = None,
-               progress: ProgressCallback | None = None) -> DetectionResult:
-        """As :meth:`CryDetector.detect`."""
-        from .yamnet import CRY_CLASSES, YAMNET_HOP
-
-        path, y = _waveform(source, sr=sr, rate=16000)
-        scores, _ = self.yamnet.frames(y, progress=progress)
-        probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
-        times = np.arange(len(probs)) * YAMNET_HOP / 16000
-        duration = y.size / 16000
-        p = float(probs.max())
-        segs = merge_segments(times, probs, window=self.WINDOW, threshold=self.threshold,
-                              duration=duration)
-        return DetectionResult(path=path, probability=p, crying=p >= self.threshold,
-                               threshold=self.threshold, segments=segs, duration=duration,
-                               window_times=times, window_probs=probs)
+        return DetectionResult.from_windows(
+            path, times, probs, window=self.window, threshold=self.threshold,
+            duration=y.size / self.params.sr,
+            detector=detector_info("cnn10", self.card, self.path))

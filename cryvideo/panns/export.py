@@ -12,19 +12,18 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, first_line
 
-__all__ = ["QUANTIZATIONS", "to_tflite", "to_onnx", "tflite_interpreter", "run_tflite"]
+__all__ = ["QUANTIZATIONS", "to_tflite", "keras_to_tflite", "to_onnx", "tflite_interpreter",
+           "run_tflite"]
 
 QUANTIZATIONS = (None, "dynamic", "int8")
 
 
-def _signature(model, frames: int):
+def _signature(model, shape: tuple):
     import tensorflow as tf
 
-    n_mels = int(model.inputs[0].shape[-1])
-
-    @tf.function(input_signature=[tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel")])
+    @tf.function(input_signature=[tf.TensorSpec(list(shape), tf.float32, name="logmel")])
     def serve(x):
         return model(x, training=False)
 
@@ -38,7 +37,7 @@ def _signature(model, frames: int):
 
 
 def to_tflite(model, *, frames: int, quantize: str | None = None,
-              representative: np.ndarray | None = None) -> bytes:
+              representative: np.ndarray | None = None, batch: int | None = 1) -> bytes:
     """Convert a Keras model (log-mel input) to a TFLite flatbuffer.
 
     Parameters
@@ -51,18 +50,41 @@ def to_tflite(model, *, frames: int, quantize: str | None = None,
         (weights and activations), float32 input/output.
     representative : np.ndarray [shape=(n, frames, n_mels)], optional
         Calibration windows, required for "int8" (a few hundred real windows).
+    batch : int or None
+        Batch size of the input (None: any, resized at run time).
 
     Returns
     -------
     bytes
     """
+    n_mels = int(model.inputs[0].shape[-1])
+    return keras_to_tflite(model, shape=(batch, frames, n_mels), quantize=quantize,
+                           representative=representative)
+
+
+def keras_to_tflite(model, *, shape: tuple | None = None, quantize: str | None = None,
+                    representative: np.ndarray | None = None) -> bytes:
+    """Any one-input Keras model as a TFLite flatbuffer.
+
+    Parameters
+    ----------
+    model : keras.Model
+    shape : tuple, optional
+        Input shape including the batch (None: any); default ``(None, *model input shape)``.
+    quantize : {None, "dynamic", "int8"}
+        As :func:`to_tflite`.
+    representative : np.ndarray [shape=(n, *shape[1:])], optional
+        Calibration inputs for "int8".
+    """
     import tensorflow as tf
 
+    if shape is None:
+        shape = (None, *(int(d) for d in model.inputs[0].shape[1:]))
     if quantize not in QUANTIZATIONS:
         raise ParameterError(f"quantize must be one of dynamic, int8 (got {quantize!r})")
     if quantize == "int8" and (representative is None or len(representative) == 0):
         raise ParameterError("int8 quantization needs representative (calibration) data")
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, frames)])
+    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, shape)])
     if quantize is not None:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "int8":
@@ -89,7 +111,8 @@ def to_onnx(model, *, frames: int) -> bytes:
 
     n_mels = int(model.inputs[0].shape[-1])
     spec = (tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel"),)
-    proto, _ = tf2onnx.convert.from_function(_signature(model, frames), input_signature=spec)
+    proto, _ = tf2onnx.convert.from_function(_signature(model, (1, frames, n_mels)),
+                                             input_signature=spec)
     return proto.SerializeToString()
 
 
@@ -103,7 +126,7 @@ def tflite_interpreter(model, *, num_threads: int = 1):
         else:
             it = make_interpreter(model_path=model, num_threads=num_threads)
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(f"not a usable TFLite model ({str(exc).splitlines()[0][:120]})",
+        raise ModelError(f"not a usable TFLite model ({first_line(str(exc))})",
                          path=None if isinstance(model, bytes | bytearray) else model) from None
     return it
 

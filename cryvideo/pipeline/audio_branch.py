@@ -15,8 +15,8 @@ import numpy as np
 
 from ..audio import FeatureParams
 from ..audio.features import features_from_waveform
+from ..audio.pooling import PoolSpec, pool_features
 from ..errors import ModelError, ParameterError
-from ..models.ae_dnn import PoolSpec, pool_features
 from ..models.cards import ModelCard, load_model_with_card
 
 __all__ = ["AudioBranch", "window_starts", "CARD_KIND"]
@@ -69,6 +69,8 @@ class AudioBranch:
     trained = True
 
     def __init__(self, model, card: ModelCard, *, source: str) -> None:
+        from ..tflite import TFLiteModel
+
         inputs = card.inputs or {}
         try:
             self.name = str(inputs["feature"])
@@ -84,8 +86,12 @@ class AudioBranch:
         self.card = card
         self.source = source
         self.sr = self.params.sr
-        out = model.outputs[0].shape[-1]
-        inp = model.inputs[0].shape[-1]
+        self._tflite = isinstance(model, TFLiteModel)
+        if self._tflite:
+            inp, out = model.shape[-1], int(model.it.get_output_details()[0]["shape"][-1])
+        else:
+            out = model.outputs[0].shape[-1]
+            inp = model.inputs[0].shape[-1]
         if out != len(self.labels) or inp != self.pool.dim:
             raise ModelError(
                 f"model does not match its card: {inp} inputs / {out} outputs, card says "
@@ -93,7 +99,8 @@ class AudioBranch:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> AudioBranch:
-        """Load ``x.keras`` and its card ``x.json`` (sha256 verified, ``safe_mode=True``).
+        """Load ``x.keras`` (``safe_mode=True``) or ``x.tflite`` and its card ``x.json`` (sha256
+        verified). A ``.tflite`` twin runs without TensorFlow.
 
         Raises
         ------
@@ -101,7 +108,14 @@ class AudioBranch:
             Missing, corrupt, mismatched or unsafe model file, or a card that does not fit.
         """
         path = Path(path)
-        model, card = load_model_with_card(path)
+        if path.suffix == ".tflite":
+            from ..models.cards import verify_model_file
+            from ..tflite import TFLiteModel
+
+            card = verify_model_file(path)
+            model = TFLiteModel(path, batch=8)
+        else:
+            model, card = load_model_with_card(path)
         if not card.trained:
             raise ModelError("card says this model is untrained", path=path)
         return cls(model, card, source=os.fspath(path.with_suffix(".json")))
@@ -129,6 +143,8 @@ class AudioBranch:
     def predict_windows(self, y: np.ndarray) -> np.ndarray:
         """Class probabilities per window, shape ``(n_windows, n_classes)``."""
         P = self.features(y)
+        if self._tflite:
+            return np.asarray(self.model(P), dtype=np.float64)
         return np.asarray(self.model(P, training=False), dtype=np.float64)
 
     def predict_proba(self, y: np.ndarray) -> np.ndarray:

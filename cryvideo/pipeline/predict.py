@@ -24,6 +24,7 @@ import numpy as np
 from ..data.donateacry import DONATEACRY_CLASSES
 from ..errors import InputFileError, ParameterError
 from ..media import DEFAULT_MAX_SIDE, MediaInfo, iter_frames, load_audio, probe
+from ..media.probe import short_decode_note
 
 __all__ = [
     "Branch",
@@ -41,9 +42,10 @@ MIN_DURATION = 0.5
 #: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
 #: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
 DEFAULT_ANALYSIS_FPS = 5.0
-#: Cry detectors :class:`Predictor` can ask before giving a reason.
-CRY_DETECTORS = ("cnn10", "yamnet")
-#: The detector file ``predict`` prefers for its cry gate (next to ``cry_detector.keras``).
+#: Cry detectors :class:`Predictor` can ask before giving a reason (``cryvideo.detection``).
+CRY_DETECTORS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+#: The CNN10 file ``predict`` prefers for its cry gate (next to ``cry_detector.keras``): the
+#: dynamic-range TFLite twin scores like the float model and starts ~40× faster.
 GATE_DETECTOR = "cry_detector_dynamic.tflite"
 #: What the face branch says when no trained face head is available.
 NO_FACE_MODEL = "no trained face model: face branch reports face share only"
@@ -178,6 +180,64 @@ class PredictionResult:
         return d
 
 
+#: Longest piece of audio decoded at once for the reason branches (seconds): a day-long
+#: recording is read span by span, never whole.
+SPAN_SECONDS = 600.0
+#: Recordings longer than this (seconds) get no waveform in the HTML report.
+REPORT_WAVEFORM_MAX_SECONDS = 3600.0
+
+
+def read_spans(path, spans, *, sr: int, info: MediaInfo,
+               max_seconds: float = SPAN_SECONDS):
+    """Decode only ``spans`` of a file, each in pieces of at most ``max_seconds``.
+
+    Parameters
+    ----------
+    spans : sequence of (float, float)
+        Start and end, seconds (the end may be ``inf``: to the end of the file).
+
+    Yields
+    ------
+    np.ndarray [shape=(n,), dtype=float32]
+        The samples of each piece, in order. A span ends early where the file does (a damaged
+        file, or a header that claims more than it holds).
+    """
+    for a, b in spans:
+        t = float(a)
+        while t < b - 1e-6:
+            d = min(float(b) - t, max_seconds)
+            try:
+                y = load_audio(path, sr=sr, offset=t, duration=d, info=info)
+            except InputFileError:
+                if t > a:          # past the end of what the file really holds
+                    break
+                raise
+            if y.size:
+                yield y
+            if y.size < (d - 1.0) * sr:   # the file ended inside this piece
+                break
+            t += d
+
+
+def _branch_probabilities(br, pieces) -> tuple[np.ndarray, float]:
+    """A branch's probabilities over pieces of audio: the mean over all their analysis windows
+    (a branch without windows: the mean of its answers, weighted by length). Returns the
+    probabilities and the seconds read."""
+    windows, weighted, seconds = [], [], 0.0
+    for y in pieces:
+        seconds += y.size / br.sr
+        if hasattr(br, "predict_windows"):
+            windows.append(br.predict_windows(y))
+        else:
+            weighted.append((br.predict_proba(y), y.size))
+    if windows:
+        p = np.concatenate(windows).mean(axis=0)
+    else:
+        p = sum(q * n for q, n in weighted) / max(1, sum(n for _, n in weighted))
+    p = np.asarray(p, dtype=np.float64)
+    return (p / p.sum()).astype(np.float32), seconds
+
+
 def _probs(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
     p = np.asarray(p, dtype=float).reshape(-1)
     if p.shape[0] != len(labels):
@@ -223,12 +283,14 @@ class Predictor:
         Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
-    cry_detector : {"cnn10", "yamnet", None} or detector object
+    cry_detector : {"yamnet-cry", "cnn10", "yamnet-zeroshot", None} or detector object
         Asked first whether there is crying at all (see :data:`CRY_DETECTORS`); ``None`` turns
-        the gate off. ``"cnn10"`` (default) is the shipped ``cry_detector.keras`` (from
-        ``models_dir`` when it has one); ``"yamnet"`` is YAMNet's own cry classes, zero-shot
-        (needs ``yamnet.tflite``). An object needs ``detect(waveform, sr=...)`` returning a
-        :class:`cryvideo.panns.detector.DetectionResult`.
+        the gate off. ``"yamnet-cry"`` (default) is the shipped YAMNet-based detector (from
+        ``models_dir`` when it has one); ``"cnn10"`` the previous log-mel CNN10;
+        ``"yamnet-zeroshot"`` YAMNet's own cry classes (needs ``yamnet.tflite``). An object
+        needs ``detect(waveform, sr=...)`` returning a
+        :class:`cryvideo.detection.DetectionResult`. The reason branches read only the crying
+        segments it finds.
     """
 
     def __init__(
@@ -245,17 +307,22 @@ class Predictor:
         use_fusion_model: bool = True,
         keep_artifacts: bool = False,
         progress: Callable[[str, int, int | None], None] | None = None,
-        cry_detector: str | object | None = "cnn10",
+        cry_detector: str | object | None = "yamnet-cry",
     ) -> None:
         from pathlib import Path
 
         from ..models.face_head import FACE_HEAD_FILE, FaceModel
         from ..models.fusion import FUSION_FILE
-        from .models import default_models_dir
+        from .models import check_models_dir, default_models_dir, find_model
 
-        if not fps or fps <= 0 or fps > 240:
+        if fps is None or not 0 < float(fps) <= 240:  # NaN fails too
             raise ParameterError(f"fps must be in (0, 240], got {fps}")
-        self.models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
+        if window is not None and not int(window) >= 1:
+            raise ParameterError(f"rolling-average window must be >= 1 frame, got {window}")
+        self.models_dir = check_models_dir(
+            Path(models_dir) if models_dir is not None else default_models_dir())
+        #: Sentences for the output about models taken from elsewhere than ``models_dir``.
+        self.model_notes: list[str] = []
         self.fps = float(fps)
         self.max_side = int(max_side)
         self.use_face = use_face
@@ -264,19 +331,21 @@ class Predictor:
         self.cry_detector, self.cry_detector_name = self._load_cry_detector(cry_detector)
 
         self.face_model = None
-        face_path = self.models_dir / FACE_HEAD_FILE
-        if use_face and face_path.is_file():
+        face_path, note = find_model(FACE_HEAD_FILE, self.models_dir)
+        if use_face and face_path is not None:
+            self.model_notes += [note] if note else []
             # Missing backbone weights raise WeightsNotFoundError (says where to put the file).
             self.face_model = FaceModel.load(face_path, runtime=runtime,
                                              weights_path=weights_path)
         card_window = self.face_model.card.inputs.get("window") if self.face_model else None
-        self.window = int(window or card_window or 8)
+        self.window = int(window if window is not None else card_window or 8)
 
         self.fusion = self.fusion_card = None
-        fusion_path = self.models_dir / FUSION_FILE
-        if use_fusion_model and fusion_path.is_file():
+        fusion_path, note = find_model(FUSION_FILE, self.models_dir)
+        if use_fusion_model and fusion_path is not None:
             from ..models.cards import load_model_with_card
 
+            self.model_notes += [note] if note else []
             self.fusion, self.fusion_card = load_model_with_card(fusion_path)
             self.fusion_source = str(fusion_path)
         if audio_branches is None:
@@ -296,48 +365,54 @@ class Predictor:
             return None, ""
         if not isinstance(spec, str):
             return spec, type(spec).__name__
+        spec = "yamnet-zeroshot" if spec == "yamnet" else spec
         if spec not in CRY_DETECTORS:
             raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
                                  f"None, got {spec!r}")
-        from ..panns.detector import DEFAULT_DETECTOR, CryDetector, YamnetCryDetector
-        from .models import default_models_dir
+        from ..detection import load_detector, shipped_file
+        from ..models.store import find_model
 
-        if spec == "yamnet":
-            return YamnetCryDetector(), "yamnet (zero-shot)"
-        # The dynamic-range TFLite twin scores like the float model (docs/panns.md) and starts
-        # ~40× faster than a Keras model's first call; the user's models folder comes first.
-        names = (GATE_DETECTOR, DEFAULT_DETECTOR)
-        for d in dict.fromkeys((self.models_dir, default_models_dir())):
-            for name in names:
-                if (d / name).is_file():
-                    return CryDetector.load(d / name), f"cnn10 ({name})"
-        return CryDetector.load_default(), f"cnn10 ({DEFAULT_DETECTOR})"  # names the missing file
+        if spec == "yamnet-zeroshot":
+            return load_detector(spec), "yamnet-zeroshot"
+        # predict prefers CNN10's dynamic-range TFLite twin: it scores like the float model
+        # and starts ~40x faster than a Keras model's first call
+        names = (GATE_DETECTOR, shipped_file(spec)) if spec == "cnn10" else (shipped_file(spec),)
+        path, note = find_model(names, self.models_dir, what="cry detector")
+        if note:  # never silently: the output says so
+            self.model_notes.append(note)
+        if path is None:
+            return load_detector(spec), spec  # names the missing file
+        return load_detector(spec, model=path), f"{spec} ({path.name})"
 
-    def _cry_gate(self, path, info: MediaInfo, audio: dict[int, np.ndarray], notes,
-                  timings) -> dict | None:
+    def _cry_gate(self, path, info: MediaInfo, notes, timings) -> tuple[dict | None, float]:
+        """The detector's verdict, and the seconds of audio it decoded."""
         if self.cry_detector is None or not info.has_audio:
-            return None
+            return None, 0.0
         t0 = time.perf_counter()
-        sr = 16000
-        if sr not in audio:
-            audio[sr] = load_audio(path, sr=sr, info=info)
-        det = self.cry_detector.detect(audio[sr], sr=sr)
+        if getattr(self.cry_detector, "streams_files", False):
+            det = self.cry_detector.detect(path)     # decoded block by block: flat memory
+        else:
+            det = self.cry_detector.detect(load_audio(path, sr=16000, info=info), sr=16000)
         timings["cry_detect"] = round(time.perf_counter() - t0, 3)
         verdict = {"detected": bool(det.crying), "probability": round(float(det.probability), 4),
                    "threshold": round(float(det.threshold), 4),
                    "segments": [[round(a, 2), round(b, 2)] for a, b in det.segments],
                    "detector": self.cry_detector_name}
+        if getattr(det, "detector", None):
+            verdict["model"] = {k: v for k, v in det.detector.items() if k != "threshold"}
         if not det.crying:
             notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
-                         f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given; the "
-                         "probabilities say what the branches would answer if it were a cry")
-        return verdict
+                         f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
+        return verdict, float(det.duration)
 
     def _audio_branches_for_fusion(self) -> list:
+        from pathlib import Path
+
         from .models import default_audio_branches
 
         if self.fusion_card is None:
-            return default_audio_branches()
+            return default_audio_branches(self.models_dir, bundled_fallback=True,
+                                          notes=self.model_notes)
         from ..models.audio_summary import SummaryAudioBranch
 
         out, defaults = [], None
@@ -345,35 +420,61 @@ class Predictor:
             if spec["name"] == "face":
                 continue
             if spec.get("source") == "file":
-                out.append(SummaryAudioBranch.load(self.models_dir / spec["file"]))
+                out.append(SummaryAudioBranch.load(Path(self.fusion_source).parent / spec["file"]))
             else:
                 defaults = defaults if defaults is not None else {
-                    b.name: b for b in default_audio_branches()}
+                    b.name: b for b in default_audio_branches(
+                        self.models_dir, bundled_fallback=True, notes=self.model_notes)}
                 if spec["name"] in defaults:
                     out.append(defaults[spec["name"]])
         return out
 
     # -- stages ----------------------------------------------------------------------------
     def _audio(self, path, info: MediaInfo, results, notes, timings, art,
-               cache: dict[int, np.ndarray]) -> None:
+               crying: dict | None) -> float:
+        """Run the reason branches on the crying segments (the whole track without a gate),
+        reading only those spans. Returns the seconds of audio read."""
         if not info.has_audio:
             notes.append("no audio track: audio branches skipped")
             for br in self.audio_branches:
                 results.append(BranchResult(br.name, used=False, source=br.source,
                                             note="no audio track"))
-            return
+            return 0.0
+        if crying is not None and not crying["detected"]:
+            for br in self.audio_branches:
+                results.append(BranchResult(br.name, used=False, source=br.source,
+                                            note="no crying detected"))
+            return 0.0
         t0 = time.perf_counter()
+        segments = crying["segments"] if crying is not None else None
+        spans = segments if segments is not None else [(0.0, info.duration or np.inf)]
+        read = 0.0
         for br in self.audio_branches:
-            if br.sr not in cache:
-                cache[br.sr] = load_audio(path, sr=br.sr, info=info)
-            p = br.predict_proba(cache[br.sr])
+            p, seconds = _branch_probabilities(br, read_spans(path, spans, sr=br.sr,
+                                                              info=info))
+            if seconds == 0:
+                raise InputFileError("no audio samples could be decoded", path=path)
+            read = max(read, seconds)
+            details = _held_out(getattr(br, "card", None))
+            details["segments_used"] = ("whole track" if segments is None
+                                        else [[a, b] for a, b in segments])
+            details["seconds_used"] = round(seconds, 2)
             results.append(BranchResult(br.name, used=True, trained=br.trained,
                                         probabilities=_probs(br.labels, p), source=br.source,
-                                        details=_held_out(getattr(br, "card", None))))
-        if self.keep_artifacts and cache:
-            sr = max(cache)
-            art["audio"] = (cache[sr], sr)
+                                        details=details))
+        if segments is not None:
+            notes.append("the reason branches read the crying only: "
+                         + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in segments))
         timings["audio"] = round(time.perf_counter() - t0, 3)
+        return read
+
+    def _waveform_for_report(self, path, info: MediaInfo, notes, art) -> None:
+        if not (self.keep_artifacts and info.has_audio):
+            return
+        if info.duration and info.duration > REPORT_WAVEFORM_MAX_SECONDS:
+            notes.append("the report draws no waveform for recordings over an hour")
+            return
+        art["audio"] = (load_audio(path, sr=16000, info=info), 16000)
 
     def _face(self, path, info: MediaInfo, results, notes, timings, art) -> None:
         if not info.has_video:
@@ -381,7 +482,15 @@ class Predictor:
             results.append(BranchResult("face", used=False, note="no video stream"))
             return
         if not self.use_face:
-            results.append(BranchResult("face", used=False, note="disabled"))
+            results.append(BranchResult("face", used=False, note="face branch switched off"))
+            return
+        if info.duration and info.duration * self.fps < 0.5:
+            # ffmpeg's fps filter samples round(duration × fps) frames: none here. Say so
+            # rather than report "no video frames could be decoded" about a good file.
+            why = (f"at {self.fps:g} fps no frame falls within this {info.duration:.1f} s video "
+                   f"(needs fps >= {0.5 / info.duration:.2g})")
+            notes.append(f"{why}: face branch skipped")
+            results.append(BranchResult("face", used=False, note=why))
             return
         if self.face_model is None:
             self._face_share_only(path, info, results, notes, timings, art)
@@ -490,14 +599,28 @@ class Predictor:
         if info.duration is not None and info.duration < MIN_DURATION:
             raise InputFileError(
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
-        notes: list[str] = []
+        notes: list[str] = list(self.model_notes)
         results: list[BranchResult] = []
         art: dict = {}
-        audio: dict[int, np.ndarray] = {}  # decoded once per sample rate
-        crying = self._cry_gate(path, info, audio, notes, timings)
-        self._audio(path, info, results, notes, timings, art, audio)
+        crying, gate_seconds = self._cry_gate(path, info, notes, timings)
+        read = self._audio(path, info, results, notes, timings, art, crying)
+        self._waveform_for_report(path, info, notes, art)
         self._face(path, info, results, notes, timings, art)
+        decoded = [gate_seconds, read] + [b.details["frames"] / b.details["fps"]
+                                          for b in results
+                                          if "frames" in b.details and b.details.get("fps")]
+        decoded = [x for x in decoded if x]
+        short = short_decode_note(max(decoded) if decoded else None, info.duration)
+        if short:
+            notes.insert(len(self.model_notes), short)
         used = [b for b in results if b.used]
+        if not used and crying is not None and not crying["detected"]:
+            timings["total"] = round(time.perf_counter() - t_all, 3)
+            return PredictionResult(
+                path=os.fspath(path), label=None, probabilities={}, trained=False,
+                modalities=[], branches=results, fusion="none: no crying detected",
+                timings=timings, notes=notes, media=info.to_dict(), crying=crying,
+                artifacts=art)
         if not used:
             why = "; ".join(dict.fromkeys(b.note for b in results if b.note)) or "no branch"
             raise InputFileError(f"nothing to analyse ({why})", path=path)

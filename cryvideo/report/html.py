@@ -181,6 +181,7 @@ table {{ border-collapse: collapse; }} td, th {{ padding: 2px 8px; text-align: l
 .warn {{ color: #b00; font-weight: bold; }} img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{e(os.path.basename(res.path))}: {headline}</h1>
+<p class=src>File: {e(res.path)}</p>
 {warn}
 {cry_line}
 <table>{rows}</table>

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, first_line
 
 __all__ = [
     "BACKBONES",
@@ -293,7 +293,7 @@ def build_backbone(
     try:
         model = _keras_model(name, str(path))
     except (ValueError, OSError) as exc:
-        msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        msg = first_line(str(exc)) or type(exc).__name__
         raise ModelError(f"could not load {name} weights ({msg})", path=path) from None
     return Backbone(spec, model, weights_id=f"imagenet:{_file_key(path)}",
                     weights_path=str(path), runtime=runtime, threads=threads,

@@ -25,3 +25,23 @@ def fuzz_corpus(tmp_path_factory):
 def long_profile() -> bool:
     """True when ``CRYVIDEO_LONG_TESTS=1`` (the long profile) is selected."""
     return LONG
+
+
+
+@pytest.fixture
+def paused_run():
+    """Start a :class:`cryvideo.testing.user_files.PausedRun` (a real ``cryvideo`` run that
+    waits at a chosen file for the test's Ctrl-C or go-ahead); runs still alive at the end of
+    the test are killed."""
+    from cryvideo.testing.user_files import PausedRun
+
+    runs: list[PausedRun] = []
+
+    def start(argv, *, pause_at: int, workdir) -> PausedRun:
+        run = PausedRun(argv, pause_at=pause_at, workdir=workdir)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        run.kill()

@@ -48,8 +48,14 @@ def test_atomic_write_survives_sigkill(tmp_path):
             i += 1
     """)
     seen_versions = set()
-    for delay in (0.4, 0.7, 1.0, 1.3, 1.6):
+    for delay in (0.0, 0.05, 0.2, 0.4, 0.8):
+        target.unlink(missing_ok=True)
         proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL)
+        # kill it at different moments after its first complete file (however busy the
+        # machine is, the file check below always has something to check)
+        deadline = time.monotonic() + 120
+        while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -62,35 +68,29 @@ def test_atomic_write_survives_sigkill(tmp_path):
 
 
 @pytest.mark.slow
-def test_interrupted_predict_leaves_no_output(demo_clip, tmp_path):
-    """Ctrl-C during ``predict --out``: exit 130, one line, no output file, no ffmpeg left."""
+def test_interrupted_predict_leaves_no_output(demo_clip, tmp_path, paused_run):
+    """Ctrl-C during ``predict --out`` (in the first file, while its frames stream from
+    ffmpeg): exit 130, one line, no output file (nothing was finished), no ffmpeg left.
+
+    Deterministic: the run waits at the first frame of the first file until the signal comes
+    (``cryvideo.testing.user_files.PausedRun``); it cannot finish first, however busy the
+    machine is."""
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cryvideo", "predict", "--json", "--fps", "30", "--out",
-         str(out), str(demo_clip), str(demo_clip)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-    # wait until it is analysing frames (ffmpeg running as its child), then interrupt
+    run = paused_run(["predict", "--json", "--fps", "30", "--out", out, demo_clip, demo_clip],
+                     pause_at=1, workdir=tmp_path)
+    # the frame stream of the face branch is running
     import psutil
 
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            cmds = [" ".join(k.cmdline()) for k in psutil.Process(proc.pid).children()]
-        except psutil.Error:
-            cmds = []
-        if any("rawvideo" in c for c in cmds):  # the frame stream of the face branch
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "predict finished before it could be interrupted"
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    cmds = [" ".join(k.cmdline()) for k in psutil.Process(run.pid).children()]
+    assert any("rawvideo" in c for c in cmds), cmds
+    run.interrupt()
+    rc, stdout, stderr = run.wait()
+    assert rc == 130, stderr
     assert stderr.strip().splitlines()[-1] == "cryvideo: interrupted"
     assert "Traceback" not in stderr
+    assert stdout == ""
     assert not out.exists()
-    assert not list(tmp_path.glob(".out.part-*"))
+    assert not list(tmp_path.glob(".out.part-*")) and not list(tmp_path.glob(".out.jsonl.lock"))
     assert not ffmpeg_processes(str(demo_clip))
 
 
@@ -197,17 +197,29 @@ def test_write_text_atomic_replaces_whole_file(tmp_path):
     assert target.read_text() == "<html>short</html>"
 
 
-@pytest.mark.parametrize("where", ["dir", "under_a_file", "proc"])
-def test_unwritable_output_is_a_clean_error(where, fuzz_corpus, tmp_path):
-    """``--out`` pointing somewhere unwritable: one line naming it, exit 2, not a traceback."""
-    from cryvideo.testing.fuzz import run_cli_inprocess
+@pytest.mark.parametrize("option,where", [
+    ("--out", "dir"), ("--out", "under_a_file"), ("--out", "proc"), ("--out", "read_only_dir"),
+    ("--report", "under_a_file"), ("--report", "proc"), ("--report", "read_only_dir")])
+def test_unwritable_output_is_a_clean_error(where, option, fuzz_corpus, tmp_path):
+    """``--out``/``--report`` pointing somewhere unwritable: one line naming it, exit 2, not a
+    traceback, and before any model is loaded (not after all the work)."""
+    from conftest import cli_without_models
 
     folder, _ = fuzz_corpus
+    if where == "read_only_dir" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders: nothing to refuse")
+    ro = tmp_path / "ro"
+    ro.mkdir()
     target = {"dir": tmp_path, "under_a_file": tmp_path / "f.txt" / "out.json",
-              "proc": Path("/proc/cryvideo-out.json")}[where]
+              "proc": Path("/proc/cryvideo-out.json"), "read_only_dir": ro / "out.json"}[where]
     (tmp_path / "f.txt").write_text("x")
-    rc, _, err, _ = run_cli_inprocess(["predict", "--no-face", "--out", str(target),
-                                       str(folder / "seeds" / "audio.wav")])
+    ro.chmod(0o555)
+    try:
+        rc, err, loaded = cli_without_models(["predict", "--no-face", option, target,
+                                              folder / "seeds" / "audio.wav"])
+    finally:
+        ro.chmod(0o755)
     assert rc == 2, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"cryvideo: error: {target}: "), lines
+    assert not loaded, "the output was checked only after a model was loaded"

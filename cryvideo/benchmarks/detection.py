@@ -1,0 +1,639 @@
+"""``cryvideo benchmark detection``: grouped cross-validation of cry detectors, per recording.
+
+For each seed, the corpus (:func:`cryvideo.data.detection.load_detection_corpus`) is cut into
+``n_splits`` folds by group (``StratifiedGroupKFold``: no recording, speaker or app install on
+both sides). In each fold, every method sees only the training groups:
+
+- ``yamnet_zeroshot`` — YAMNet's own "Baby cry" / "Crying, sobbing" score (max over patches);
+  its threshold chosen on the training clips by the same rule as the trained detectors, and
+  (``yamnet_zeroshot_bestf1``) at its best F1 on the training clips;
+- ``cnn10`` — the previously shipped log-mel CNN10 recipe, retrained on the training clips;
+- each recipe of :data:`cryvideo.training.cry_detector.RECIPES` — epochs (lowest validation
+  log-loss) and threshold (the one-standard-error rule,
+  :func:`cryvideo.training.cry_detector.one_se_threshold`) chosen on a grouped validation split
+  of the training folds, then refitted on all training folds;
+- ``<ship>_tflite_*`` — the shipped recipe's fold models through their TFLite files.
+
+The test folds choose nothing. Every clip of the corpus is scored once per seed
+(out-of-fold); metrics are computed per recording (:mod:`cryvideo.evaluation.detection`) on the
+pooled out-of-fold scores. Beside the plain test clips the held-out folds also give two stress
+sets: held-out negatives band-limited to 4 kHz (the "8 kHz means crying" shortcut) and held-out
+cries mixed under held-out backgrounds (music, speech, noise) at 0 to 10 dB.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+
+__all__ = ["run_detection_cv", "METHODS_FIXED"]
+
+#: Methods that are not recipes.
+METHODS_FIXED = ("yamnet_zeroshot", "cnn10")
+#: TFLite files made of each fold's selected model: name → quantization. "int8" keeps int8
+#: weights with float activations (dynamic range, as YAMNet's own int8 file); "int8_full" also
+#: quantizes the activations (calibrated on held-out patches of the fold).
+TFLITE_KINDS = {"float32": None, "int8": "dynamic", "int8_full": "int8"}
+STRESS_SNRS = (0.0, 5.0, 10.0)
+
+Log = Callable[[str], None]
+
+
+@dataclasses.dataclass
+class _Corpus:
+    clips: list
+    waves: list
+    y: np.ndarray
+    groups: np.ndarray
+    cats: np.ndarray
+    sources: np.ndarray
+
+
+def _zeroshot(logits: np.ndarray) -> np.ndarray:
+    from ..models.cry_detector import CRY_CLASS, SOB_CLASS
+
+    z = np.max(logits[:, [SOB_CLASS, CRY_CLASS]], axis=1)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _stress_sets(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -> list[dict]:
+    """Held-out stress clips: band-limited negatives, cries under held-out backgrounds."""
+    from ..audio.augment import band_limit, mix_background
+
+    out = []
+    for i in te[c.y[te] == 0]:
+        out.append({"wave": band_limit(c.waves[i]), "label": 0, "source": int(i),
+                    "kind": "negative_band_limited"})
+    bgs = te[(c.y[te] == 0) & np.isin(c.cats[te], ("music", "adult_speech", "child_speech",
+                                                   "environmental_sound", "adult_singing"))]
+    if len(bgs):
+        for i in te[c.y[te] == 1]:
+            j = int(rng.choice(bgs))
+            snr = float(rng.choice(STRESS_SNRS))
+            out.append({"wave": mix_background(c.waves[i], c.waves[j], snr_db=snr, rng=rng),
+                        "label": 1, "source": int(i), "kind": f"cry_under_{c.cats[j]}",
+                        "snr_db": snr})
+    return out
+
+
+def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_splits: int = 5,
+                     recipes: Sequence[str] = ("head", "gated", "top_gated"),
+                     ship: str = "gated", cnn10: bool = True, quantize: bool = True,
+                     costly_seeds: int = 1, yamnet_path=None, cache_dir=None,
+                     only_folds: Sequence[int] | None = None, checkpoint_dir=None,
+                     log: Log = print) -> dict:
+    """Run the grouped CV; returns every out-of-fold score and the choices made in each fold.
+
+    Parameters
+    ----------
+    data_root : path, optional
+        The ``data`` folder of ``../shared`` (default: found beside the repository).
+    seeds : sequence of int
+        One fold assignment (and training seed) per seed. The defaults differ from the seeds
+        used while the recipes were designed (0 and 1), so the reported folds chose nothing.
+    n_splits : int
+    recipes : sequence of str
+        Names in :data:`cryvideo.training.cry_detector.RECIPES`.
+    ship : str
+        The recipe that is shipped; its fold models are also converted to TFLite (float32 and
+        int8) and scored through the TFLite files.
+    cnn10 : bool
+        Also retrain and score the previous CNN10 detector recipe.
+    quantize : bool
+        Score the shipped recipe through TFLite files.
+    costly_seeds : int
+        Recipes that fine-tune YAMNet's top blocks, the CNN10 peer and the shipped recipe's
+        TFLite files (float32, int8 and fully integer) run on the first ``costly_seeds`` seeds
+        only (together ~20 min per fold on 2 cores).
+    only_folds : sequence of int, optional
+        Run these folds only (a quick look; the other clips keep no score).
+    checkpoint_dir : path, optional
+        Each finished fold is saved there (``seed{S}_fold{K}.json``) and a rerun with the same
+        settings takes it from there instead of training it again, so a long run that stops
+        loses one fold at most.
+
+    Returns
+    -------
+    dict
+        ``clips`` (path, label, category, group, source, origin), and per seed the fold of each
+        clip, the out-of-fold score and threshold of each method, the stress sets' scores and
+        the per-fold choices. :func:`summarize_detection_cv` turns it into metrics.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from ..data.detection import load_detection_corpus
+    from ..training.cry_detector import RECIPES
+    from ..training.detector_data import BackboneFeatures, decode_corpus
+
+    unknown = [r for r in (*recipes, ship) if r not in RECIPES]
+    if unknown:
+        raise ParameterError(f"unknown recipe(s) {unknown}; known: {', '.join(RECIPES)}")
+    if ship not in recipes:
+        raise ParameterError(f"the shipped recipe {ship!r} must be among the recipes run")
+    clips = load_detection_corpus(data_root)
+    t0 = time.time()
+    log(f"decoding {len(clips)} clips …")
+    waves = decode_corpus([c.path for c in clips], cache_dir=cache_dir)
+    c = _Corpus(clips, waves, np.array([x.is_cry for x in clips], int),
+                np.array([x.group for x in clips]), np.array([x.category for x in clips]),
+                np.array([x.source for x in clips]))
+    backbone = BackboneFeatures(yamnet_path, cut=any(RECIPES[r].kind == "top" for r in recipes))
+    log(f"YAMNet features of {len(clips)} clips …")
+    base = backbone(waves)
+    log(f"  done in {time.time() - t0:.0f} s")
+    ctx = {"c": c, "base": base, "backbone": backbone, "waves": waves,
+           "zs": np.array([_zeroshot(lg).max() for lg in base["logits"]]),
+           "panns": _panns_logmels(waves, log) if cnn10 else None, "log": log}
+    result: dict = {"clips": [dataclasses.asdict(x) for x in clips], "n_splits": n_splits,
+                    "recipes": {r: RECIPES[r].to_dict() for r in recipes}, "ship": ship,
+                    "seeds": {}}
+    for si, seed in enumerate(seeds):
+        costly = si < costly_seeds
+        run_recipes = [r for r in recipes if costly or RECIPES[r].kind != "top"]
+        kinds = dict(TFLITE_KINDS) if costly else {}
+        run_cnn10 = cnn10 and costly
+        methods = ["yamnet_zeroshot", "yamnet_zeroshot_bestf1",
+                   *(["cnn10"] if run_cnn10 else []), *run_recipes]
+        if quantize:
+            methods += [f"{ship}_tflite_{q}" for q in kinds]
+        oof = {m: np.full(len(c.y), np.nan) for m in methods}
+        thr = {m: np.full(len(c.y), np.nan) for m in methods}
+        fold_of = np.full(len(c.y), -1)
+        folds, stress_rows = [], []
+        splits = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+        for k, (tr, te) in enumerate(splits.split(np.zeros(len(c.y)), c.y, c.groups)):
+            if only_folds is not None and k not in only_folds:
+                continue
+            fold_of[te] = k
+            saved = _load_fold(checkpoint_dir, seed, k, te, methods)
+            if saved is None:
+                info, scores, stress = _run_fold(ctx, seed, k, tr, te, run_recipes, ship,
+                                                 kinds if quantize else {}, run_cnn10)
+                _save_fold(checkpoint_dir, seed, k, te, info, scores, stress)
+            else:
+                info, scores, stress = saved
+                log(f"seed {seed} fold {k}: taken from {checkpoint_dir}")
+            for m, (s_te, t_te) in scores.items():
+                oof[m][te], thr[m][te] = s_te, t_te
+            folds.append(info)
+            stress_rows += stress
+            log(f"seed {seed} fold {k} done in {info['seconds']:.0f} s")
+        result["seeds"][str(seed)] = {
+            "fold": fold_of.tolist(),
+            "scores": {m: v.round(6).tolist() for m, v in oof.items()},
+            "thresholds": {m: v.round(6).tolist() for m, v in thr.items()},
+            "folds": folds, "stress": stress_rows,
+        }
+    result["seconds"] = round(time.time() - t0, 1)
+    return result
+
+
+def _fold_file(checkpoint_dir, seed: int, k: int):
+    from pathlib import Path
+
+    return Path(checkpoint_dir) / f"seed{seed}_fold{k}.json"
+
+
+def _save_fold(checkpoint_dir, seed: int, k: int, te, info: dict, scores: dict,
+               stress: list) -> None:
+    """One finished fold, written atomically (a rerun takes it instead of training again)."""
+    if checkpoint_dir is None:
+        return
+    import json
+    from pathlib import Path
+
+    from ..io import write_text_atomic
+
+    Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    doc = {"test": np.asarray(te).tolist(), "info": info, "stress": stress,
+           "scores": {m: [np.asarray(s).tolist(), float(t)] for m, (s, t) in scores.items()}}
+    write_text_atomic(_fold_file(checkpoint_dir, seed, k), json.dumps(doc, default=float))
+
+
+def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str]):
+    """The saved fold when it has the same test clips and every method; else None."""
+    if checkpoint_dir is None:
+        return None
+    import json
+
+    f = _fold_file(checkpoint_dir, seed, k)
+    if not f.is_file():
+        return None
+    doc = json.loads(f.read_text(encoding="utf-8"))
+    if doc["test"] != np.asarray(te).tolist() or set(methods) - set(doc["scores"]):
+        return None
+    scores = {m: (np.asarray(s, float), t) for m, (s, t) in doc["scores"].items()
+              if m in methods}
+    return doc["info"], scores, doc["stress"]
+
+
+def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
+              recipes: Sequence[str], ship: str, tflite_kinds: dict, cnn10: bool):
+    """One outer fold: every method trained on ``tr`` (choices inside it), scored on ``te``.
+
+    Returns
+    -------
+    (info, scores, stress_rows)
+        ``scores[method] = (test scores, threshold)``.
+    """
+    import keras
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from ..training.cry_detector import RECIPES, augment, best_threshold, one_se_threshold
+
+    c, base, backbone, log = ctx["c"], ctx["base"], ctx["backbone"], ctx["log"]
+    t0 = time.time()
+    rng = np.random.default_rng(1000 * seed + k)
+    scores: dict = {}
+    # YAMNet zero-shot: its threshold from the training clips, by the same rule as the trained
+    # detectors (one standard error) and at its best F1 (the peer of the design notes)
+    t_zs, _, _ = one_se_threshold(c.y[tr], ctx["zs"][tr], _gw(c.groups[tr]), c.groups[tr])
+    t_zs_best, _ = best_threshold(c.y[tr], ctx["zs"][tr], _gw(c.groups[tr]))
+    scores["yamnet_zeroshot"] = (ctx["zs"][te], t_zs)
+    scores["yamnet_zeroshot_bestf1"] = (ctx["zs"][te], t_zs_best)
+    # a grouped validation split of the training folds chooses epochs and thresholds
+    inner = StratifiedGroupKFold(5, shuffle=True, random_state=seed * 100 + k)
+    i_tr, i_va = next(inner.split(np.zeros(len(tr)), c.y[tr], c.groups[tr]))
+    itr, iva = tr[i_tr], tr[i_va]
+    # augmentation from the training groups only; its YAMNet features once
+    aug = augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
+    af = backbone([a["wave"] for a in aug])
+    itr_set = set(itr.tolist())
+    fold = _FoldData(c, base, af, aug, itr_set)
+    stress = _stress_sets(c, te, rng)
+    sf = backbone([s["wave"] for s in stress]) if stress else None
+    zs_stress = (np.array([_zeroshot(lg).max() for lg in sf["logits"]]) if sf
+                 else np.zeros(0))
+    stress_scores = {"yamnet_zeroshot": (zs_stress, t_zs),
+                     "yamnet_zeroshot_bestf1": (zs_stress, t_zs_best)}
+    info = {"fold": k, "n_train": len(tr), "n_test": len(te), "n_validation": len(iva),
+            "n_augmented": len(aug), "threshold_zeroshot": t_zs,
+            "threshold_zeroshot_bestf1": t_zs_best, "recipes": {}}
+    for name in recipes:
+        rec = RECIPES[name]
+        choice, final = _fit_recipe(rec, fold, backbone.yamnet, itr, iva, tr, seed, k)
+        info["recipes"][name] = choice
+        key = "cut" if rec.kind == "top" else "emb"
+        s_te = _clip_scores(final, [base[key][i] for i in te], [base["logits"][i] for i in te],
+                            rec.window)
+        scores[name] = (s_te, choice["threshold"])
+        if sf:
+            stress_scores[name] = (_clip_scores(final, sf[key], sf["logits"], rec.window),
+                                   choice["threshold"])
+        log(f"seed {seed} fold {k} {name}: epochs {choice['epochs']} thr "
+            f"{choice['threshold']:.3f} val F1 {choice['validation_f1']:.3f}")
+        if name == ship and tflite_kinds:
+            q = _quantized_scores(final, backbone.yamnet, tr, te, ctx["waves"], rec,
+                                  tflite_kinds)
+            for qn, s in q.items():
+                scores[f"{ship}_tflite_{qn}"] = (s, choice["threshold"])
+        del final
+        keras.backend.clear_session(free_memory=True)
+    if cnn10:
+        s_te, s_st = _cnn10_scores(ctx["panns"], c, tr, te, stress, seed * 100 + k)
+        scores["cnn10"] = (s_te, 0.5)
+        stress_scores["cnn10"] = (s_st, 0.5)
+    rows = []
+    for j, s in enumerate(stress):
+        rows.append({"seed": seed, "fold": k, "source": s["source"], "label": s["label"],
+                     "kind": s["kind"], "snr_db": s.get("snr_db"),
+                     "scores": {m: float(v[0][j]) for m, v in stress_scores.items()
+                                if len(v[0])},
+                     "thresholds": {m: float(v[1]) for m, v in stress_scores.items()
+                                    if len(v[0])}})
+    info["seconds"] = round(time.time() - t0, 1)
+    keras.backend.clear_session(free_memory=True)
+    return info, scores, rows
+
+
+@dataclasses.dataclass
+class _FoldData:
+    """The training material of one outer fold: corpus clips and augmented clips."""
+
+    c: _Corpus
+    base: dict
+    af: dict
+    aug: list
+    itr: set
+
+    def training_set(self, idx: np.ndarray, key: str, *, inner: bool):
+        """Features, teacher logits, labels and groups of clips ``idx`` plus the augmented
+        clips made only of them (all of the fold's when not ``inner``)."""
+        use = np.array([not inner or all(p in self.itr for p in a["parts"]) for a in self.aug],
+                       bool)
+        j = np.flatnonzero(use)
+        f = [self.base[key][i] for i in idx] + [self.af[key][i] for i in j]
+        t = [self.base["logits"][i] for i in idx] + [self.af["logits"][i] for i in j]
+        y = np.concatenate([self.c.y[idx], [self.aug[i]["label"] == "cry" for i in j]])
+        g = np.concatenate([self.c.groups[idx], self.c.groups[[self.aug[i]["source"]
+                                                                for i in j]]])
+        return f, t, y.astype(int), g
+
+
+def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
+    """Inner fit (epochs and threshold on the validation split), then refit on all of ``tr``.
+
+    Returns
+    -------
+    (choice dict, trained PatchTrainer)
+    """
+    import keras
+
+    from ..detection.pooling import clip_score
+    from ..training.cry_detector import (
+        PatchTrainer,
+        clip_weights,
+        one_se_threshold,
+        split_long,
+        weighted_logloss,
+    )
+
+    key = "cut" if rec.kind == "top" else "emb"
+    c = fold.c
+
+    def pieces(idx, inner):
+        f, t, y, g = fold.training_set(idx, key, inner=inner)
+        w = clip_weights(g, y)
+        fp, owner = split_long(f)
+        tp, _ = split_long(t)
+        return fp, tp, y[owner], w[owner]
+
+    f, t, y, w = pieces(itr, True)
+    trainer = PatchTrainer(rec, yamnet, seed=seed * 1000 + k)
+    va_f = [fold.base[key][i] for i in iva]
+    va_t = [fold.base["logits"][i] for i in iva]
+    w_va = _gw(c.groups[iva])
+    hist: list = []
+
+    def on_epoch(ep):
+        p = [clip_score(q, rec.window) for q in trainer.patch_probabilities(va_f, va_t)]
+        hist.append({"epoch": ep, "scores": np.asarray(p),
+                     "logloss": weighted_logloss(c.y[iva], p, w_va)})
+
+    trainer.fit(f, y, w, epochs=rec.max_epochs, teacher=t, on_epoch=on_epoch,
+                rng=np.random.default_rng(seed * 1000 + k))
+    best = min(hist, key=lambda h: h["logloss"])
+    t_best, f1_va, se_va = one_se_threshold(c.y[iva], best["scores"], w_va, c.groups[iva],
+                                            seed=seed * 100 + k)
+    keras.backend.clear_session(free_memory=True)
+    f, t, y, w = pieces(tr, False)
+    final = PatchTrainer(rec, yamnet, seed=seed * 1000 + k + 1)
+    final.fit(f, y, w, epochs=best["epoch"], teacher=t,
+              rng=np.random.default_rng(seed * 1000 + k + 1))
+    return ({"epochs": best["epoch"], "threshold": t_best, "validation_f1": f1_va,
+             "validation_f1_se": se_va, "validation_logloss": best["logloss"],
+             "validation_curve": [round(h["logloss"], 4) for h in hist]}, final)
+
+
+def _gw(groups) -> np.ndarray:
+    from ..evaluation.detection import group_weights
+
+    return group_weights(groups)
+
+
+def _split_for_training(f, t, y, g, weight_fn):
+    from ..training.cry_detector import split_long
+
+    w = weight_fn(g, y)
+    pieces, owner = split_long(f)
+    tpieces, _ = split_long(t)
+    return pieces, tpieces, np.asarray(y)[owner], np.asarray(w)[owner]
+
+
+def _clip_scores(trainer, feats, teacher, window: int) -> np.ndarray:
+    from ..detection.pooling import clip_score
+
+    return np.array([clip_score(p, window) for p in trainer.patch_probabilities(feats, teacher)])
+
+
+def _quantized_scores(trainer, yamnet, tr, te, waves, rec, kinds: dict) -> dict:
+    """Scores of the test clips through the fold model's TFLite files."""
+    from ..detection.frontend import waveform_patches
+    from ..detection.pooling import clip_score
+    from ..models.cry_detector import build_patch_detector
+    from ..training.detector_export import TFLitePatchModel, to_tflite
+
+    model = build_patch_detector(yamnet, trainer.head, top=trainer.top, gate=rec.gate)
+    # calibration patches (activation ranges of the fully integer variant): training clips
+    calib = np.concatenate([waveform_patches(waves[i]) for i in tr[:: max(1, len(tr) // 80)]])
+    out = {}
+    for q, quant in kinds.items():
+        runner = TFLitePatchModel(to_tflite(model, quantize=quant, representative=calib))
+        out[q] = np.array([clip_score(runner(waveform_patches(waves[i])), rec.window)
+                           for i in te])
+    return out
+
+
+def _panns_logmels(waves, log) -> dict:
+    from ..audio.augment import band_limit
+    from ..panns.frontend import logmel
+
+    log("PANNs log-mels for CNN10 …")
+    return {"logmel": [logmel(w) for w in waves],
+            "logmel_bl": [logmel(band_limit(w)) for w in waves]}
+
+
+def _cnn10_scores(panns, c: _Corpus, tr, te, stress, seed) -> tuple[np.ndarray, np.ndarray]:
+    from ..panns.experiments import RECIPES as CNN_RECIPES
+    from ..panns.experiments import clip_scores, train_detector
+    from ..panns.frontend import logmel
+
+    v1 = CNN_RECIPES["v1"]
+    is_da = c.sources[tr] == "donateacry"
+    clips = [panns["logmel"][i] for i in tr]
+    clips_bl = [panns["logmel"][i] if d else panns["logmel_bl"][i] for i, d in zip(tr, is_da,
+                                                                                    strict=True)]
+    model = train_detector(clips, clips_bl, c.y[tr], width=v1["width"], epochs=v1["epochs"],
+                           seed=seed, is_extra=is_da, donateacry_weight=v1["donateacry_weight"])
+
+    def pw(w):
+        return model.predict(w, batch_size=128, verbose=0)
+
+    s_te = clip_scores(pw, [panns["logmel"][i] for i in te])
+    s_st = clip_scores(pw, [logmel(s["wave"]) for s in stress]) if stress else np.zeros(0)
+    return s_te, s_st
+
+
+# ----------------------------------------------------------------------------- summary
+def _auc_metric(y, s, sample_weight=None):
+    from ..evaluation.detection import weighted_auc
+
+    return weighted_auc(y, s, np.ones(len(y)) if sample_weight is None else sample_weight)
+
+
+def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
+    """Metrics of every method from :func:`run_detection_cv`'s out-of-fold scores.
+
+    Per recording: each clip weighs ``1 / (clips of its group)``. The pooled figures put the
+    seeds together (each clip once per seed, weight divided by the number of seeds) and carry a
+    95 % group-bootstrap interval (recordings resampled). Beside them: the value of each seed
+    and their spread, the false-positive rate of each negative category, the recall of each
+    positive origin, and the two stress sets.
+
+    Returns
+    -------
+    dict
+        ``methods`` → name → ``{"pooled": {metric: Interval dict}, "per_seed": {...},
+        "spread": {...}, "false_positive_by_category": {...}, "recall_by_origin": {...},
+        "stress": {...}}``; ``comparison`` (paired differences against YAMNet zero-shot).
+    """
+    from ..evaluation.detection import detection_metrics, group_weights
+    from ..evaluation.intervals import group_bootstrap, seed_spread
+
+    clips = result["clips"]
+    y = np.array([c["label"] == "cry" for c in clips])
+    g = np.array([c["group"] for c in clips])
+    cat = np.array([c["category"] for c in clips])
+    origin = np.array([c["origin"] for c in clips])
+    all_seeds = list(result["seeds"])
+    methods = list(dict.fromkeys(m for sd in all_seeds for m in result["seeds"][sd]["scores"]))
+    n_groups = len(set(g.tolist()))
+    out: dict = {"n_clips": len(clips), "n_groups": n_groups, "seeds": all_seeds,
+                 "methods": {}, "n_boot": n_boot, "ship": result.get("ship")}
+
+    def arrays(m, seeds):
+        ss, tt, keep = [], [], []
+        for sd in seeds:
+            s = np.asarray(result["seeds"][sd]["scores"][m], float)
+            t = np.asarray(result["seeds"][sd]["thresholds"][m], float)
+            ss.append(s)
+            tt.append(t)
+            keep.append(~np.isnan(s))
+        return ss, tt, keep
+
+    for m in methods:
+        seeds = [sd for sd in all_seeds if m in result["seeds"][sd]["scores"]]
+        of = f"pooled out-of-fold predictions of {len(seeds)} seed(s)"
+        ss, tt, keep = arrays(m, seeds)
+        if not any(k.any() for k in keep):
+            continue
+        # pooled over seeds
+        Y = np.concatenate([y[k] for k in keep])
+        G = np.concatenate([g[k] for k in keep])
+        S = np.concatenate([s[k] for s, k in zip(ss, keep, strict=True)])
+        T = np.concatenate([t[k] for t, k in zip(tt, keep, strict=True)])
+        C = np.concatenate([cat[k] for k in keep])
+        Orig = np.concatenate([origin[k] for k in keep])
+        W = np.concatenate([group_weights(g[k]) for k in keep]) / len(seeds)
+        P = S >= T
+        pooled = {}
+        for name in ("f1", "precision", "recall", "false_positive_rate"):
+            pooled[name] = group_bootstrap(name, Y.astype(int), P.astype(int), G,
+                                           weights=W, n_boot=n_boot, unit="recordings",
+                                           of=of).to_dict()
+        pooled["roc_auc"] = group_bootstrap(_auc_metric, Y, S, G, weights=W, n_boot=n_boot,
+                                            unit="recordings", of=of).to_dict()
+        # the same without the Donateacry cries (positives from 21 recordings only)
+        nd = Orig != "Donateacry"
+        pooled["f1_without_donateacry"] = group_bootstrap(
+            "f1", Y[nd].astype(int), P[nd].astype(int), G[nd], weights=W[nd], n_boot=n_boot,
+            unit="recordings", of=of + ", Donateacry left out").to_dict()
+        per_seed = {}
+        for sd, s, t, k in zip(seeds, ss, tt, keep, strict=True):
+            if k.any():
+                per_seed[sd] = detection_metrics(y[k], s[k], t[k], group_weights(g[k]))
+        spread = {name: seed_spread([v[name] for v in per_seed.values()])
+                  for name in ("f1", "precision", "recall", "fpr", "roc_auc")}
+        seed_of = np.repeat(np.arange(len(seeds)), [int(k.sum()) for k in keep])
+        fp = {}
+        for cname in sorted(set(C[~Y].tolist())):
+            sel = (~Y) & (C == cname)
+            iv = group_bootstrap("false_positive_rate", Y[sel].astype(int), P[sel].astype(int),
+                                 G[sel], weights=W[sel], n_boot=n_boot, unit="recordings",
+                                 of=of)
+            per = [float(np.average(P[sel & (seed_of == j)], weights=W[sel & (seed_of == j)]))
+                   for j in range(len(seeds)) if np.any(sel & (seed_of == j))]
+            fp[cname] = {**iv.to_dict(), "per_seed": per, "groups": len(set(G[sel].tolist())),
+                         "clips": int(sel.sum() // len(seeds))}
+        rec = {}
+        for oname in sorted(set(Orig[Y].tolist())):
+            sel = Y & (Orig == oname)
+            iv = group_bootstrap("recall", Y[sel].astype(int), P[sel].astype(int), G[sel],
+                                 weights=W[sel], n_boot=n_boot, unit="recordings", of=of)
+            rec[oname] = {**iv.to_dict(), "groups": len(set(G[sel].tolist()))}
+        out["methods"][m] = {"seeds": seeds, "pooled": pooled, "per_seed": per_seed,
+                             "spread": spread, "false_positive_by_category": fp,
+                             "recall_by_origin": rec,
+                             "stress": _stress_summary(result, m, g, n_boot, of)}
+    ship = result.get("ship")
+    out["comparison"] = _paired(result, y, g, [sd for sd in all_seeds if ship in
+                                               result["seeds"][sd]["scores"]], ship, n_boot)
+    return out
+
+
+def _stress_summary(result, m, g, n_boot, of) -> dict:
+    from ..evaluation.detection import group_weights
+    from ..evaluation.intervals import group_bootstrap
+
+    rows = [r for sd in result["seeds"].values() for r in sd.get("stress", [])
+            if m in r["scores"]]
+    out = {}
+    for kind in ("negative_band_limited", "cry_under"):
+        sel = [r for r in rows if r["kind"].startswith(kind)]
+        if not sel:
+            continue
+        yy = np.array([r["label"] for r in sel])
+        pp = np.array([r["scores"][m] >= r["thresholds"][m] for r in sel]).astype(int)
+        gg = g[[r["source"] for r in sel]]
+        ww = group_weights(gg)
+        metric = "false_positive_rate" if kind.startswith("negative") else "recall"
+        out[kind] = {**group_bootstrap(metric, yy, pp, gg, weights=ww, n_boot=n_boot,
+                                       unit="recordings", of=of).to_dict(), "n": len(sel)}
+        if kind == "cry_under":
+            by = {}
+            for r, p_ in zip(sel, pp, strict=True):
+                by.setdefault(r["kind"].removeprefix("cry_under_"), []).append(p_)
+            out["cry_under_by_background"] = {k: float(np.mean(v)) for k, v in by.items()}
+    return out
+
+
+def _paired(result, y, g, seeds, ship, n_boot) -> dict:
+    """Paired group-bootstrap differences ``ship − other`` of F1 and of the worst category's
+    false-positive rate, on the same recordings and seeds."""
+    from ..evaluation.detection import group_weights
+    from ..evaluation.intervals import group_bootstrap
+
+    res = result["seeds"]
+    if not seeds:
+        return {}
+    cat = np.array([c["category"] for c in result["clips"]])
+    out = {}
+    # against the peers, and against the shipped recipe's own TFLite files (quantization loss)
+    others = ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10", "head",
+              *(f"{ship}_tflite_{q}" for q in TFLITE_KINDS))
+    for other in (o for o in others if o != ship):
+        both = [sd for sd in seeds if other in res[sd]["scores"]]
+        if not both:
+            continue
+        Y, G, W, A, B, C = [], [], [], [], [], []
+        for sd in both:
+            sa = np.asarray(res[sd]["scores"][ship], float)
+            k = ~np.isnan(sa)
+            ta = np.asarray(res[sd]["thresholds"][ship], float)
+            sb = np.asarray(res[sd]["scores"][other], float)
+            tb = np.asarray(res[sd]["thresholds"][other], float)
+            Y.append(y[k])
+            G.append(g[k])
+            W.append(group_weights(g[k]) / len(both))
+            A.append((sa >= ta)[k])
+            B.append((sb >= tb)[k])
+            C.append(cat[k])
+        Y, G, W, A, B, C = map(np.concatenate, (Y, G, W, A, B, C))
+
+        def f1(yy, pred, w):
+            tp, fp, fn = w[yy & pred].sum(), w[~yy & pred].sum(), w[yy & ~pred].sum()
+            return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+
+        def diff_f1(yy, ab, sample_weight):
+            return f1(yy, ab[:, 0], sample_weight) - f1(yy, ab[:, 1], sample_weight)
+
+        AB = np.column_stack([A, B])
+        out[other] = {"seeds": both, "f1_difference": group_bootstrap(
+            diff_f1, Y, AB, G, weights=W, n_boot=n_boot, unit="recordings",
+            of=f"paired pooled out-of-fold predictions of {len(both)} seed(s)").to_dict()}
+    return out

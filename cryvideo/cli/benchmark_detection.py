@@ -1,0 +1,112 @@
+"""``cryvideo benchmark detection [DATA_DIR]``: grouped CV of the cry detectors, per recording.
+
+Writes ``detection_cv.json`` (every out-of-fold score), ``detection.json`` (the metrics),
+``detection.md`` (the report) and ``detection.png`` into ``--out``; with ``--ship-to DIR`` it
+then trains the shipped recipe on the whole corpus and writes the TFLite detectors and their
+cards into ``DIR`` (``saved_models``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+HELP = "cry detection: grouped CV per recording (YAMNet head vs zero-shot vs CNN10)"
+
+
+def add_subparser(benchsub) -> None:
+    """Register ``detection`` under ``cryvideo benchmark``."""
+    p = benchsub.add_parser("detection", help=HELP, description=HELP)
+    p.add_argument("data_dir", nargs="?", default=None, metavar="DATA_DIR",
+                   help="folder with cry_detection/, vocal_negatives/ and donateacry/ "
+                   "(default: ../shared/data beside the repository)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[10, 11, 12],
+                   help="one fold assignment per seed (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=5, help="grouped folds (default: %(default)s)")
+    p.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
+                   help="recipes of cryvideo.training.cry_detector.RECIPES (default: all)")
+    p.add_argument("--no-cnn10", action="store_true", help="leave out the CNN10 peer")
+    p.add_argument("--costly-seeds", type=int, default=1,
+                   help="seeds on which the fine-tuning recipes and the fully integer TFLite "
+                   "run (default: %(default)s)")
+    p.add_argument("--checkpoint", metavar="DIR", default=None,
+                   help="save each finished fold here; a rerun resumes from it")
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
+    p.add_argument("--out", default="benchmarks/results", metavar="DIR",
+                   help="results folder (default: %(default)s)")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite the report from --out/detection_cv.json")
+    p.add_argument("--ship-to", metavar="DIR", default=None,
+                   help="then train the shipped recipe on all data and save it into DIR")
+    p.set_defaults(func=run)
+
+
+def _machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..benchmarks.detection import run_detection_cv, summarize_detection_cv
+    from ..benchmarks.detection_report import detection_figure, detection_markdown
+    from ..data.detection import category_table, default_data_root, load_detection_corpus
+    from ..errors import DatasetError, ParameterError
+    from ..io import write_json_atomic, write_text_atomic
+    from ..training.cry_detector import RECIPES
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out must be a folder", path=out)
+    if args.folds < 2:
+        raise ParameterError(f"--folds must be at least 2, got {args.folds}")
+    if args.n_boot < 100:
+        raise ParameterError(f"--n-boot must be at least 100, got {args.n_boot}")
+    recipes = tuple(args.recipes or RECIPES)
+    bad = [r for r in recipes if r not in RECIPES]
+    if bad:
+        raise ParameterError(f"unknown recipe(s) {', '.join(bad)} (known: "
+                             f"{', '.join(RECIPES)})")
+    data = Path(args.data_dir) if args.data_dir else default_data_root()
+    if data is None or not data.is_dir():
+        raise DatasetError("data folder not found (give DATA_DIR, e.g. ../shared/data)",
+                           path=args.data_dir or "../shared/data")
+    raw = out / "detection_cv.json"
+    if args.report_only:
+        if not raw.is_file():
+            raise DatasetError("no detection_cv.json to report from", path=raw)
+        result = json.loads(raw.read_text(encoding="utf-8"))
+    else:
+        result = run_detection_cv(data, seeds=tuple(args.seeds), n_splits=args.folds,
+                                  recipes=recipes, cnn10=not args.no_cnn10,
+                                  costly_seeds=args.costly_seeds,
+                                  checkpoint_dir=args.checkpoint,
+                                  log=lambda m: print(m, flush=True))
+        result["machine"] = _machine()
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(raw, json.dumps(result, separators=(",", ":")))
+    summary = summarize_detection_cv(result, n_boot=args.n_boot)
+    write_json_atomic(out / "detection.json", summary)
+    table = category_table(load_detection_corpus(data))
+    sizes = None
+    if args.ship_to:
+        from ..training.detector_ship import train_shipped_detector
+
+        shipped = train_shipped_detector(data, args.ship_to, cv_result=result,
+                                         cv_summary=summary, log=lambda m: print(m, flush=True))
+        sizes = {f: (Path(args.ship_to) / f).stat().st_size for f in shipped["cards"]}
+        write_json_atomic(out / "detection_shipped.json", shipped)
+    elif (out / "detection_shipped.json").is_file():
+        shipped = json.loads((out / "detection_shipped.json").read_text(encoding="utf-8"))
+        sizes = shipped.get("sizes")
+    if sizes and args.ship_to:
+        shipped["sizes"] = sizes
+        write_json_atomic(out / "detection_shipped.json", shipped)
+    md = detection_markdown(summary, result_meta=result, corpus_table=table, sizes=sizes,
+                            machine=result.get("machine"))
+    write_text_atomic(out / "detection.md", md)
+    detection_figure(summary, out / "detection.png")
+    print(f"wrote {out / 'detection.md'}")
+    return 0

@@ -1,0 +1,126 @@
+"""What a cry detector answers for one file or waveform, and how a source becomes a waveform."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+
+from ..errors import InputFileError
+
+__all__ = ["DetectionResult", "waveform", "MIN_DETECT_SECONDS"]
+
+#: Inputs shorter than this (seconds) are refused: too short to say anything (as ``predict``).
+MIN_DETECT_SECONDS = 0.5
+
+
+@dataclasses.dataclass
+class DetectionResult:
+    """Output of a detector's ``detect``.
+
+    Attributes
+    ----------
+    path : str or None
+    probability : float
+        The clip score: the highest window score.
+    crying : bool
+        ``probability >= threshold``.
+    threshold : float
+    segments : list of (float, float)
+        Start and end (seconds) of merged windows whose score reaches the threshold.
+    duration : float
+        Seconds of audio analysed.
+    window_times : np.ndarray [shape=(n,)]
+        Start time of every scored window (seconds).
+    window_probs : np.ndarray [shape=(n,)]
+    detector : dict
+        What answered: name, model file, sha256 of its card, threshold.
+    complete : bool
+        False when the analysis was interrupted: the result covers ``duration`` seconds from
+        the start only.
+    """
+
+    path: str | None
+    probability: float
+    crying: bool
+    threshold: float
+    segments: list
+    duration: float
+    window_times: np.ndarray
+    window_probs: np.ndarray
+    detector: dict = dataclasses.field(default_factory=dict)
+    complete: bool = True
+
+    @classmethod
+    def from_windows(cls, path: str | None, times: np.ndarray, probs: np.ndarray, *,
+                     window: float, threshold: float, duration: float,
+                     detector: dict) -> DetectionResult:
+        """The result of scored windows: the clip probability is the highest window's, and
+        windows reaching ``threshold`` merge into segments.
+
+        Parameters
+        ----------
+        times, probs : np.ndarray [shape=(n,)]
+            Start (seconds) and score of every window.
+        window : float
+            Length of a window, seconds.
+        """
+        from .pooling import merge_segments
+
+        probs = np.asarray(probs, dtype=np.float64)
+        p = float(probs.max()) if probs.size else 0.0
+        segs = merge_segments(times, probs, window=window, threshold=threshold,
+                              duration=duration)
+        return cls(path=path, probability=p, crying=p >= threshold, threshold=threshold,
+                   segments=segs, duration=duration, window_times=np.asarray(times),
+                   window_probs=probs, detector={**detector, "threshold": threshold})
+
+    def to_dict(self) -> dict:
+        d = {
+            "path": self.path,
+            "crying": bool(self.crying),
+            "probability": round(float(self.probability), 4),
+            "threshold": self.threshold,
+            "segments": [[round(a, 2), round(b, 2)] for a, b in self.segments],
+            "duration": round(float(self.duration), 3),
+        }
+        if self.detector:
+            d["detector"] = dict(self.detector)
+        if not self.complete:
+            d["complete"] = False
+            d["stopped_at"] = round(float(self.duration), 2)
+        return d
+
+
+def waveform(source, *, sr: int | None, rate: int,
+             min_seconds: float = MIN_DETECT_SECONDS) -> tuple[str | None, np.ndarray]:
+    """``(path or None, mono float32 waveform at rate)`` from a file or an array at ``sr``.
+
+    Raises
+    ------
+    InputFileError
+        An empty waveform, one with NaN / infinite samples, or one shorter than
+        ``min_seconds``.
+    """
+    path = None
+    if isinstance(source, str | os.PathLike):
+        from ..media import load_audio
+
+        path = os.fspath(source)
+        y = load_audio(path, sr=rate)
+    else:
+        y = np.asarray(source, dtype=np.float32).reshape(-1)
+        if sr is not None and int(sr) != rate:
+            import scipy.signal
+
+            y = scipy.signal.resample_poly(y, rate, int(sr)).astype(np.float32)
+    name = path or "<waveform>"
+    if y.size == 0:
+        raise InputFileError("has no audio samples", path=name)
+    if not np.all(np.isfinite(y)):
+        raise InputFileError("audio contains NaN or infinite samples", path=name)
+    if y.size < min_seconds * rate:
+        raise InputFileError(f"too short ({y.size / rate:.2f} s of audio; need at least "
+                             f"{min_seconds} s)", path=name)
+    return path, y

@@ -1,0 +1,94 @@
+"""Where the trained models live: ``saved_models/`` beside the package, or a folder of the
+user's (``--models DIR`` / ``$CRYVIDEO_MODELS_DIR``), which is always looked in first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ModelError
+
+__all__ = ["default_models_dir", "bundled_models_dir", "check_models_dir", "find_model",
+           "MODEL_SUFFIXES"]
+
+#: What counts as a model file in a models folder.
+MODEL_SUFFIXES = (".keras", ".tflite")
+
+
+def bundled_models_dir() -> Path:
+    """The ``saved_models/`` folder shipped with the project."""
+    return Path(__file__).resolve().parents[2] / "saved_models"
+
+
+def default_models_dir() -> Path:
+    """``$CRYVIDEO_MODELS_DIR``, else :func:`bundled_models_dir`."""
+    env = os.environ.get("CRYVIDEO_MODELS_DIR")
+    return Path(env) if env else bundled_models_dir()
+
+
+def check_models_dir(models_dir: str | os.PathLike) -> Path:
+    """A models folder must exist and hold at least one model file.
+
+    Raises
+    ------
+    ModelError
+        Naming the folder: it does not exist, is not a folder, or has no ``.keras`` /
+        ``.tflite`` file (an empty or wrong folder is a mistake to report, not a reason to
+        quietly use other models).
+    """
+    d = Path(models_dir)
+    if not d.exists():
+        raise ModelError("models folder does not exist", path=d)
+    if not d.is_dir():
+        raise ModelError("is not a folder (the models folder must be one)", path=d)
+    try:
+        has_model = any(f.suffix in MODEL_SUFFIXES and f.is_file() for f in d.iterdir())
+    except OSError as exc:
+        raise ModelError(f"models folder cannot be read ({exc.strerror or exc})",
+                         path=d) from None
+    if not has_model:
+        raise ModelError("models folder has no model file (.keras or .tflite)", path=d)
+    return d
+
+
+def find_model(names: str | Sequence[str], models_dir: str | os.PathLike | None = None, *,
+               bundled_fallback: bool = True, what: str | None = None
+               ) -> tuple[Path | None, str | None]:
+    """Look a model up in ``models_dir``, then (``bundled_fallback``) in the bundled
+    ``saved_models/``.
+
+    Parameters
+    ----------
+    names : str or sequence of str
+        File names of the model, preferred first (e.g. a TFLite twin, then the ``.keras``); a
+        folder is searched for all of them before the next folder.
+    models_dir : path, optional
+        Default: :func:`default_models_dir`.
+    what : str, optional
+        How the note names the model (default: the first name).
+
+    A model counts as present when its file or its JSON card is there (a card without its
+    model is then reported as a broken model by the loader, never skipped).
+
+    Returns
+    -------
+    path : Path or None
+        Where it is (None: in no folder).
+    note : str or None
+        When it is the bundled one although ``models_dir`` is another folder: a sentence saying
+        so, for the output (a model is never taken from elsewhere without a word).
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    first = Path(models_dir) if models_dir is not None else default_models_dir()
+    folders = (first, bundled_models_dir()) if bundled_fallback else (first,)
+    for d in dict.fromkeys(folders):
+        for name in names:
+            path = d / name
+            if path.exists() or path.with_suffix(".json").exists():
+                note = None
+                if d != first:
+                    note = (f"{what or names[0]}: not in the models folder {first}; used the "
+                            f"bundled {path}")
+                return path, note
+    return None, None
