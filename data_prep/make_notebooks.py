@@ -690,7 +690,9 @@ for name, r in comp["rows"].items():
     quant = next((t for t in tags if t in ("dynamic", "int8")), "float32")
     rows.append({"model": name, "arch": base.split("_")[0], "kd": "kd" in tags,
                  "quantization": quant, "params": comp["params"][base],
-                 "KiB": comp["tflite_bytes"][base][quant] / 1024, "F1": r["f1"]["estimate"],
+                 "KiB": comp["tflite_bytes"][base][quant] / 1024,
+                 # an interval node, or the old one-fold run's list of values
+                 "F1": r["f1"]["estimate"] if isinstance(r["f1"], dict) else np.mean(r["f1"]),
                  "ms / window": 1000 * comp["window_latency_s"][base][quant]})
 comp_df = pd.DataFrame(rows).set_index("model")
 arch_colors = dict(zip(comp_df.arch.unique(), ("tab:red", "tab:blue", "tab:green")))
