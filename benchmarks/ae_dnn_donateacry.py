@@ -129,6 +129,7 @@ def main(argv=None) -> int:
     res["config"] = {"grouped_repeats": args.grouped_repeats, "paper_repeats": args.paper_repeats,
                      "folds": args.folds, "n_boot": args.bootstrap,
                      "permutations": args.permutations, "seed": args.seed}
+    kept_folds = {}
     for proto, kw in protocols.items():
         if proto == "grouped":
             splits = list(grouped_splits(data.y, data.groups, n_splits=kw["n_splits"],
@@ -155,19 +156,22 @@ def main(argv=None) -> int:
             print(f"AE+DNN ({kind}) {proto}: {fmt(row['summary'], 'balanced_accuracy')} "
                   f"({row['seconds']} s)", flush=True)
             write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
-        if perm_folds and args.permutations:
-            t0 = time.time()
-            res["permutation"] = permutation_test_ae_dnn(
-                data, perm_folds, labels=labels, n_permutations=args.permutations,
-                seed=args.seed, progress=progress_bar)
-            res["permutation"]["seconds"] = round(time.time() - t0, 1)
-            print(f"permutation: {res['permutation']['pvalue_familywise']}", flush=True)
-            write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
         base = {}
         for kind in args.kinds:
             base.update(sklearn_baselines(data, labels, splits, kind, n_boot=args.bootstrap,
                                           seed=args.seed, of=of))
         res["baselines"][proto] = base
+        write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
+        if perm_folds:
+            kept_folds = perm_folds
+    # the permutation test last: every row is written before its long run starts
+    if args.permutations and kept_folds:
+        t0 = time.time()
+        res["permutation"] = permutation_test_ae_dnn(
+            data, kept_folds, labels=labels, n_permutations=args.permutations,
+            seed=args.seed, progress=progress_bar)
+        res["permutation"]["seconds"] = round(time.time() - t0, 1)
+        print(f"permutation: {res['permutation']['pvalue_familywise']}", flush=True)
     res["seconds_total"] = round(time.time() - t_start, 1)
     write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
     write_text_atomic(OUT / "ae_dnn_donateacry.md", markdown(res))

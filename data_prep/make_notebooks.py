@@ -228,9 +228,9 @@ pd.DataFrame({"clips": pd.Series(data.labels).value_counts(),
 
 Three class sets: `paper4` — the paper's four classes read as belly pain, burping, discomfort,
 tired (*hungry* left out) — `paper4h`, the other reading (13 random *hungry* clips instead of
-burping; see `docs/benchmarks.md`), and `all5`, the five folders of the cleaned corpus. Every model is fitted
-on the training clips of each split with fixed hyper-parameters (nothing is tuned on test
-folds)."""),
+burping; see `docs/benchmarks.md`), and `all5`, the five folders of the cleaned corpus. Every
+model is fitted on the training clips of each split with fixed hyper-parameters (nothing is
+tuned on test folds)."""),
     ("code", '''\
 reps = {} if REPEATS is None else {"paper_repeats": REPEATS, "grouped_repeats": REPEATS}
 config = BenchmarkConfig(class_sets=dict(CLASS_SETS), models=MODELS,
@@ -245,9 +245,9 @@ summary.pivot_table(index="name", columns=["class_set", "protocol"],
     ("md", """\
 ## Leaky vs grouped
 
-Pooled over repeats, with the 95 % group-bootstrap interval over app installs. Hatched bars are the baselines; the dotted line is
-chance balanced accuracy (1 / number of classes). The paper's own accuracies (4 classes, random
-split) are the black ticks."""),
+Pooled over repeats, with the 95 % group-bootstrap interval over app installs. Hatched bars are
+the baselines; the dotted line is chance balanced accuracy (1 / number of classes). The paper's
+own accuracies (4 classes, random split) are the black ticks."""),
     ("code", '''\
 metrics = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
            "macro_f1": "macro-F1"}

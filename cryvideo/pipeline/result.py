@@ -105,8 +105,12 @@ def held_out(card) -> dict:
     the card records none."""
     try:
         m = card.metrics["balanced_accuracy"]
-        return {"held_out_balanced_accuracy": round(float(m["mean"]), 3),
-                "held_out_ci95": [round(float(x), 3) for x in m["ci95"]],
+        if "estimate" in m:  # pooled out-of-fold estimate with its group-bootstrap interval
+            value, ci = m["estimate"], (m["low"], m["high"])
+        else:  # mean over folds with its interval (a card from train-audio's own CV)
+            value, ci = m["mean"], m["ci95"]
+        return {"held_out_balanced_accuracy": round(float(value), 3),
+                "held_out_ci95": [round(float(x), 3) for x in ci],
                 "held_out_protocol": str(card.metrics.get("protocol", "grouped CV"))}
     except (AttributeError, KeyError, TypeError, ValueError, IndexError):
         return {}
