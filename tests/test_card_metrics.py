@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from cryvideo.pipeline.predict import _held_out, _trust_note
+from cryvideo.pipeline.result import held_out as _held_out
+from cryvideo.pipeline.result import trust_note as _trust_note
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "data_prep"))

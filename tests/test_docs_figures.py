@@ -27,6 +27,9 @@ DA = f"{RES}/donateacry/donateacry_results.json"
 AE = f"{RES}/ae_dnn/ae_dnn_donateacry.json"
 POOL = f"{RES}/panns_pooling.json"
 COMP = f"{RES}/panns_compression.json"
+DET = f"{RES}/detection.json"
+DL = f"{RES}/day_long.json"
+SPEED = f"{RES}/detect_speed.json"
 BULLET = re.compile(r"\s*(?:[*-]|\d+\.)\s")  # a Markdown list item starts
 
 
@@ -44,6 +47,12 @@ def iv(digits: int = 1) -> Callable:
 def num(spec: str) -> Callable:
     """A number with a format spec, e.g. ``num(".3f")``."""
     return lambda v: format(v, spec)
+
+
+def signed(digits: int = 1) -> Callable:
+    """A difference node in points, signed: ``+8.9 [+6.2, +11.9]``."""
+    return lambda n: (f"{100 * n['estimate']:+.{digits}f} [{100 * n['low']:+.{digits}f}, "
+                      f"{100 * n['high']:+.{digits}f}]")
 
 
 def seeds(digits: int = 1) -> Callable:
@@ -157,6 +166,31 @@ FIGURES: list[Figure] = [
            near="resnet22_w0.0625"),
     Figure("docs/panns.md", COMP, ("rows", "resnet22_w0.0625+kd", "f1"), one_fold(),
            near="resnet22_w0.0625+kd"),
+    # --- cry detection (docs/detection.md, README.md)
+    Figure("docs/detection.md", DET, ("methods", "gated", "pooled", "f1"), iv(),
+           near="shipped recipe"),
+    Figure("docs/detection.md", DET, ("methods", "yamnet_zeroshot", "pooled", "f1"), iv(),
+           near="YAMNet zero-shot"),
+    Figure("docs/detection.md", DET, ("methods", "cnn10", "pooled", "f1"), iv(), near="CNN10"),
+    Figure("docs/detection.md", DET, ("methods", "head", "pooled", "f1"), iv(),
+           near="YAMNet + cry head"),
+    Figure("docs/detection.md", DET, ("methods", "gated_tflite_int8", "pooled", "f1"), iv(),
+           near="int8-weight file"),
+    Figure("docs/detection.md", DET, ("comparison", "yamnet_zeroshot", "f1_difference"),
+           signed(), near="against YAMNet zero-shot"),
+    Figure("docs/detection.md", DET, ("comparison", "gated_tflite_int8", "f1_difference"),
+           signed(), near="int8-weight file loses"),
+    Figure("docs/detection.md", DET, ("methods", "gated", "false_positive_by_category",
+                                      "moaning_whimpering"), iv(), near="Where it errs"),
+    Figure("docs/detection.md", DET, ("methods", "gated", "false_positive_by_category",
+                                      "infant_laughter"), iv(), near="Where it errs"),
+    Figure("README.md", DET, ("methods", "gated", "pooled", "f1"), iv(), near="Read this first"),
+    Figure("README.md", DET, ("methods", "yamnet_zeroshot", "pooled", "f1"), iv(),
+           near="Read this first"),
+    Figure("README.md", DET, ("methods", "cnn10", "pooled", "f1"), iv(), near="detection.md"),
+    Figure("docs/detection.md", DL, ("detect", 0, "peak_mb"), num(".0f"), near="16-hour"),
+    Figure("docs/detection.md", DL, ("detect", 0, "planted_found"), num("d"), near="16-hour"),
+    Figure("README.md", DL, ("detect", 0, "detect_seconds"), num(".0f"), near="16-hour"),
 ]
 
 
