@@ -41,6 +41,10 @@ PAUSE_AT = int(os.environ["CRYVIDEO_TEST_PAUSE_AT"])
 MARKER = Path(os.environ["CRYVIDEO_TEST_MARKER"])
 resumed = []
 signal.signal(signal.SIGUSR1, lambda signum, frame: resumed.append(signum))
+# Ctrl-C must raise KeyboardInterrupt even when the test runner was started in the background
+# of a non-interactive shell: its children then inherit SIGINT *ignored*, and Python only
+# installs its own handler when SIGINT is not ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 started = 0
 original = common.StageProgress.__call__
 
@@ -113,12 +117,25 @@ class PausedRun:
         self.proc.send_signal(signal.SIGUSR1)
 
     def wait(self, timeout: float = 300.0) -> tuple[int, str, str]:
-        """``(exit code, stdout, stderr)`` once the run ends."""
-        out, err = self.proc.communicate(timeout=timeout)
+        """``(exit code, stdout, stderr)`` once the run ends (killed, with its ffmpeg, if it
+        has not ended within ``timeout``: a failing test leaves no process behind)."""
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
         return self.proc.returncode, out, err
 
     def kill(self) -> None:
+        """Kill the run and any process it started (its ffmpeg)."""
         if self.proc.poll() is None:
+            try:
+                import psutil
+
+                for child in psutil.Process(self.proc.pid).children(recursive=True):
+                    child.kill()
+            except Exception:  # noqa: BLE001 - best effort: the run itself is killed below
+                pass
             self.proc.kill()
             self.proc.communicate()
 
