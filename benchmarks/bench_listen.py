@@ -441,8 +441,7 @@ def report(res: dict) -> str:
                       "was still open)" for k, rows in res["latency"].items() if rows
                       for r in rows if r["missed"]) + ".", "",
                   "Recorded cries are training clips of the detector (optimistic); "
-                  "synthesized cries are not, and the detector scores them lower "
-                  "(window scores around 0.4–0.8 against a 0.4 threshold).", ""]
+                  "synthesized cries are not, and the detector scores them lower.", ""]
     v = res.get("vocal_negatives")
     if v:
         lines += ["## False starts on vocal negatives", "",
