@@ -188,3 +188,39 @@ def test_exported_detector_matches_keras(yamnet, tmp_path):
 
     assert res["p"] == pytest.approx(float(moving_mean(want, 3).max()), abs=1e-4)
     assert res["det"]["sha256"] == json.loads(path.with_suffix(".json").read_text())["sha256"]
+
+
+def test_no_derivative_clips_are_never_cached(tmp_path):
+    """CC BY-NC-ND clips may be resampled in memory only: the waveform cache holds the others,
+    and both paths give the same 16-bit-rounded waveforms."""
+    import numpy as np
+    import soundfile as sf
+
+    from cryvideo.training.detector_data import decode_corpus
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"c{i}.wav"
+        sf.write(p, (0.1 * rng.standard_normal(8000)).astype(np.float32), 8000)
+        paths.append(str(p))
+    cache = tmp_path / "cache"
+    first = decode_corpus(paths, cache_dir=cache, no_cache=[False, True, False])
+    files = list(cache.glob("waves-*.npz"))
+    assert len(files) == 1
+    with np.load(files[0]) as z:
+        assert len(z["lens"]) == 2                    # the no-derivatives clip is not in it
+        assert int(z["lens"].sum()) == first[0].size + first[2].size
+    again = decode_corpus(paths, cache_dir=cache, no_cache=[False, True, False])
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(w.size == 16000 for w in first)        # resampled to 16 kHz
+
+
+def test_corpus_marks_no_derivative_licences(tmp_path):
+    from cryvideo.data.detection import DetectionClip
+
+    nd = DetectionClip("a.wav", "not_cry", "laughter", "g", "vocal_negatives", "x",
+                       "CC BY-NC-ND 4.0 (Deeply Inc.; copied unmodified)")
+    by = DetectionClip("b.wav", "not_cry", "laughter", "g", "vocal_negatives", "x", "CC BY 4.0")
+    assert nd.no_derivatives and not by.no_derivatives

@@ -51,6 +51,8 @@ class DetectionClip:
         ``cry_detection``, ``vocal_negatives`` or ``donateacry``.
     origin : str
         Where the recording comes from (e.g. ``ESC-50``, ``home``, ``Donateacry``).
+    licence : str
+        The manifest's ``license`` column (empty when it has none).
     """
 
     path: str
@@ -59,10 +61,17 @@ class DetectionClip:
     group: str
     source: str
     origin: str = ""
+    licence: str = ""
 
     @property
     def is_cry(self) -> bool:
         return self.label == "cry"
+
+    @property
+    def no_derivatives(self) -> bool:
+        """A no-derivatives licence (CC BY-NC-ND): the file may be windowed or resampled in
+        memory only; no modified copy of it may be written, not even to a cache."""
+        return "-ND" in self.licence.upper().replace(" ", "-")
 
 
 def default_data_root() -> Path | None:
@@ -79,10 +88,11 @@ def _manifest(root: Path, source: str) -> list[DetectionClip]:
     out = []
     import csv
 
-    origins = {}
+    origins, licences = {}, {}
     with open(root / "manifest.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             origins[row.get("path", "")] = row.get("origin", "")
+            licences[row.get("path", "")] = row.get("license", "") or ""
     for it in load_cry_detection(root):
         if it.label not in ("cry", "not_cry"):
             raise DatasetError(f"label must be cry or not_cry, got {it.label!r}", path=it.path)
@@ -91,7 +101,7 @@ def _manifest(root: Path, source: str) -> list[DetectionClip]:
         short = ("ESC-50" if "ESC-50" in origin else "home" if "home" in origin
                  else origin.split(" ")[0] if origin else source)
         out.append(DetectionClip(it.path, it.label, _RENAME.get(it.category, it.category),
-                                 f"{source}:{it.group}", source, short))
+                                 f"{source}:{it.group}", source, short, licences.get(rel, "")))
     return out
 
 

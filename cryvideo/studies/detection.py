@@ -143,7 +143,8 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     clips = load_detection_corpus(data_root)
     t0 = time.time()
     log(f"decoding {len(clips)} clips …")
-    waves = decode_corpus([c.path for c in clips], cache_dir=cache_dir)
+    waves = decode_corpus([c.path for c in clips], cache_dir=cache_dir,
+                          no_cache=[c.no_derivatives for c in clips])
     c = _Corpus(clips, waves, np.array([x.is_cry for x in clips], int),
                 np.array([x.group for x in clips]), np.array([x.category for x in clips]),
                 np.array([x.source for x in clips]))

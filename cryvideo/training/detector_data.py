@@ -48,7 +48,8 @@ def _key(obj) -> str:
 
 
 def decode_corpus(paths: Sequence[str], *, cache_dir: str | os.PathLike | None = None,
-                  progress: Progress | None = None) -> list[np.ndarray]:
+                  progress: Progress | None = None,
+                  no_cache: Sequence[bool] | None = None) -> list[np.ndarray]:
     """16 kHz mono float32 waveforms of ``paths``, decoded once and cached.
 
     Parameters
@@ -58,30 +59,58 @@ def decode_corpus(paths: Sequence[str], *, cache_dir: str | os.PathLike | None =
         Default: ``$CRYVIDEO_CACHE_DIR`` (or ``~/.cache/cryvideo``) ``/detection``.
     progress : callable, optional
         ``progress(done, total)``.
+    no_cache : sequence of bool, optional
+        Files never written to the cache, decoded every time instead: those whose licence
+        forbids modified copies (CC BY-NC-ND; :attr:`DetectionClip.no_derivatives`). A
+        resampled waveform on disk would be one.
 
     Returns
     -------
     list of np.ndarray [shape=(n_i,), dtype=float32]
+        Every waveform rounded to 16-bit steps (cached or not, so both give the same values).
     """
     from ..media import load_audio
 
+    skip = [bool(x) for x in (no_cache if no_cache is not None else [False] * len(paths))]
+    if len(skip) != len(paths):
+        raise ValueError("no_cache must have one flag per path")
+    cached = [p for p, n in zip(paths, skip, strict=True) if not n]
+
+    def pcm16(w):
+        return np.round(np.clip(w, -1, 1) * 32767).astype(np.int16)
+
     key = _key([[os.path.abspath(p), os.path.getsize(p), int(os.path.getmtime(p))]
-                for p in paths] + [SR])
+                for p in cached] + [SR])
     cfile = Path(cache_dir or default_cache_dir() / "detection") / f"waves-{key}.npz"
+    done = [0]
+
+    def tick():
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], len(paths))
+
     if cfile.is_file():
         with np.load(cfile) as z:
-            return [w.astype(np.float32) / 32767.0 for w in unpack(z["pcm"], z["lens"])]
-    waves = []
-    for i, p in enumerate(paths, 1):
-        waves.append(load_audio(p, sr=SR))
-        if progress is not None:
-            progress(i, len(paths))
-    pcm = [np.round(np.clip(w, -1, 1) * 32767).astype(np.int16) for w in waves]
-    flat, lens = pack(pcm, np.int16)
-    cfile.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cfile) as tmp, open(tmp, "wb") as f:
-        np.savez(f, pcm=flat, lens=lens)
-    return [w.astype(np.float32) / 32767.0 for w in pcm]
+            kept = list(unpack(z["pcm"], z["lens"]))
+        for _ in kept:
+            tick()
+    else:
+        kept = []
+        for p in cached:
+            kept.append(pcm16(load_audio(p, sr=SR)))
+            tick()
+        flat, lens = pack(kept, np.int16)
+        cfile.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cfile) as tmp, open(tmp, "wb") as f:
+            np.savez(f, pcm=flat, lens=lens)
+    out, it = [], iter(kept)
+    for p, n in zip(paths, skip, strict=True):
+        if n:                       # decoded and resampled in memory only
+            out.append(pcm16(load_audio(p, sr=SR)))
+            tick()
+        else:
+            out.append(next(it))
+    return [w.astype(np.float32) / 32767.0 for w in out]
 
 
 class BackboneFeatures:

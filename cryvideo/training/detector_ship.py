@@ -130,7 +130,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     rec = RECIPES[ch["recipe"]]
     log(f"shipping recipe {rec.name}: {ch['epochs']} epochs, threshold {ch['threshold']:.3f}")
     clips = load_detection_corpus(data_root)
-    waves = decode_corpus([c.path for c in clips], cache_dir=cache_dir)
+    waves = decode_corpus([c.path for c in clips], cache_dir=cache_dir,
+                          no_cache=[c.no_derivatives for c in clips])
     y = np.array([c.is_cry for c in clips], int)
     groups = np.array([c.group for c in clips])
     rng = np.random.default_rng(seed)
