@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -80,47 +79,27 @@ def make_recording(path: Path, hours: float, cries: list[tuple[float, float]]) -
         raise SystemExit("ffmpeg failed to write the recording")
 
 
-def run_measured(cmd: list[str], *, pin: bool) -> dict:
-    """Run ``cmd``; wall time, CPU time (user + system of the process and its children) and
-    peak RSS of the process tree (psutil, every 0.2 s)."""
-    import psutil
-
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+def run_timed(cmd: list[str], *, pin: bool) -> dict:
+    """Run ``cmd`` (pinned to core 0 when ``pin``): wall and CPU time, peak and trace of the
+    process tree's resident memory (:func:`cryvideo.testing.measure.run_measured`)."""
+    from cryvideo.testing.measure import run_measured
 
     pre = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(pre + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-    peak = 0
-    trace = []                      # (seconds since start, RSS of the tree)
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            tree = [ps, *ps.children(recursive=True)]
-            rss = sum(p.memory_info().rss for p in tree if p.is_running())
-            peak = max(peak, rss)
-            trace.append((time.perf_counter() - t0, rss))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    out, err = proc.communicate()
-    wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
-    return {"seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
-            "peak_mb": round(peak / 2**20, 1), "trace": trace, "stdout": out}
+    m = run_measured(pre + cmd, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                     timeout=4 * 3600, poll=0.2)
+    if m.returncode != 0:
+        raise SystemExit(f"failed ({m.returncode}): {' '.join(cmd)}\n{m.stderr[-2000:]}")
+    return {"seconds": round(m.seconds, 1), "cpu_seconds": round(m.cpu_seconds, 1),
+            "peak_mb": m.peak_tree_rss_mb, "trace": m.tree_trace, "stdout": m.stdout}
 
 
 def peak_by_fraction(trace, wall: float, fractions) -> list[float]:
-    """Peak RSS (MB) of the run up to each fraction of its wall time: the detector reads the
+    """Peak RSS (MiB) of the run up to each fraction of its wall time: the detector reads the
     file at a steady rate, so the first 1/16 of the time is the first hour of a 16-hour file."""
     out = []
     for f in fractions:
         vals = [r for t, r in trace if t <= f * wall]
-        out.append(round(max(vals) / 2**20, 1) if vals else float("nan"))
+        out.append(round(max(vals), 1) if vals else float("nan"))
     return out
 
 
@@ -158,7 +137,7 @@ def main() -> None:
                 subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i",
                                 str(full), "-t", str(h * 3600), "-c", "copy", str(f)],
                                check=True, timeout=600)
-            m = run_measured([py, "-m", "cryvideo", "detect", "--json", "--summary", str(f)],
+            m = run_timed([py, "-m", "cryvideo", "detect", "--json", "--summary", str(f)],
                              pin=True)
             rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
             trace = m.pop("trace")
@@ -184,7 +163,7 @@ def main() -> None:
             rows.append(row)
             print(row, flush=True)
         res["detect"] = rows
-        m = run_measured([py, "-m", "cryvideo", "predict", "--json", str(full)], pin=False)
+        m = run_timed([py, "-m", "cryvideo", "predict", "--json", str(full)], pin=False)
         m.pop("trace")
         rec = json.loads(m.pop("stdout").strip().splitlines()[-1])
         res["predict"] = {"seconds": m["seconds"], "cpu_seconds": m["cpu_seconds"],

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from common import REPO, RESULTS, loadavg, machine
+
+from cryvideo.testing.measure import children_cpu_seconds
 
 SR = 16000
 MINUTES = 10.0
@@ -51,19 +52,14 @@ def make_recording(path: Path) -> float:
     return n / SR
 
 
-def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def _run(cmd, *, env=None, pin=True) -> tuple[float, str, float]:
     """Run ``cmd``: wall seconds, stdout, and CPU seconds of the process and its children
     (user + system; on a shared machine the wall time grows with the load, the CPU time
     hardly does)."""
     pre = ["taskset", "-c", "0"] if pin and shutil.which("taskset") else []
-    c0, t0 = _children_cpu(), time.perf_counter()
+    c0, t0 = children_cpu_seconds(), time.perf_counter()
     out = subprocess.run(pre + cmd, capture_output=True, text=True, env=env, timeout=1800)
-    dt, cpu = time.perf_counter() - t0, _children_cpu() - c0
+    dt, cpu = time.perf_counter() - t0, children_cpu_seconds() - c0
     if out.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{out.stderr[-2000:]}")
     return dt, out.stdout, cpu

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
-from cryvideo.testing.measure import machine  # noqa: E402
+from cryvideo.testing.measure import children_cpu_seconds, machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 LIMITS = {"cold": 300.0, "warm": 60.0}  # seconds, from the issue's definition of done (table
@@ -42,16 +41,15 @@ LIMITS = {"cold": 300.0, "warm": 60.0}  # seconds, from the issue's definition o
 
 def timed_run(cmd: list[str], env: dict) -> dict:
     """Run ``cmd``; wall time, CPU time of the children, load before/after."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu_seconds()
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu_seconds() - before
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"benchmark command failed with exit code {proc.returncode}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "load_1min_before": round(load0, 2), "load_1min_after": round(os.getloadavg()[0], 2),
             "summary_line": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""}

@@ -24,6 +24,7 @@ cries mixed under held-out backgrounds (music, speech, noise) at 0 to 10 dB.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 
@@ -154,7 +155,8 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     log(f"  done in {time.time() - t0:.0f} s")
     ctx = {"c": c, "base": base, "backbone": backbone, "waves": waves,
            "zs": np.array([_zeroshot(lg).max() for lg in base["logits"]]),
-           "panns": (lambda: _panns_logmels(waves, log)) if cnn10 else None, "log": log}
+           # PANNs log-mels for the CNN10 peer: computed once, when a fold first needs them
+           "panns": functools.cache(lambda: _panns_logmels(waves, log)), "log": log}
     result: dict = {"clips": [dataclasses.asdict(x) for x in clips], "n_splits": n_splits,
                     "recipes": {r: RECIPES[r].to_dict() for r in recipes}, "ship": ship,
                     "seeds": {}}
@@ -302,9 +304,7 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
         del final
         keras.backend.clear_session(free_memory=True)
     if cnn10:
-        if callable(ctx["panns"]):              # computed once, when a fold first needs it
-            ctx["panns"] = ctx["panns"]()
-        s_te, s_st = _cnn10_scores(ctx["panns"], c, tr, te, stress, seed * 100 + k)
+        s_te, s_st = _cnn10_scores(ctx["panns"](), c, tr, te, stress, seed * 100 + k)
         scores["cnn10"] = (s_te, 0.5)
         stress_scores["cnn10"] = (s_st, 0.5)
     rows = []

@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 
-__all__ = ["Measured", "run_measured", "long_video", "machine"]
+__all__ = ["Measured", "run_measured", "children_cpu_seconds", "long_video", "machine"]
 
 
 def machine(*, frameworks: bool = False) -> dict:
@@ -78,6 +78,11 @@ class Measured:
         Most children seen at once.
     samples : int
         Number of polls.
+    cpu_seconds : float
+        User + system CPU time of the process and its children (ffmpeg …): on a shared
+        machine it hardly changes with the load, unlike the wall time.
+    tree_trace : list of (float, float)
+        ``(seconds since start, MiB of the process tree)`` at each poll.
     """
 
     returncode: int
@@ -88,6 +93,17 @@ class Measured:
     peak_tree_rss_mb: float
     max_child_processes: int
     samples: int
+    cpu_seconds: float = 0.0
+    tree_trace: list = dataclasses.field(default_factory=list)
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU seconds of this process's finished (waited-for) children and their
+    descendants; the difference around a subprocess run is that run's CPU time."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float = 3600,
@@ -99,6 +115,9 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
     """
     import psutil
 
+    mb = 1 / (1 << 20)
+    trace = []
+    c0 = children_cpu_seconds()
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.monotonic()
         proc = subprocess.Popen(list(argv), stdout=fo, stderr=fe, stdin=subprocess.DEVNULL,
@@ -118,6 +137,7 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
                         with contextlib.suppress(psutil.Error):
                             tree += k.memory_info().rss
                     peak, peak_tree = max(peak, rss), max(peak_tree, tree)
+                    trace.append((time.monotonic() - t0, tree * mb))
                     kids_max = max(kids_max, len(kids))
                     samples += 1
                 time.sleep(poll)
@@ -126,13 +146,13 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
                 proc.kill()
             proc.wait()
         seconds = time.monotonic() - t0
+        cpu = children_cpu_seconds() - c0
         fo.seek(0)
         fe.seek(0)
         out = fo.read().decode("utf-8", "replace")
         err = fe.read().decode("utf-8", "replace")
-    mb = 1 / (1 << 20)
     return Measured(proc.returncode, out, err, round(seconds, 2), round(peak * mb, 1),
-                    round(peak_tree * mb, 1), kids_max, samples)
+                    round(peak_tree * mb, 1), kids_max, samples, round(cpu, 2), trace)
 
 
 def long_video(path: str | os.PathLike, *, minutes: float = 60.0, size: str = "240x180",
