@@ -82,6 +82,17 @@ class CryVideoError(Exception):
             return self.message
         return f"{self.path}: {self.message}"
 
+    def __reduce__(self):
+        # pickled with its path (a batch worker's error reaches the client whole)
+        return _rebuild, (type(self), self.message, self.path, self.__dict__)
+
+
+def _rebuild(cls, message, path, state):
+    exc = cls.__new__(cls)
+    CryVideoError.__init__(exc, message, path=path)
+    exc.__dict__.update(state)
+    return exc
+
 
 class ParameterError(CryVideoError, ValueError):
     """A parameter value is invalid (like librosa's ``ParameterError``)."""

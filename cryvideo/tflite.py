@@ -13,7 +13,21 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["make_interpreter", "quiet_stderr", "TFLiteModel"]
+__all__ = ["make_interpreter", "quiet_stderr", "TFLiteModel", "default_threads", "THREADS_ENV"]
+
+#: Environment variable that caps the threads of the multi-threaded models (the face backbone)
+#: in this process; a batch run's workers set it so that N workers do not oversubscribe the
+#: cores.
+THREADS_ENV = "CRYVIDEO_THREADS"
+
+
+def default_threads(*, most: int = 4) -> int:
+    """Threads for a model that can use several: ``$CRYVIDEO_THREADS`` when set (at least
+    1), else the CPU count, at most ``most``."""
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env.isdigit() and int(env) >= 1:
+        return int(env)
+    return max(1, min(most, os.cpu_count() or 1))
 
 
 @contextlib.contextmanager

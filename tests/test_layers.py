@@ -14,7 +14,7 @@ LAYERS = (
     ("media", "audio", "vision", "data", "evaluation"),
     ("models", "baselines"),
     ("detection", "pipeline"),
-    ("training", "report"),
+    ("training", "report", "batch"),
     ("studies",),
     ("cli", "testing", "__main__"),
 )

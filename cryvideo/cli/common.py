@@ -1,10 +1,11 @@
 """Helpers shared by the sub-commands: input expansion, option and output checks, the batch
-loop, progress bars, output."""
+options and loop, progress bars, output."""
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -31,6 +32,9 @@ __all__ = [
     "check_output",
     "check_output_folder",
     "report_pages",
+    "add_batch_options",
+    "plan_batch",
+    "BatchPlan",
     "run_batch",
     "batch_failure",
     "progress_bar",
@@ -45,7 +49,7 @@ MEDIA_EXTENSIONS = frozenset(
 )
 #: What an existing output file must look like to be replaced (``kind`` of :func:`check_output`).
 OUTPUT_KINDS = {"text": "a text or JSON-lines file", "html": "an HTML page",
-                "png": "a PNG picture"}
+                "png": "a PNG picture", "parquet": "a Parquet file"}
 
 
 def expand_inputs(paths: Iterable[str]) -> list[str]:
@@ -104,6 +108,8 @@ def _looks_like(path: Path, kind: str) -> bool:
         return True  # an empty file holds nothing to lose
     if kind == "png":
         return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind == "parquet":
+        return head.startswith(b"PAR1")
     if b"\x00" in head:
         return False
     try:
@@ -247,6 +253,87 @@ def report_pages(paths: Sequence[str], report: str | os.PathLike, *,
 
 
 # -- the batch loop ----------------------------------------------------------------------------
+def add_batch_options(p) -> None:
+    """The options every per-file command shares: manifest, outputs, resume, where it runs."""
+    p.add_argument("--manifest", metavar="LIST", action="append", default=[],
+                   help="also analyse the files a manifest lists (text: one path a line; CSV: "
+                   "its 'path' column, else its first); relative paths are relative to it")
+    p.add_argument("--out", metavar="PATH",
+                   help="also write the records to this file, atomically, committed in batches: "
+                   "FILE.parquet (Parquet), FILE.jsonl (JSON lines; also any name with --json), "
+                   "else text; never over an input or a file of another kind")
+    p.add_argument("--resume", action="store_true",
+                   help="skip the files that already have a record in --out (JSON lines or "
+                   "Parquet) and add the others")
+    p.add_argument("--workers", type=int, metavar="N", default=None,
+                   help="analyse on N worker processes (an embedded Dask LocalCluster; each "
+                   "loads the models once)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="analyse on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                   "(default: $CRYVIDEO_DASK_SCHEDULER)")
+    p.add_argument("--commit-every", type=int, metavar="N", default=25,
+                   help="commit --out after every N finished files (and at least every 30 s; "
+                   "default: %(default)s)")
+
+
+@dataclasses.dataclass
+class BatchPlan:
+    """A per-file command's inputs and outputs, checked before any model loads."""
+
+    paths: list[str]
+    out: Path | None
+    fmt: str
+    resume: bool
+    workers: int | None
+    scheduler: str | None
+    commit_every: int
+
+
+def plan_batch(args, *, extra_outputs: Sequence[Path] = ()) -> BatchPlan:
+    """Check the shared batch options of ``args`` (see :func:`add_batch_options`).
+
+    Raises
+    ------
+    ParameterError
+        No input; ``--workers`` with ``--scheduler``; a number out of range; ``--resume``
+        without a JSON-lines or Parquet ``--out``; an output refused by :func:`check_output`.
+    InputFileError
+        A manifest that cannot be read.
+    """
+    from ..batch.executors import MAX_WORKERS, SCHEDULER_ENV
+    from ..batch.manifest import read_manifest
+    from ..batch.outputs import output_format
+
+    paths = expand_inputs(args.paths)
+    for m in args.manifest:
+        paths += read_manifest(m)
+    if not paths:
+        raise ParameterError(f"no input files given (usage: cryvideo {args.command} FILE…, or "
+                             "--manifest LIST)")
+    scheduler = args.scheduler if args.scheduler is not None else (
+        os.environ.get(SCHEDULER_ENV) or None)
+    if args.workers is not None and args.scheduler is not None:
+        raise ParameterError("give --workers or --scheduler, not both")
+    if args.workers is not None:
+        scheduler = None  # --workers wins over $CRYVIDEO_DASK_SCHEDULER
+    check_number("--workers", args.workers, lo=1, hi=MAX_WORKERS, unit=" processes")
+    if args.workers is not None and args.workers != int(args.workers):
+        raise ParameterError("--workers must be a whole number")
+    check_number("--commit-every", args.commit_every, lo=1, hi=1_000_000, unit=" files")
+    fmt = output_format(args.out, as_json=args.json) if args.out else "text"
+    out = None
+    if args.out:
+        kind = "parquet" if fmt == "parquet" else "text"
+        out = check_output(args.out, option="--out", kind=kind, inputs=paths)
+        if any(os.path.abspath(out) == os.path.abspath(x) for x in extra_outputs):
+            raise ParameterError("is both the --out file and another output", path=out)
+    if args.resume and (out is None or fmt == "text"):
+        raise ParameterError("--resume needs --out FILE.jsonl or FILE.parquet (an output it "
+                             "can read back)")
+    return BatchPlan(paths=paths, out=out, fmt=fmt, resume=args.resume, workers=args.workers,
+                     scheduler=scheduler, commit_every=args.commit_every)
+
+
 def batch_failure(failures: Sequence[CryVideoError], n: int) -> CryVideoError:
     """The error that ends a batch of ``n`` files of which ``failures`` failed.
 
@@ -260,32 +347,31 @@ def batch_failure(failures: Sequence[CryVideoError], n: int) -> CryVideoError:
         f"all {n} files failed; none could be analysed")
 
 
-def run_batch(paths: Sequence[str], analyse: Callable[[str], object], *,
-              render: Callable[[object], str], as_json: bool, out: Path | None,
+def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json: bool,
               after: Callable[[int, object], None] | None = None,
-              error_fields: dict | None = None) -> int:
-    """Analyse file after file; print each result as it is done; keep every finished record.
+              progress: StageProgress | None = None) -> int:
+    """Analyse the plan's files with ``job``; print each record as it is done; keep every
+    finished record in ``--out``, committed in batches (:class:`cryvideo.batch.RecordSink`).
 
     Parameters
     ----------
-    paths : sequence of str
-        The inputs.
-    analyse : callable
-        ``analyse(path) -> result``. An :class:`~cryvideo.errors.InputFileError` (a bad file)
-        is reported and the batch goes on; any other error ends it.
+    plan : BatchPlan
+        From :func:`plan_batch`. The caller holds the lock of ``plan.out``
+        (:func:`locked_output`).
+    job : cryvideo.batch.PredictJob or cryvideo.batch.DetectJob
+        What is done to each file, here (serial) or on Dask workers (``plan.workers``,
+        ``plan.scheduler``). A bad file (:class:`~cryvideo.errors.InputFileError`) is reported
+        and the batch goes on; any other error ends it.
     render : callable
-        ``render(result) -> str``: the text printed (and written to ``out``) for it.
+        ``render(outcome) -> str``: the text printed (and written to a text ``--out``) for a
+        finished file.
     as_json : bool
-        Also print a JSON error record for every failed file (one record per input).
-    out : Path, optional
-        The records are written there atomically at the end, and also when the run ends early
-        (Ctrl-C, a model error): then it holds the records of the finished files. The caller
-        holds its lock (:func:`output_lock`).
+        Print the JSON records instead (one per input file, failed ones included).
     after : callable, optional
         ``after(index, result)`` once the result is printed (e.g. its HTML report); a
         :class:`~cryvideo.errors.CryVideoError` there fails that file without losing its record.
-    error_fields : dict, optional
-        Added to every JSON error record (e.g. which detector was asked).
+    progress : StageProgress, optional
+        The per-file bar of the serial path.
 
     Returns
     -------
@@ -293,50 +379,82 @@ def run_batch(paths: Sequence[str], analyse: Callable[[str], object], *,
         0 when every file was processed. Raises the single file's error for one input, and
         :func:`batch_failure` when some of several failed.
     """
-    records: list[str] = []
+    from ..batch.executors import dashboard_link, dask_client, on_dask, serial
+    from ..batch.outputs import RecordSink
+    from ..batch.records import json_line, record_key
+
+    paths = plan.paths
+    sink = RecordSink(plan.out, fmt=plan.fmt, command=job.command, resume=plan.resume,
+                      commit_every=plan.commit_every)
+    done = sink.done()
+    todo = [(i, p) for i, p in enumerate(paths) if record_key(p) not in done]
+    if done:
+        print(f"cryvideo: resuming: {len(paths) - len(todo)} of {len(paths)} files already have "
+              f"a record in {plan.out}; analysing the other {len(todo)}", file=sys.stderr,
+              flush=True)
     failures: list[CryVideoError] = []
     finished = False
+    single = len(paths) == 1
 
-    def failed(path: str, exc: CryVideoError, *, record: bool = True) -> None:
-        if len(paths) == 1:
+    def keep(outcome, text: str | None) -> None:
+        line = {"text": text, "jsonl": json_line(outcome.record)}.get(plan.fmt)
+        sink.add(outcome.index, outcome.record, line)
+
+    def failed(outcome, exc: CryVideoError, *, record: bool = True) -> None:
+        if single:
             raise exc
         failures.append(exc)
+        bar.set_postfix(failed=len(failures), refresh=False)
         print(f"cryvideo: error: {exc}", file=sys.stderr, flush=True)
-        if as_json and record:  # keep one JSON object per input file
-            text = emit_json({"path": str(path), "error": exc.message,
-                              "exit_code": exc.exit_code, **(error_fields or {})})
-            print(text, flush=True)
-            records.append(text)
+        if record:  # one record per input file
+            if as_json:
+                print(json_line(outcome.record), flush=True)
+            if plan.fmt != "text":
+                keep(outcome, None)
 
+    def show(outcome) -> None:
+        text = json_line(outcome.record) if as_json else render(outcome)
+        print(text, flush=True)
+        keep(outcome, text)
+
+    use_dask = plan.workers is not None or plan.scheduler is not None
+    bar = progress_bar(total=len(todo), desc="files", unit="file",
+                       disable=len(todo) < 2 and not use_dask or None)
     try:
-        for i, path in enumerate(progress_bar(paths, desc="files", unit="file",
-                                              disable=len(paths) < 2 or None)):
+        with contextlib.ExitStack() as stack:
+            if use_dask and todo:
+                client = stack.enter_context(dask_client(workers=plan.workers,
+                                                         scheduler=plan.scheduler))
+                link = dashboard_link(client)
+                if link:
+                    print(f"cryvideo: Dask dashboard: {link}", file=sys.stderr, flush=True)
+                outcomes = on_dask(client, job, todo)
+            else:
+                outcomes = serial(job, todo, progress=progress)
             try:
-                res = analyse(path)
-            except InputFileError as exc:
-                failed(path, exc)
-                continue
+                for outcome in outcomes:
+                    bar.update(1)
+                    if outcome.status == "error":
+                        failed(outcome, outcome.error)
+                        continue
+                    show(outcome)
+                    if after is not None:
+                        try:
+                            after(outcome.index, outcome.result)
+                        except CryVideoError as exc:  # its record is printed and kept already
+                            failed(outcome, exc, record=False)
             except KeyboardInterrupt as exc:
                 # a long file stopped half-way: what was found so far is a record too
-                partial = getattr(exc, "partial", None)
+                partial = getattr(exc, "outcome", None)
                 if partial is not None:
-                    text = render(partial)
-                    print(text, flush=True)
-                    records.append(text)
+                    show(partial)
                 raise
-            text = render(res)
-            print(text, flush=True)
-            records.append(text)
-            if after is not None:
-                try:
-                    after(i, res)
-                except CryVideoError as exc:  # its result is printed and kept already
-                    failed(path, exc, record=False)
         finished = True
     finally:
+        bar.close()
         # Ctrl-C or an error that ends the run: the finished files' records are kept
-        if out is not None and (finished or records):
-            write_output(out, "".join(r + "\n" for r in records))
+        if plan.out is not None and (finished or len(sink)):
+            sink.commit()
     if failures:
         raise batch_failure(failures, len(paths))
     return 0

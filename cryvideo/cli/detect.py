@@ -9,11 +9,10 @@ from ..detection import BACKENDS
 from ..errors import ModelError, ParameterError
 from .common import (
     StageProgress,
+    add_batch_options,
     check_number,
-    check_output,
-    emit_json,
-    expand_inputs,
     locked_output,
+    plan_batch,
     report_pages,
     run_batch,
 )
@@ -32,7 +31,8 @@ def add_parser(sub) -> None:
         "clip probability is the highest window's, and windows above the threshold are merged "
         "into segments.",
         epilog="examples:\n  cryvideo detect clip.mp4\n  cryvideo detect --json recordings/"
-        "\n  cryvideo detect --threshold 0.7 a.wav\n  cryvideo detect --backend cnn10 a.wav",
+        "\n  cryvideo detect --threshold 0.7 a.wav\n  cryvideo detect --backend cnn10 a.wav"
+        "\n  cryvideo detect --workers 2 --out cries.parquet recordings/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="FILE",
@@ -56,9 +56,7 @@ def add_parser(sub) -> None:
     p.add_argument("--timeline", metavar="PNG",
                    help="write a timeline picture of each input (one input: this file; several: "
                    "a folder, one PNG per input)")
-    p.add_argument("--out", metavar="PATH",
-                   help="also write the output (text or JSON lines) to this file, atomically; "
-                   "never over an input or a file of another kind")
+    add_batch_options(p)
     p.set_defaults(func=run)
 
 
@@ -78,100 +76,43 @@ def format_result(res, notes: list[str] = (), summary: dict | None = None) -> st
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..batch import DetectJob
+
     # Every option and output is checked before any model loads (importing the detector loads
     # TensorFlow: seconds).
-    if not args.paths:
-        raise ParameterError("no input files given (usage: cryvideo detect FILE…)")
     backend = "yamnet-zeroshot" if args.backend == "yamnet" else args.backend
     check_number("--threshold", args.threshold, lo=0.0, hi=1.0)
     check_number("--hop", args.hop, lo=0.0, lo_open=True, hi=MAX_HOP, unit=" seconds")
     if args.hop is not None and backend != "cnn10":
         raise ParameterError("--hop applies to --backend cnn10 only (the YAMNet detectors hop "
                              "0.48 s)")
-    paths = expand_inputs(args.paths)
+    plan = plan_batch(args)
     if args.model is not None and not os.path.isfile(args.model):
         raise ModelError("no such model file (given with --model)", path=args.model)
     if args.model is None and backend != "yamnet-zeroshot":
         from ..models.store import check_models_dir, default_models_dir
 
         check_models_dir(default_models_dir())
-    out = check_output(args.out, option="--out", kind="text", inputs=paths) if args.out \
-        else None
-    timelines = (report_pages(paths, args.timeline, option="--timeline", kind="png")
+    timelines = (report_pages(plan.paths, args.timeline, option="--timeline", kind="png")
                  if args.timeline else {})
+    job = DetectJob(backend=backend, threshold=args.threshold, hop=args.hop,
+                    model=None if args.model is None else os.path.abspath(args.model),
+                    summary=bool(args.summary))
 
-    state: dict = {"notes": []}
-    bar = StageProgress(unit="s")
+    def render(outcome) -> str:
+        res, notes, _ = outcome.result
+        return format_result(res, notes, outcome.record.get("summary"))
 
-    def load():
-        from ..detection import load_detector, shipped_file
-        from ..models.store import find_model
+    def draw(i: int, result) -> None:
+        from ..detection.summary import summarize_segments, timeline_png
 
-        model = args.model
-        if model is None and backend != "yamnet-zeroshot":
-            model, note = find_model(shipped_file(backend))
-            state["notes"] += [note] if note else []
-        return load_detector(backend, model=model, threshold=args.threshold, hop=args.hop)
-
-    def analyse(path: str):
-        from ..detection.result import MIN_DETECT_SECONDS
-        from ..errors import InputFileError
-        from ..media import probe
-        from ..media.probe import short_decode_note
-
-        info = probe(path)  # file problems surface before the model loads
-        if not info.has_audio:
-            raise InputFileError("has no audio stream", path=path)
-        if info.duration is not None and info.duration < MIN_DETECT_SECONDS:
-            raise InputFileError(f"too short ({info.duration:.2f} s; need at least "
-                                 f"{MIN_DETECT_SECONDS} s)", path=path)
-        if "detector" not in state:
-            state["detector"] = load()
-        try:
-            res = state["detector"].detect(path, progress=lambda done, total: bar(
-                "audio", round(done, 1), None if total is None else round(total, 1)))
-        except KeyboardInterrupt as exc:
-            part = getattr(exc, "partial", None)
-            if part is not None:   # kept as this file's record (with --out, written there)
-                exc.partial = (part, state["notes"] + [
-                    f"interrupted at {part.duration:.1f} s of {_of(info.duration)}: the "
-                    "segments found until then are kept"])
-            raise
-        finally:
-            bar.close()
-        short = short_decode_note(res.duration, info.duration)
-        return res, state["notes"] + ([short] if short else [])
-
-    def summarize(res):
-        from ..detection.summary import summarize_segments
-
-        return (summarize_segments(res.segments, res.duration)
-                if args.summary or args.timeline else None)
-
-    def render(item) -> str:
-        res, notes = item
-        summary = summarize(res) if args.summary else None
-        if args.json:
-            rec = dict(res.to_dict(), notes=notes)
-            if summary is not None:
-                rec["summary"] = summary
-            return emit_json(rec)
-        return format_result(res, notes, summary)
-
-    def draw(i: int, item) -> None:
-        from ..detection.summary import timeline_png
-
-        res, _ = item
+        res, _, _ = result
         if i in timelines:
             timeline_png(timelines[i], times=res.window_times, scores=res.window_probs,
                          threshold=res.threshold, segments=res.segments,
-                         summary=summarize(res), title=os.path.basename(str(res.path)))
+                         summary=summarize_segments(res.segments, res.duration),
+                         title=os.path.basename(str(res.path)))
 
-    with locked_output(out):
-        return run_batch(paths, analyse, render=render, as_json=args.json, out=out,
-                         after=draw if timelines else None,
-                         error_fields={"detector": {"name": backend}})
-
-
-def _of(total: float | None) -> str:
-    return "an unknown length" if total is None else f"{total:.1f} s"
+    with locked_output(plan.out):
+        return run_batch(plan, job, render=render, as_json=args.json,
+                         after=draw if timelines else None, progress=StageProgress(unit="s"))

@@ -8,11 +8,10 @@ import os
 from ..errors import ParameterError, WeightsNotFoundError
 from .common import (
     StageProgress,
+    add_batch_options,
     check_number,
-    check_output,
-    emit_json,
-    expand_inputs,
     locked_output,
+    plan_batch,
     report_pages,
     run_batch,
 )
@@ -29,7 +28,11 @@ def add_parser(sub) -> None:
         description=HELP + ". Prints the label, every class's probability, what each branch "
         "(MFCC, STFT, face) said, and timings.",
         epilog="examples:\n  cryvideo predict clip.mp4\n  cryvideo predict --json a.mp4 b.wav"
-        "\n  cryvideo predict --fps 5 videos/",
+        "\n  cryvideo predict --fps 5 videos/"
+        "\n  cryvideo predict --workers 4 --out results.parquet videos/"
+        "\n  cryvideo predict --resume --out results.parquet videos/"
+        "\n  cryvideo predict --scheduler tcp://10.0.0.5:8786 --manifest study.csv "
+        "--out results.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="FILE",
@@ -61,9 +64,7 @@ def add_parser(sub) -> None:
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
                    "HTML is a folder, one page per input, named after it)")
-    p.add_argument("--out", metavar="PATH",
-                   help="also write the output (text or JSON lines) to this file, atomically; "
-                   "never over an input or a file of another kind")
+    add_batch_options(p)
     p.set_defaults(func=run)
 
 
@@ -108,55 +109,42 @@ def format_result(res) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..batch import PredictJob
     from ..models.store import check_models_dir, default_models_dir
+    from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
 
     # Every option and output is checked before any model loads (and before any work).
-    if not args.paths:
-        raise ParameterError("no input files given (usage: cryvideo predict FILE…)")
     check_number("--fps", args.fps, lo=MIN_FPS, hi=MAX_FPS, unit=" frames per second")
     check_number("--window", args.window, lo=1, hi=100_000, unit=" frames")
-    paths = expand_inputs(args.paths)
+    plan = plan_batch(args)
+    pages = report_pages(plan.paths, args.report) if args.report else {}
+    if plan.out is not None and any(_same(plan.out, page) for page in pages.values()):
+        raise ParameterError("is both the --out file and a --report page", path=plan.out)
     check_models_dir(args.models if args.models is not None else default_models_dir())
     if args.weights is not None and not os.path.exists(args.weights):
         raise WeightsNotFoundError("no such file or folder (given with --weights)",
                                    path=args.weights)
-    out = check_output(args.out, option="--out", kind="text", inputs=paths) if args.out \
-        else None
-    pages = report_pages(paths, args.report) if args.report else {}
-    if out is not None and any(_same(out, page) for page in pages.values()):
-        raise ParameterError("is both the --out file and a --report page", path=out)
-
-    state: dict = {}
-    frames_bar = StageProgress(unit="frame")
-
-    def analyse(path: str):
-        from ..media import probe
-        from ..pipeline import Predictor
-        from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
-
-        info = probe(path)  # probe-level problems surface before any model is loaded
-        if "predictor" not in state:
-            state["predictor"] = Predictor(
-                fps=DEFAULT_ANALYSIS_FPS if args.fps is None else args.fps,
-                use_face=not args.no_face, models_dir=args.models, window=args.window,
-                runtime=args.runtime, weights_path=args.weights,
-                keep_artifacts=bool(args.report), progress=frames_bar,
-                cry_detector=None if args.cry_detector == "none" else args.cry_detector)
-        try:
-            return state["predictor"].predict(path, info=info)
-        finally:
-            frames_bar.close()
+    job = PredictJob(fps=DEFAULT_ANALYSIS_FPS if args.fps is None else args.fps,
+                     use_face=not args.no_face, models_dir=_abs(args.models),
+                     window=args.window, runtime=args.runtime,
+                     weights_path=_abs(args.weights), keep_artifacts=bool(args.report),
+                     cry_detector=None if args.cry_detector == "none" else args.cry_detector)
 
     def write_report(i: int, res) -> None:
         from ..report import write_html_report
 
         write_html_report(res, pages[i])
 
-    with locked_output(out):
-        return run_batch(paths, analyse, as_json=args.json, out=out,
-                         render=lambda res: emit_json(res.to_dict()) if args.json
-                         else format_result(res),
-                         after=write_report if pages else None)
+    with locked_output(plan.out):
+        return run_batch(plan, job, as_json=args.json,
+                         render=lambda outcome: format_result(outcome.result),
+                         after=write_report if pages else None,
+                         progress=StageProgress(unit="frame"))
+
+
+def _abs(path: str | None) -> str | None:
+    """An option's path made absolute (the same file on a worker started elsewhere)."""
+    return None if path is None else os.path.abspath(path)
 
 
 def _same(a, b) -> bool:

@@ -7,7 +7,8 @@ sources, a synthesized cry, and videos of a moving face.
   formants), which YAMNet and the shipped detector hear as crying; no recording;
 - :func:`demo_frames` — the demo clip's astronaut face, slowly panned and zoomed;
 - :func:`face_frames`, :func:`write_video`, :func:`make_labelled_set` — labelled synthetic
-  videos (a class-coloured face) for testing ``cryvideo train`` end to end.
+  videos (a class-coloured face) for testing ``cryvideo train`` end to end;
+- :func:`batch_folder` — a folder of small mixed clips (cries, tones, videos) for batch runs.
 
 ``data_prep/make_demo_clip.py`` and ``data_prep/synthetic_videos.py`` are the command-line
 front ends of these.
@@ -28,7 +29,7 @@ from ..media.ffmpeg import ffmpeg_exe
 
 __all__ = ["SR", "AUDIO_SR", "CUE_COLOURS", "ffmpeg", "lavfi_video", "lavfi_audio",
            "make_video", "synth_cry", "demo_frames", "face_frames", "write_video",
-           "make_labelled_set"]
+           "make_labelled_set", "batch_folder"]
 
 #: Sample rate of the synthesized cry by default (Hz).
 SR = 16000
@@ -312,3 +313,40 @@ def make_labelled_set(out_dir: str | Path, *, classes: Sequence[str] = ("hug", "
         w.writeheader()
         w.writerows(rows)
     return labels
+
+
+def batch_folder(folder: str | Path, n: int, *, duration: float = 4.0) -> list[Path]:
+    """``n`` small clips in ``folder``, for batch runs: in turn a synthesized cry (WAV), a test
+    pattern video with a tone (MP4, no crying) and a test pattern video with a cry (MP4).
+
+    Returns
+    -------
+    list of Path
+        The files, in the order they sort in.
+    """
+    import soundfile as sf
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        kind = i % 3
+        if kind == 1:
+            out.append(make_video(folder / f"clip{i:03d}_tone.mp4", duration=duration,
+                                  freq=300 + 40 * i))
+            continue
+        y = synth_cry(duration, SR, seed=i)
+        if kind == 0:
+            path = folder / f"clip{i:03d}_cry.wav"
+            with atomic_path(path) as tmp:
+                sf.write(tmp, y, SR, format="WAV", subtype="PCM_16")
+        else:
+            path = folder / f"clip{i:03d}_cry.mp4"
+            with tempfile.TemporaryDirectory() as d:
+                wav = Path(d) / "cry.wav"
+                sf.write(wav, y, SR, subtype="PCM_16")
+                ffmpeg(*lavfi_video("320x240", 25, duration), "-i", str(wav), "-c:v", "libx264",
+                       "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+                       str(path))
+        out.append(path)
+    return sorted(out)

@@ -182,7 +182,7 @@ class Backbone:
         return np.asarray(self._graph(x))[:n]
 
     def _tflite_interpreter(self, threads: int | None):
-        from ..tflite import make_interpreter, quiet_stderr
+        from ..tflite import default_threads, make_interpreter, quiet_stderr
 
         path = backbone_cache_dir() / f"{self.spec.name}-{self.weights_id.replace(':', '-')}.tflite"
         if not path.is_file():
@@ -195,7 +195,7 @@ class Backbone:
                 data = conv.convert()
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
-        threads = threads or min(4, os.cpu_count() or 1)
+        threads = threads or default_threads()
         interp = make_interpreter(model_path=path, num_threads=threads, allocate=False)
         inp = interp.get_input_details()[0]
         interp.resize_tensor_input(inp["index"], [1, INPUT_SIZE, INPUT_SIZE, 3])
@@ -264,7 +264,8 @@ def build_backbone(
         Seed of the random initialisation.
     runtime : {"keras", "tflite"}
     threads : int, optional
-        TFLite threads (default: up to 4, the CPU count).
+        TFLite threads (default: :func:`cryvideo.tflite.default_threads`, $CRYVIDEO_THREADS or up
+        to 4, the CPU count).
     batch_size : int
         Crops per backbone call.
     allow_download : bool

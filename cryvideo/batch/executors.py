@@ -1,0 +1,183 @@
+"""Where a batch's files are analysed: one after the other in this process (:func:`serial`), or
+on a Dask cluster (:func:`on_dask`): an embedded ``LocalCluster`` of N worker processes, or an
+existing cluster's scheduler (:func:`dask_client`)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+
+from ..errors import InputFileError, ParameterError
+from ..progress import Progress
+from .jobs import FileOutcome, partial_outcome, run_file
+
+__all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_worker",
+           "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
+
+#: Environment variable naming an existing Dask scheduler (like ``--scheduler``).
+SCHEDULER_ENV = "CRYVIDEO_DASK_SCHEDULER"
+#: Seconds to reach an existing scheduler before giving up (``$CRYVIDEO_DASK_TIMEOUT``
+#: overrides it).
+CONNECT_TIMEOUT = 10.0
+#: Most worker processes ``--workers`` starts on this machine.
+MAX_WORKERS = 256
+
+
+def serial(job, items: Iterable[tuple[int, str]], *,
+           progress: Progress | None = None) -> Iterator[FileOutcome]:
+    """The outcomes of ``job`` on ``items`` (``(index, path)``), file after file, in this
+    process.
+
+    Ctrl-C on a file the job can stop part-way raises KeyboardInterrupt with ``outcome``: that
+    file's outcome with what was found until then.
+    """
+    for index, path in items:
+        try:
+            outcome = run_file(job, path, index, progress=progress)
+        except KeyboardInterrupt as exc:
+            exc.outcome = partial_outcome(job, path, index, exc)
+            raise
+        finally:
+            if progress is not None and hasattr(progress, "close"):
+                progress.close()   # one bar per file
+        yield outcome
+
+
+def threads_per_worker(workers: int) -> int:
+    """Model threads for each of ``workers`` processes on this machine's cores (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // max(1, int(workers)))
+
+
+@contextlib.contextmanager
+def dask_client(*, workers: int | None = None, scheduler: str | None = None,
+                timeout: float | None = None, dashboard_address: str | None = ":8787"
+                ) -> Iterator[object]:
+    """A ``distributed.Client``: of an existing cluster (``scheduler``), else of a
+    ``LocalCluster`` of ``workers`` single-threaded worker processes started here and closed on
+    exit, each with :func:`threads_per_worker` model threads. ``timeout``: seconds to reach the
+    scheduler (default: ``$CRYVIDEO_DASK_TIMEOUT``, else :data:`CONNECT_TIMEOUT`).
+
+    Raises
+    ------
+    ParameterError
+        (exit 2) A scheduler that cannot be reached in ``timeout`` seconds or a malformed
+        address; a number of workers outside [1, :data:`MAX_WORKERS`].
+    """
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    if scheduler:
+        if timeout is None:
+            try:
+                timeout = float(os.environ.get("CRYVIDEO_DASK_TIMEOUT", CONNECT_TIMEOUT))
+            except ValueError:
+                timeout = CONNECT_TIMEOUT
+        _check_scheduler(scheduler, timeout)
+        try:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is the address's
+            raise ParameterError(f"cannot reach the Dask scheduler at {scheduler} "
+                                 f"({_why(exc)})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if workers is None or not 1 <= int(workers) <= MAX_WORKERS:
+        raise ParameterError(f"--workers must be a whole number in [1, {MAX_WORKERS}], got "
+                             f"{workers}")
+    from ..tflite import THREADS_ENV
+
+    threads = str(threads_per_worker(workers))
+    env = {THREADS_ENV: threads, "OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
+           "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                           silence_logs=logging.ERROR, dashboard_address=dashboard_address,
+                           env=env, preload=["cryvideo.batch.worker"])
+    try:
+        client = Client(cluster, set_as_default=False)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _why(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _check_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` once and shake hands (a Dask comm), before any Client exists: a
+    Client whose constructor fails leaves a half-made object that hangs at exit.
+
+    Raises
+    ------
+    ParameterError
+        A malformed address, nothing listening, or something that is not a Dask scheduler.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def shake() -> None:
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(shake())
+    except Exception as exc:  # noqa: BLE001 - a failure to connect is the address's
+        why = (f"it answered, but not as a Dask scheduler: {_why(exc)}"
+               if isinstance(exc, MemoryError) else _why(exc))  # garbage read as a frame
+        raise ParameterError(f"cannot reach the Dask scheduler at {address} ({why})"
+                             ) from None
+
+
+def dashboard_link(client) -> str | None:
+    """The Dask dashboard's address, when one is running."""
+    try:
+        if "dashboard" not in client.scheduler_info().get("services", {}):
+            return None
+        return client.dashboard_link
+    except (OSError, KeyError, AttributeError, TypeError):
+        return None
+
+
+def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutcome]:
+    """The outcomes of ``job`` on ``items`` (``(index, path)``), run on ``client``'s cluster, in
+    the order they finish.
+
+    A worker that dies mid-file has its files rescheduled by Dask; a file that kills workers
+    again and again (Dask's ``allowed-failures``) becomes an error outcome. A model problem
+    (any non-file :class:`~cryvideo.errors.CryVideoError`) cancels the rest and is raised.
+    """
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    items = list(items)
+    run = uuid.uuid4().hex[:8]
+    futures = client.map(run_file, [job] * len(items), [p for _, p in items],
+                         [i for i, _ in items],
+                         key=[f"cryvideo-{job.command}-{run}-{i}" for i, _ in items])
+    where = {f.key: (i, p) for f, (i, p) in zip(futures, items, strict=True)}
+    done = as_completed(futures, loop=client.loop)
+    del futures   # as_completed holds them until each is handed out
+    try:
+        for fut in done:
+            try:
+                outcome = fut.result()
+            except KilledWorker as exc:
+                index, path = where[fut.key]
+                err = InputFileError(f"killed the worker that analysed it, again and again "
+                                     f"({type(exc).__name__}: out of memory?)", path=path)
+                outcome = FileOutcome(index, path, "error", None,
+                                      job.error_record(path, err), err)
+            fut.release()
+            yield outcome
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel(list(done.futures))

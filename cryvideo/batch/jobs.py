@@ -1,0 +1,278 @@
+"""The work a batch does to one file: :class:`PredictJob` (``predict``) and :class:`DetectJob`
+(``detect``), each a small picklable description of the options, with the models loaded once
+per process thread and kept between files (a Dask worker keeps them for its whole life)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+import time
+from typing import ClassVar
+
+from .. import __version__
+from ..errors import InputFileError, ParameterError
+from ..progress import Progress
+
+__all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome", "FAULT_ENV",
+           "loaded_models"]
+
+#: Fault injection, for the reliability tests only (never set in normal use):
+#: ``kill:NAME:MARKER`` SIGKILLs the process that starts on a file named NAME, the first time
+#: only (it creates the file MARKER, so the rescheduled try goes through); ``hang:NAME`` makes
+#: the file NAME never finish.
+FAULT_ENV = "CRYVIDEO_TEST_FAULT"
+
+_LOADED: dict[object, object] = {}
+_LOCK = threading.Lock()
+
+
+@dataclasses.dataclass
+class FileOutcome:
+    """What became of one file of a batch.
+
+    Attributes
+    ----------
+    index : int
+        Its position in the batch's input list.
+    path : str
+    status : {"ok", "error", "interrupted"}
+        ``interrupted``: stopped part-way (Ctrl-C on a long file); its record holds what was
+        found until then, and ``--resume`` analyses it again.
+    result : object or None
+        The job's result object (for the text output and the reports); None for an error.
+    record : dict
+        The file's JSON record: what ``--json`` prints and the outputs store.
+    error : CryVideoError or None
+    """
+
+    index: int
+    path: str
+    status: str
+    result: object
+    record: dict
+    error: Exception | None = None
+
+
+def loaded_models(job, progress: Progress | None = None):
+    """The job's loaded models, from this thread's cache (loaded on its first call).
+
+    One copy per thread: a TFLite interpreter must not run two files at once, and a Dask worker
+    with T threads runs T files at once (an embedded cluster's workers have one thread each).
+    """
+    key = (job, threading.get_ident())
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = job.load(progress=progress)
+        return _LOADED[key]
+
+
+def _model_hashes(objs) -> dict[str, str]:
+    """``{model file name: sha256}`` of the cards of the loaded models among ``objs``."""
+    out = {}
+    for obj in objs:
+        card = obj if hasattr(obj, "sha256") else getattr(obj, "card", None)
+        sha, name = getattr(card, "sha256", None), getattr(card, "file", None)
+        if sha and name:
+            out[str(name)] = str(sha)
+    return dict(sorted(out.items()))
+
+
+def _stamp(record: dict, status: str, models: dict[str, str]) -> dict:
+    record["status"] = status
+    record["models"] = models
+    record["cryvideo_version"] = __version__
+    return record
+
+
+@dataclasses.dataclass(frozen=True)
+class PredictJob:
+    """``cryvideo predict`` on one file (parameters: those of
+    :class:`cryvideo.pipeline.Predictor`)."""
+
+    command: ClassVar[str] = "predict"
+    fps: float = 5.0
+    use_face: bool = True
+    models_dir: str | None = None
+    window: int | None = None
+    runtime: str = "tflite"
+    weights_path: str | None = None
+    keep_artifacts: bool = False
+    cry_detector: str | None = "yamnet-cry"
+
+    def load(self, *, progress: Progress | None = None):
+        """``(predictor, model hashes)``."""
+        from ..pipeline import Predictor
+
+        p = Predictor(fps=self.fps, use_face=self.use_face, models_dir=self.models_dir,
+                      window=self.window, runtime=self.runtime, weights_path=self.weights_path,
+                      keep_artifacts=self.keep_artifacts, progress=progress,
+                      cry_detector=self.cry_detector)
+        fusion = [p.fusion_card] if p.fusion_card is not None else []
+        return p, _model_hashes([p.cry_detector, *p.audio_branches, p.face_model, *fusion])
+
+    def analyse(self, path: str, *, progress: Progress | None = None):
+        """The :class:`~cryvideo.pipeline.PredictionResult` of one file."""
+        from ..media import probe
+
+        info = probe(path)  # probe-level problems surface before any model is loaded
+        predictor, _ = loaded_models(self, progress)
+        return predictor.predict(path, info=info)
+
+    def record(self, result) -> dict:
+        _, models = loaded_models(self)
+        return _stamp(result.to_dict(), "ok", models)
+
+    def error_record(self, path: str, exc) -> dict:
+        return _stamp({"path": str(path), "error": exc.message, "exit_code": exc.exit_code},
+                      "error", {})
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectJob:
+    """``cryvideo detect`` on one file.
+
+    Parameters
+    ----------
+    backend : str
+        See :data:`cryvideo.detection.BACKENDS`.
+    model : str, optional
+        Detector file (default: the backend's shipped one).
+    threshold, hop : float, optional
+    summary : bool
+        Add minutes of crying per hour and the episodes to the record.
+    """
+
+    command: ClassVar[str] = "detect"
+    backend: str = "yamnet-cry"
+    model: str | None = None
+    threshold: float | None = None
+    hop: float | None = None
+    summary: bool = False
+
+    def load(self, *, progress: Progress | None = None):
+        """``(detector, notes about where its file came from, model hashes)``."""
+        from ..detection import load_detector, shipped_file
+        from ..models.store import find_model
+
+        model, notes = self.model, []
+        if model is None and self.backend != "yamnet-zeroshot":
+            model, note = find_model(shipped_file(self.backend))
+            notes += [note] if note else []
+        det = load_detector(self.backend, model=model, threshold=self.threshold, hop=self.hop)
+        return det, notes, _model_hashes([det])
+
+    def analyse(self, path: str, *, progress: Progress | None = None):
+        """``(DetectionResult, notes, timings)`` of one file. Ctrl-C part-way raises
+        KeyboardInterrupt with ``partial``: the same triple for what was found until then."""
+        from ..detection.result import MIN_DETECT_SECONDS
+        from ..media import probe
+        from ..media.probe import short_decode_note
+
+        t0 = time.perf_counter()
+        info = probe(path)  # file problems surface before the model loads
+        if not info.has_audio:
+            raise InputFileError("has no audio stream", path=path)
+        if info.duration is not None and info.duration < MIN_DETECT_SECONDS:
+            raise InputFileError(f"too short ({info.duration:.2f} s; need at least "
+                                 f"{MIN_DETECT_SECONDS} s)", path=path)
+        timings = {"probe": round(time.perf_counter() - t0, 3)}
+        det, notes, _ = loaded_models(self, progress)
+        t1 = time.perf_counter()
+        try:
+            res = det.detect(path, progress=None if progress is None else (
+                lambda done, total: progress("audio", round(done, 1),
+                                             None if total is None else round(total, 1))))
+        except KeyboardInterrupt as exc:
+            part = getattr(exc, "partial", None)
+            if part is not None:   # kept as this file's record
+                stop = ("an unknown length" if info.duration is None
+                        else f"{info.duration:.1f} s")
+                exc.partial = (part, notes + [
+                    f"interrupted at {part.duration:.1f} s of {stop}: the segments found "
+                    "until then are kept"], timings)
+            raise
+        timings["detect"] = round(time.perf_counter() - t1, 3)
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        short = short_decode_note(res.duration, info.duration)
+        return res, notes + ([short] if short else []), timings
+
+    def record(self, result) -> dict:
+        from ..detection.summary import summarize_segments
+
+        res, notes, timings = result
+        _, _, models = loaded_models(self)
+        rec = dict(res.to_dict(), notes=list(notes), timings=dict(timings))
+        if self.summary:
+            rec["summary"] = summarize_segments(res.segments, res.duration)
+        return _stamp(rec, "ok" if res.complete else "interrupted", models)
+
+    def error_record(self, path: str, exc) -> dict:
+        return _stamp({"path": str(path), "error": exc.message, "exit_code": exc.exit_code,
+                       "detector": {"name": self.backend}}, "error", {})
+
+
+def _fault(path: str) -> None:
+    """The fault :data:`FAULT_ENV` asks for on this file, if any."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    kind, _, rest = spec.partition(":")
+    name, _, marker = rest.partition(":")
+    if os.path.basename(path) != name:
+        return
+    if kind == "hang":
+        threading.Event().wait()
+    elif kind == "kill" and marker:
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return  # killed once already: this is the rescheduled try
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _limit_threads() -> None:
+    """In a Dask worker running T tasks at once, give each task's models cores/T threads
+    (unless ``$CRYVIDEO_THREADS`` is set already)."""
+    from ..tflite import THREADS_ENV
+
+    if os.environ.get(THREADS_ENV):
+        return
+    try:
+        from distributed import get_worker
+
+        nthreads = get_worker().state.nthreads
+    except (ImportError, ValueError, AttributeError):
+        return  # not in a worker
+    os.environ[THREADS_ENV] = str(max(1, (os.cpu_count() or 1) // max(1, nthreads)))
+
+
+def run_file(job, path: str, index: int, *, progress: Progress | None = None) -> FileOutcome:
+    """Run ``job`` on one file: the outcome, with a bad file (:class:`InputFileError`) as an
+    error outcome. Any other :class:`~cryvideo.errors.CryVideoError` (a model problem) is
+    raised: it would fail every file.
+
+    This is the function a batch's workers run; it is also the serial path's.
+    """
+    if not isinstance(job, PredictJob | DetectJob):
+        raise ParameterError(f"not a batch job: {type(job).__name__}")
+    _limit_threads()
+    _fault(path)
+    try:
+        result = job.analyse(path, progress=progress)
+    except InputFileError as exc:
+        return FileOutcome(index, str(path), "error", None, job.error_record(path, exc), exc)
+    rec = job.record(result)
+    return FileOutcome(index, str(path), rec["status"], result, rec)
+
+
+def partial_outcome(job, path: str, index: int, exc: KeyboardInterrupt) -> FileOutcome | None:
+    """The outcome of a file stopped part-way by Ctrl-C, when the job kept what it found."""
+    part = getattr(exc, "partial", None)
+    if part is None:
+        return None
+    rec = job.record(part)
+    rec["status"] = "interrupted"
+    return FileOutcome(index, str(path), "interrupted", part, rec)
+

@@ -1,0 +1,160 @@
+"""The one row per file of a batch's outputs: its stable schema (:data:`COLUMNS`), the row of a
+JSON record (:func:`to_row`), and reading records back from JSON lines or Parquet (for
+``--resume``).
+
+The schema is documented in ``docs/batch.md``; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import InputFileError
+from ..io import atomic_path
+
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "arrow_schema", "to_row", "write_parquet",
+           "read_records", "record_key", "finished", "json_line"]
+
+#: Bumped when a column changes meaning or type (adding a column does not bump it).
+SCHEMA_VERSION = 1
+
+#: ``(name, Arrow type, meaning)`` of every column, in order.
+COLUMNS = (
+    ("path", "string", "the input as given (a file name, relative or absolute)"),
+    ("command", "string", "predict or detect"),
+    ("status", "string", "ok, error, or interrupted (stopped part-way: --resume redoes it)"),
+    ("error", "string", "the error in one line (null unless status is error)"),
+    ("exit_code", "int32", "the error's exit code (null unless status is error)"),
+    ("label", "string", "the most likely reason (predict; null when no crying or for detect)"),
+    ("probabilities", "map<string, double>",
+     "every reason's probability (predict; empty for detect and errors)"),
+    ("crying", "bool", "whether the cry detector found crying (null when it did not run)"),
+    ("crying_probability", "double", "the detector's highest window probability"),
+    ("threshold", "double", "the detector's decision threshold"),
+    ("segments", "list<struct<start: double, end: double>>", "crying spans, seconds"),
+    ("duration", "double", "seconds of media (predict: the probe's; detect: decoded)"),
+    ("timings", "map<string, double>", "seconds per stage (probe, cry_detect, audio, face, "
+                                        "fusion, detect, total)"),
+    ("models", "map<string, string>", "model file name → sha256 of every model loaded"),
+    ("cryvideo_version", "string", "the version that wrote the row"),
+    ("schema_version", "int32", "this schema's version"),
+    ("record", "string", "the whole JSON record, as --json prints it"),
+)
+
+
+def arrow_schema():
+    """The Parquet schema of :data:`COLUMNS` (a ``pyarrow.Schema``)."""
+    import pyarrow as pa
+
+    span = pa.struct([("start", pa.float64()), ("end", pa.float64())])
+    types = {"string": pa.string(), "int32": pa.int32(), "bool": pa.bool_(),
+             "double": pa.float64(), "map<string, double>": pa.map_(pa.string(), pa.float64()),
+             "map<string, string>": pa.map_(pa.string(), pa.string()),
+             "list<struct<start: double, end: double>>": pa.list_(span)}
+    return pa.schema([pa.field(name, types[t]) for name, t, _ in COLUMNS],
+                     metadata={"cryvideo.schema_version": str(SCHEMA_VERSION)})
+
+
+def json_line(record: dict) -> str:
+    """A record as one compact JSON line (what ``--json`` prints)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _float(x) -> float | None:
+    return None if x is None else float(x)
+
+
+def to_row(record: dict, *, command: str) -> dict:
+    """The row (a dict of :data:`COLUMNS`) of one JSON record of ``predict`` or ``detect``."""
+    row = {name: None for name, _, _ in COLUMNS}
+    row.update(path=str(record["path"]), command=command,
+               status=record.get("status", "error" if "error" in record else "ok"),
+               error=record.get("error"), exit_code=record.get("exit_code"),
+               probabilities={}, segments=[], timings={},
+               models=dict(record.get("models") or {}),
+               cryvideo_version=record.get("cryvideo_version"),
+               schema_version=SCHEMA_VERSION,
+               record=json_line(record))
+    if "error" in record:
+        return row
+    row["timings"] = {str(k): float(v) for k, v in (record.get("timings") or {}).items()}
+    if command == "predict":
+        cry = record.get("crying") or {}
+        row.update(label=record.get("label"),
+                   probabilities={str(k): float(v)
+                                  for k, v in (record.get("probabilities") or {}).items()},
+                   crying=cry.get("detected"), crying_probability=_float(cry.get("probability")),
+                   threshold=_float(cry.get("threshold")),
+                   segments=cry.get("segments") or [],
+                   duration=_float((record.get("media") or {}).get("duration")))
+    else:
+        row.update(crying=record.get("crying"),
+                   crying_probability=_float(record.get("probability")),
+                   threshold=_float(record.get("threshold")),
+                   segments=record.get("segments") or [],
+                   duration=_float(record.get("duration")))
+    row["segments"] = [{"start": float(a), "end": float(b)} for a, b in row["segments"]]
+    return row
+
+
+def write_parquet(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Write ``rows`` (:func:`to_row`) to a Parquet file atomically (never half-written)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
+    table = pa.Table.from_pylist(
+        [{k: (list(v.items()) if isinstance(v, dict) and k != "record" else v)
+          for k, v in r.items()} for r in rows], schema=schema)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+def read_records(path: str | os.PathLike) -> list[dict]:
+    """The JSON records in a batch output (JSON lines, or Parquet by its ``.parquet`` name).
+
+    Raises
+    ------
+    InputFileError
+        The file is not such an output.
+    """
+    p = Path(path)
+    if p.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(p, columns=["record"])
+        except (OSError, pa.ArrowException, KeyError) as exc:
+            raise InputFileError(f"is not a cryvideo Parquet output ({exc})", path=p) from None
+        return [json.loads(s) for s in table.column("record").to_pylist()]
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot be read ({exc})", path=p) from None
+    out = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            raise InputFileError(f"line {i + 1} is not JSON: not a JSON-lines output",
+                                 path=p) from None
+        if not isinstance(rec, dict) or "path" not in rec:
+            raise InputFileError(f"line {i + 1} is not a cryvideo record (no path)", path=p)
+        out.append(rec)
+    return out
+
+
+def record_key(path: str | os.PathLike) -> str:
+    """How a record's file is matched with an input on ``--resume``: its absolute path."""
+    return os.path.abspath(os.fspath(path))
+
+
+def finished(record: dict) -> bool:
+    """Whether a record is final (``--resume`` skips its file): anything but a file stopped
+    part-way."""
+    return record.get("status") != "interrupted" and record.get("complete", True) is not False

@@ -1,0 +1,291 @@
+"""Batch runs (``--workers``, ``--scheduler``, ``--out *.parquet``, ``--resume``, ``--manifest``)
+on a folder of small synthetic clips: the same records as the serial path, each input exactly
+once after a crash or a killed worker, the documented Parquet schema, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import one_error_line
+
+from cryvideo.batch import COLUMNS, arrow_schema, read_records
+from cryvideo.batch.jobs import FAULT_ENV
+from cryvideo.testing.media import batch_folder
+
+REPO = Path(__file__).resolve().parents[1]
+N_CLIPS = 6
+#: How long a CLI run may take before the test calls it hung (a failure deadline, not a timing
+#: assertion: nothing here depends on how fast a run is).
+HUNG = 300
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory) -> list[Path]:
+    return batch_folder(tmp_path_factory.mktemp("batch") / "clips", N_CLIPS, duration=3.0)
+
+
+def _env(**extra) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("CRYVIDEO_DASK_SCHEDULER", None)
+    env.pop(FAULT_ENV, None)
+    env.update(extra)
+    return env
+
+
+def cli(*argv, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cryvideo", *map(str, argv)],
+                          capture_output=True, text=True, timeout=HUNG,
+                          stdin=subprocess.DEVNULL, env=env or _env())
+
+
+def _same_but_timings(rec: dict) -> dict:
+    """A record without what may differ between two runs of the same file: its timings."""
+    rec = json.loads(json.dumps(rec))
+    rec.pop("timings", None)
+    return rec
+
+
+def _by_path(records: list[dict]) -> dict[str, dict]:
+    out = {}
+    for r in records:
+        assert r["path"] not in out, f"{r['path']} has two records"
+        out[r["path"]] = r
+    return out
+
+
+def test_detect_on_two_workers_matches_serial(clips, tmp_path):
+    folder = clips[0].parent
+    serial, workers = tmp_path / "serial.jsonl", tmp_path / "workers.jsonl"
+    a = cli("detect", "--out", serial, folder)
+    b = cli("detect", "--workers", 2, "--out", workers, folder)
+    assert a.returncode == 0, a.stderr
+    assert b.returncode == 0, b.stderr
+    ra, rb = read_records(serial), read_records(workers)
+    assert [r["path"] for r in ra] == [str(c) for c in clips]   # input order, in both
+    assert [r["path"] for r in rb] == [str(c) for c in clips]
+    assert [_same_but_timings(r) for r in ra] == [_same_but_timings(r) for r in rb]
+    assert {r["status"] for r in rb} == {"ok"}
+    crying = {Path(r["path"]).name: r["crying"] for r in rb}
+    assert crying == {c.name: "_cry" in c.name for c in clips}, crying
+    # the printed text is the same too, in whatever order the workers finished
+    assert sorted(a.stdout.splitlines()) == sorted(b.stdout.splitlines())
+    assert "Traceback" not in b.stderr
+
+
+def test_predict_parquet_on_two_workers_matches_serial(clips, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder = clips[0].parent
+    serial, workers = tmp_path / "serial.parquet", tmp_path / "workers.parquet"
+    a = cli("predict", "--fps", 2, "--out", serial, folder)
+    b = cli("predict", "--fps", 2, "--workers", 2, "--out", workers, folder)
+    assert a.returncode == 0, a.stderr
+    assert b.returncode == 0, b.stderr
+    ta, tb = pq.read_table(serial), pq.read_table(workers)
+    assert ta.schema.equals(arrow_schema()) and tb.schema.equals(arrow_schema())
+    assert ta.num_rows == tb.num_rows == N_CLIPS
+    cols = [n for n, _, _ in COLUMNS if n not in ("timings", "record")]
+    assert ta.select(cols).to_pylist() == tb.select(cols).to_pylist()
+    assert ([_same_but_timings(json.loads(s)) for s in ta.column("record").to_pylist()]
+            == [_same_but_timings(json.loads(s)) for s in tb.column("record").to_pylist()])
+    rows = tb.to_pylist()
+    for row in rows:
+        assert row["status"] == "ok" and row["command"] == "predict"
+        assert row["crying"] == ("_cry" in row["path"])
+        if row["crying"]:
+            probs = dict(row["probabilities"])
+            assert row["label"] == max(probs, key=probs.get)
+            assert abs(sum(probs.values()) - 1) < 1e-3
+            assert row["segments"] and all(s["end"] > s["start"] for s in row["segments"])
+        else:
+            assert row["label"] is None
+        models = dict(row["models"])
+        assert "cry_detector_yamnet_int8.tflite" in models
+        assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in models.values())
+        assert row["timings"] and dict(row["timings"])["total"] >= 0
+
+
+def _documented_columns() -> list[tuple[str, str]]:
+    """``(name, type)`` of the schema table in docs/batch.md."""
+    text = (REPO / "docs" / "batch.md").read_text(encoding="utf-8")
+    section = text.split("## The records", 1)[1]
+    rows = re.findall(r"^\|\s*`([a-z_]+)`\s*\|\s*`([^`]+)`\s*\|", section, flags=re.M)
+    assert rows, "no schema table in docs/batch.md"
+    return rows
+
+
+def test_parquet_schema_is_as_documented(clips, tmp_path):
+    import pyarrow.parquet as pq
+
+    assert _documented_columns() == [(n, t) for n, t, _ in COLUMNS]
+    out = tmp_path / "r.parquet"
+    bad = tmp_path / "not_media.mp4"
+    bad.write_text("not a video\n")
+    proc = cli("detect", "--out", out, clips[0], bad)
+    assert proc.returncode == 7, proc.stderr   # one file failed: a row for it too
+    schema = pq.read_schema(out)
+    assert schema.equals(arrow_schema())
+    assert [(f.name, str(f.type)) for f in schema][:3] == [
+        ("path", "string"), ("command", "string"), ("status", "string")]
+    assert schema.metadata[b"cryvideo.schema_version"] == b"1"
+    rows = pq.read_table(out).to_pylist()
+    assert [r["status"] for r in rows] == ["ok", "error"]
+    assert rows[1]["error"].startswith("not a media file") and rows[1]["exit_code"] == 3
+    assert rows[1]["crying"] is None and rows[1]["segments"] == []
+    assert json.loads(rows[0]["record"])["path"] == str(clips[0])
+
+
+def _wait_for_records(out: Path, n: int, proc: subprocess.Popen) -> list[dict]:
+    """Poll the output until it holds ``n`` records (the run commits after every file)."""
+    deadline = time.monotonic() + HUNG
+    while time.monotonic() < deadline:
+        if out.exists():
+            try:
+                recs = read_records(out)
+            except Exception:  # noqa: BLE001 - only a finished rename is ever seen
+                raise AssertionError(f"{out} was seen half-written") from None
+            if len(recs) >= n:
+                return recs
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "run ended early"
+        time.sleep(0.2)
+    raise AssertionError(f"the run did not commit {n} records")
+
+
+def _start(argv, env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cryvideo", *map(str, argv)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+@pytest.mark.parametrize("workers", [None, 2], ids=["serial", "two-workers"])
+def test_resume_after_a_crash_gives_each_file_once(clips, tmp_path, workers):
+    folder = clips[0].parent
+    out = tmp_path / "r.jsonl"
+    where = ["--workers", 2] if workers else []
+    # the last file never finishes: the run is killed (the whole process group, workers too)
+    # once every other file is committed
+    proc = _start(["detect", *where, "--commit-every", 1, "--out", out, folder],
+                  _env(**{FAULT_ENV: f"hang:{clips[-1].name}"}))
+    try:
+        before = _wait_for_records(out, N_CLIPS - 1, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    lines_before = out.read_text(encoding="utf-8").splitlines()
+    assert len(before) == N_CLIPS - 1
+    assert str(clips[-1]) not in {r["path"] for r in before}
+
+    again = cli("detect", *where, "--resume", "--out", out, folder)
+    assert again.returncode == 0, again.stderr
+    assert f"{N_CLIPS - 1} of {N_CLIPS} files already have a record" in again.stderr
+    after = read_records(out)
+    assert sorted(_by_path(after)) == sorted(str(c) for c in clips)   # each file once
+    # the finished records were kept as they were (not recomputed: their timings too)
+    assert out.read_text(encoding="utf-8").splitlines()[:N_CLIPS - 1] == lines_before
+    # only the missing file was analysed (and printed)
+    assert str(clips[-1]) in again.stdout
+    assert not any(str(c) in again.stdout for c in clips[:-1])
+    # nothing left to do: a third run analyses nothing and changes nothing
+    text = out.read_text(encoding="utf-8")
+    third = cli("detect", *where, "--resume", "--out", out, folder)
+    assert third.returncode == 0, third.stderr
+    assert third.stdout == "" and out.read_text(encoding="utf-8") == text
+
+
+def test_killed_worker_loses_nothing(clips, tmp_path):
+    folder = clips[0].parent
+    out, marker = tmp_path / "r.parquet", tmp_path / "killed-once"
+    victim = clips[2]
+    proc = cli("detect", "--workers", 2, "--out", out, folder,
+               env=_env(**{FAULT_ENV: f"kill:{victim.name}:{marker}"}))
+    assert marker.exists(), "the worker was never killed"
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    recs = _by_path(read_records(out))
+    assert sorted(recs) == sorted(str(c) for c in clips)   # each input exactly once
+    assert recs[str(victim)]["status"] == "ok" and recs[str(victim)]["crying"] is True
+
+
+def test_existing_scheduler(clips, tmp_path):
+    """The third way: a cluster started elsewhere (here, in the test) and --scheduler."""
+    from distributed import LocalCluster
+
+    folder = clips[0].parent
+    serial, remote = tmp_path / "serial.jsonl", tmp_path / "remote.jsonl"
+    assert cli("detect", "--out", serial, folder).returncode == 0
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                      dashboard_address=":0", silence_logs=40) as cluster:
+        proc = cli("detect", "--out", remote, folder,
+                   env=_env(CRYVIDEO_DASK_SCHEDULER=cluster.scheduler_address))
+    assert proc.returncode == 0, proc.stderr
+    assert ([_same_but_timings(r) for r in read_records(serial)]
+            == [_same_but_timings(r) for r in read_records(remote)])
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not an address",
+                                     "http://localhost:8786"])
+def test_bad_scheduler_address(clips, tmp_path, address):
+    out = tmp_path / "r.jsonl"
+    proc = cli("detect", "--scheduler", address, "--out", out, clips[0].parent,
+               env=_env(CRYVIDEO_DASK_TIMEOUT="2"))
+    assert proc.returncode == 2, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert f"cannot reach the Dask scheduler at {address}" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not both"),
+    (["--workers", "0"], "--workers must be"),
+    (["--resume"], "--resume needs --out"),
+    (["--resume", "--out", "{tmp}/r.txt"], "--resume needs --out"),
+    (["--commit-every", "0", "--out", "{tmp}/r.jsonl"], "--commit-every must be"),
+])
+def test_batch_option_errors(clips, tmp_path, argv, says):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = cli("detect", *argv, clips[0])
+    assert proc.returncode == 2, proc.stderr
+    assert says in one_error_line(proc.stderr)
+
+
+def test_resume_refuses_a_file_that_is_not_an_output(clips, tmp_path):
+    out = tmp_path / "notes.jsonl"
+    out.write_text("my notes, not records\n")
+    proc = cli("detect", "--resume", "--out", out, clips[0])
+    assert proc.returncode == 2
+    assert "cannot resume from it" in one_error_line(proc.stderr)
+    assert out.read_text() == "my notes, not records\n"   # untouched
+
+
+def test_manifest_text_and_csv(clips, tmp_path):
+    sub = tmp_path / "lists"
+    sub.mkdir()
+    txt = sub / "files.txt"
+    txt.write_text("# two clips\n" + os.path.relpath(clips[0], sub) + "\n\n"
+                   + str(clips[1]) + "\n")
+    csv = sub / "files.csv"
+    csv.write_text("id,path\n1," + str(clips[3]) + "\n")
+    out = tmp_path / "r.jsonl"
+    proc = cli("detect", "--manifest", txt, "--manifest", csv, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    got = [os.path.realpath(r["path"]) for r in read_records(out)]
+    assert got == [os.path.realpath(c) for c in (clips[0], clips[1], clips[3])]
+
+
+def test_bad_manifest(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    proc = cli("detect", "--manifest", empty)
+    assert proc.returncode == 3
+    assert "lists no files" in one_error_line(proc.stderr)
+    proc = cli("detect", "--manifest", tmp_path / "missing.csv")
+    assert proc.returncode == 3
+    assert "no such manifest file" in one_error_line(proc.stderr)
