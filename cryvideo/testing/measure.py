@@ -83,6 +83,8 @@ class Measured:
         machine it hardly changes with the load, unlike the wall time.
     tree_trace : list of (float, float)
         ``(seconds since start, MiB of the process tree)`` at each poll.
+    process_peaks : dict
+        ``{pid: (command line, highest resident MiB)}`` of every process of the tree seen.
     """
 
     returncode: int
@@ -95,6 +97,7 @@ class Measured:
     samples: int
     cpu_seconds: float = 0.0
     tree_trace: list = dataclasses.field(default_factory=list)
+    process_peaks: dict = dataclasses.field(default_factory=dict)
 
 
 def children_cpu_seconds() -> float:
@@ -117,6 +120,7 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
 
     mb = 1 / (1 << 20)
     trace = []
+    peaks: dict[int, tuple[str, float]] = {}
     c0 = children_cpu_seconds()
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.monotonic()
@@ -133,9 +137,12 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
                     rss = ps.memory_info().rss
                     kids = ps.children(recursive=True)
                     tree = rss
+                    _peak(peaks, ps, rss)
                     for k in kids:
                         with contextlib.suppress(psutil.Error):
-                            tree += k.memory_info().rss
+                            k_rss = k.memory_info().rss
+                            tree += k_rss
+                            _peak(peaks, k, k_rss)
                     peak, peak_tree = max(peak, rss), max(peak_tree, tree)
                     trace.append((time.monotonic() - t0, tree * mb))
                     kids_max = max(kids_max, len(kids))
@@ -152,7 +159,21 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
         out = fo.read().decode("utf-8", "replace")
         err = fe.read().decode("utf-8", "replace")
     return Measured(proc.returncode, out, err, round(seconds, 2), round(peak * mb, 1),
-                    round(peak_tree * mb, 1), kids_max, samples, round(cpu, 2), trace)
+                    round(peak_tree * mb, 1), kids_max, samples, round(cpu, 2), trace,
+                    {pid: (cmd, round(b * mb, 1)) for pid, (cmd, b) in peaks.items()})
+
+
+def _peak(peaks: dict, proc, rss: int) -> None:
+    """Keep the highest ``rss`` of ``proc`` (a psutil.Process) in ``peaks``."""
+    old = peaks.get(proc.pid)
+    if old is None:
+        try:
+            cmd = " ".join(proc.cmdline())
+        except Exception:  # noqa: BLE001 - psutil.Error: gone already
+            cmd = "?"
+        peaks[proc.pid] = (cmd, rss)
+    elif rss > old[1]:
+        peaks[proc.pid] = (old[0], rss)
 
 
 def long_video(path: str | os.PathLike, *, minutes: float = 60.0, size: str = "240x180",
