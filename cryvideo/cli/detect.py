@@ -128,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
         if "detector" not in state:
             state["detector"] = load()
         try:
-            res = state["detector"].detect(path, progress=lambda done, total: bar(
-                "audio", round(done, 1), None if total is None else round(total, 1)))
+            res = state["detector"].detect(path, progress=bar)
         except KeyboardInterrupt as exc:
             part = getattr(exc, "partial", None)
             if part is not None:   # kept as this file's record (with --out, written there)

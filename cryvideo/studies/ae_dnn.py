@@ -13,7 +13,7 @@ always the original recordings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from ..evaluation import (
     summarize_pooled,
 )
 from ..models.ae_dnn import DEFAULT_POOL
+from ..progress import Progress, relabel
 from ..training.audio import (
     AE_DNN_DEFAULTS,
     _fit_fold,
@@ -56,7 +57,7 @@ def permutation_test_ae_dnn(
     n_permutations: int = 199,
     metric: str = "balanced_accuracy",
     seed: int = 0,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Max-statistic group-permutation test over several kinds of a finished evaluation.
 
@@ -67,6 +68,7 @@ def permutation_test_ae_dnn(
     retrains the classifier of every fold of every kind from scratch on the permuted training
     labels; the autoencoders, which never see labels, and the splits of the true labels are
     kept (refitting them per permutation would cost 40 epochs per fold).
+    ``progress("AE+DNN permutations", done, n_permutations)`` follows the permutations.
 
     Returns
     -------
@@ -86,9 +88,6 @@ def permutation_test_ae_dnn(
 
     observed = [pooled_score(k, data.y, [np.asarray(f["y_pred"]) for f in folds[k]])
                 for k in kinds]
-    bar = progress(range(n_permutations), desc="AE+DNN permutations", unit="perm") \
-        if progress else None
-    it = iter(bar) if bar is not None else None
 
     def score_fn(y_perm: np.ndarray) -> list[float]:
         out = []
@@ -103,9 +102,7 @@ def permutation_test_ae_dnn(
 
     res = max_statistic_permutation_test(
         score_fn, data.y, data.groups, names=kinds, n_permutations=n_permutations, seed=seed,
-        observed=observed, progress=None if it is None else (lambda _n: next(it, None)))
-    if bar is not None and hasattr(bar, "close"):
-        bar.close()
+        observed=observed, progress=relabel(progress, "AE+DNN permutations"))
     perm = np.asarray(res.pop("permutation_scores"))
     return {**res, "metric": metric, "splits": "those of the true labels (one grouped repeat)",
             "permutation_mean": [float(v) for v in perm.mean(axis=0)]}
