@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ from cryvideo.evaluation import (  # noqa: E402
     paper_splits,
 )
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
+from cryvideo.machine import machine  # noqa: E402
 from cryvideo.progress import StageProgress  # noqa: E402
 from cryvideo.studies.ae_dnn import (  # noqa: E402
     AE_DNN_DEFAULTS,
@@ -114,10 +114,11 @@ def main(argv=None) -> int:
     progress = StageProgress()  # one bar a stage (features, folds, permutations)
     data = build_dataset(items, n_aug=2, background_dir=args.background, seed=args.seed,
                          progress=progress)
+    mach = machine()
     res = {"benchmark": "AE+DNN audio branches on Donateacry (5 classes)",
            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-           "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                       "python": platform.python_version()},
+           "machine": {"platform": mach["platform"], "cpus": mach["cores"],
+                       "python": mach["python"]},
            "data": {"n_clips": len(items), "n_uuids": len(set(data.groups.tolist())),
                     "class_counts": {c: int(np.sum(data.y == c)) for c in labels},
                     **data.info},

@@ -34,7 +34,7 @@ def main() -> int:
     from cryvideo.detection.cnn10 import CryDetector
     from cryvideo.io import write_json_atomic, write_text_atomic
     from cryvideo.models.export import to_tflite
-    from cryvideo.testing.measure import machine
+    from cryvideo.machine import machine
     from cryvideo.testing.media import synth_cry
 
     y = synth_cry(args.seconds, 16000, seed=1)

@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import datetime as _dt
 import os
-import platform
 import resource
 import time
 import warnings
@@ -55,6 +54,7 @@ from ..evaluation import (
     protocol_splits,
     seed_spread,
 )
+from ..machine import machine
 from ..progress import Progress, relabel, tracked
 
 __all__ = [
@@ -429,21 +429,21 @@ class BenchmarkResult:
 
 
 def _machine() -> dict:
-    import sklearn
-
+    """:func:`cryvideo.machine.machine` under the keys the study's results have always had
+    (``date_utc``, ``processor``, ``cpu_count``, ``load_average_1min``, ...), so that runs
+    stay comparable with the committed ones."""
+    m = machine(packages=("numpy", "scikit-learn"))
     info = {
-        "date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
+        "date_utc": _dt.datetime.fromisoformat(m["date"]).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": m["platform"],
+        "processor": m["cpu"],
+        "cpu_count": m["cores"],
+        "python": m["python"],
+        "numpy": m["numpy"],
+        "scikit-learn": m["scikit-learn"],
     }
-    try:
-        info["load_average_1min"] = round(os.getloadavg()[0], 2)
-    except OSError:
-        pass
+    if m["loadavg_1_5_15"] is not None:
+        info["load_average_1min"] = m["loadavg_1_5_15"][0]
     return info
 
 
