@@ -40,8 +40,10 @@ def add_subparser(benchsub) -> argparse.ArgumentParser:
     p.add_argument("--features", default="mfcc,stft", type=_csv,
                    help="comma list among mfcc, stft (default: mfcc,stft)")
     p.add_argument("--models", type=_csv, default=None,
-                   help="comma list of registered models (default: all: SVM, Naive Bayes, "
-                        "Random Forest, Decision Tree, k-NN, DNN, plus any registered)")
+                   help="comma list of registered models (default: all but the optional: "
+                        "SVM, Naive Bayes, Random Forest, Decision Tree, k-NN, DNN, plus any "
+                        "registered; optional: 'AE+DNN (augmented)', hours on the full "
+                        "corpus)")
     p.add_argument("--out", default="donateacry-benchmark", metavar="DIR",
                    help="output folder (default: ./donateacry-benchmark)")
     p.add_argument("--paper-repeats", type=int, default=5, metavar="N",

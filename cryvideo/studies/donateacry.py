@@ -56,6 +56,7 @@ from ..evaluation import (
 )
 from ..machine import machine
 from ..progress import Progress, relabel, tracked
+from . import ae_dnn as _ae_dnn  # noqa: F401  (registers the AE+DNN model)
 
 __all__ = [
     "PROTOCOLS",
