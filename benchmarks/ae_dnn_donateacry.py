@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,8 @@ from cryvideo.evaluation import (  # noqa: E402
     paper_splits,
 )
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
-from cryvideo.progress import progress_bar  # noqa: E402
+from cryvideo.machine import machine  # noqa: E402
+from cryvideo.progress import StageProgress  # noqa: E402
 from cryvideo.studies.ae_dnn import (  # noqa: E402
     AE_DNN_DEFAULTS,
     build_dataset,
@@ -111,12 +111,14 @@ def main(argv=None) -> int:
     t_start = time.time()
     labels = list(DONATEACRY_CLASSES)
     items = load_donateacry(args.data, classes=labels)
+    progress = StageProgress()  # one bar a stage (features, folds, permutations)
     data = build_dataset(items, n_aug=2, background_dir=args.background, seed=args.seed,
-                         progress=progress_bar)
+                         progress=progress)
+    mach = machine()
     res = {"benchmark": "AE+DNN audio branches on Donateacry (5 classes)",
            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-           "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                       "python": platform.python_version()},
+           "machine": {"platform": mach["platform"], "cpus": mach["cores"],
+                       "python": mach["python"]},
            "data": {"n_clips": len(items), "n_uuids": len(set(data.groups.tolist())),
                     "class_counts": {c: int(np.sum(data.y == c)) for c in labels},
                     **data.info},
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
         for kind in args.kinds:
             t0 = time.time()
             folds = evaluate_ae_dnn(data, kind=kind, protocol=proto, labels=labels,
-                                    seed=args.seed, progress=progress_bar,
+                                    seed=args.seed, progress=progress,
                                     keep_estimators=(proto == "grouped"), **kw)
             if proto == "grouped":  # the permutation test refits the heads of repeat 1
                 perm_folds[kind] = [f for f in folds if f["repeat"] == 0]
@@ -169,9 +171,10 @@ def main(argv=None) -> int:
         t0 = time.time()
         res["permutation"] = permutation_test_ae_dnn(
             data, kept_folds, labels=labels, n_permutations=args.permutations,
-            seed=args.seed, progress=progress_bar)
+            seed=args.seed, progress=progress)
         res["permutation"]["seconds"] = round(time.time() - t0, 1)
         print(f"permutation: {res['permutation']['pvalue_familywise']}", flush=True)
+    progress.close()
     res["seconds_total"] = round(time.time() - t_start, 1)
     write_json_atomic(OUT / "ae_dnn_donateacry.json", res)
     write_text_atomic(OUT / "ae_dnn_donateacry.md", markdown(res))

@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
-from cryvideo.testing.measure import children_cpu_seconds, machine  # noqa: E402
+from cryvideo.machine import machine  # noqa: E402
+from cryvideo.testing.measure import children_cpu_seconds  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 LIMITS = {"cold": 300.0, "warm": 60.0}  # seconds, from the definition of done (table

@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from cryvideo.io import write_json_atomic, write_text_atomic  # noqa: E402
+from cryvideo.machine import machine  # noqa: E402
 from cryvideo.media import ffmpeg_exe, iter_frames, probe  # noqa: E402
-from cryvideo.testing.measure import machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 

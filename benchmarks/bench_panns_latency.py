@@ -33,8 +33,8 @@ def main() -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from cryvideo.detection.cnn10 import CryDetector
     from cryvideo.io import write_json_atomic, write_text_atomic
+    from cryvideo.machine import machine
     from cryvideo.models.export import to_tflite
-    from cryvideo.testing.measure import machine
     from cryvideo.testing.media import synth_cry
 
     y = synth_cry(args.seconds, 16000, seed=1)

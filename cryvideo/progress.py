@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
-__all__ = ["Progress", "progress_bar", "StageProgress"]
+__all__ = ["Progress", "progress_bar", "StageProgress", "tracked", "relabel"]
+
+T = TypeVar("T")
 
 #: The one progress callback shape: ``progress(stage, done, total)`` -- what is being done,
 #: how many steps are finished, and how many there are (``None``: not known).
@@ -26,19 +29,50 @@ def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
                 file=sys.stderr, dynamic_ncols=True, **kw)
 
 
-class StageProgress:
-    """A :data:`Progress` callback drawing one tqdm bar per file.
+def tracked(iterable: Iterable[T], progress: Progress | None, stage: str, *,
+            total: int | None = None) -> Iterator[T]:
+    """The items of ``iterable``, calling ``progress(stage, done, total)`` before the first
+    (``done`` 0) and after each item is dealt with (when the loop asks for the next one).
 
-    Call :meth:`close` when the file is done; the next call opens a new bar.
+    ``total`` defaults to ``len(iterable)`` where it has one. With ``progress`` None, just the
+    items.
+    """
+    if progress is None:
+        yield from iterable
+        return
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    progress(stage, 0, total)
+    for done, item in enumerate(iterable, 1):
+        yield item
+        progress(stage, done, total)
+
+
+def relabel(progress: Progress | None, stage: str) -> Progress | None:
+    """``progress`` with every call's stage replaced by ``stage`` (None stays None)."""
+    if progress is None:
+        return None
+    return lambda _stage, done, total: progress(stage, done, total)
+
+
+class StageProgress:
+    """A :data:`Progress` callback drawing one tqdm bar per file and stage.
+
+    Call :meth:`close` when the file is done; the next call opens a new bar, and so does a call
+    with another stage or total than the bar's.
     """
 
     def __init__(self, *, unit: str = "it") -> None:
         self.unit = unit
         self.bar = None
+        self._of: tuple = ()
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.bar is not None and (stage, total) != self._of:
+            self.close()
         if self.bar is None:
             self.bar = progress_bar(total=total, desc=stage, unit=self.unit)
+            self._of = (stage, total)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from cryvideo.errors import CryVideoError  # noqa: E402
-from cryvideo.progress import progress_bar  # noqa: E402
+from cryvideo.progress import StageProgress  # noqa: E402
 from cryvideo.training.audio import train_audio_branches  # noqa: E402
 
 BENCH = "benchmarks/results/ae_dnn/ae_dnn_donateacry.json"
@@ -98,15 +98,18 @@ def main(argv=None) -> int:
     # The benchmark's grouped CV is the same code, data, splits and seeds: reuse its numbers
     # rather than train the 10 fold models again.
     cv_folds = 0 if bench and all(k in bench for k in ("mfcc", "stft")) else 5
+    progress = StageProgress()
     try:
         cards = train_audio_branches(
             shared / "data" / "donateacry", args.out,
             background_dir=shared / "data" / "cry_detection" / "not_cry",
-            n_aug=2, cv_folds=cv_folds, seed=args.seed, progress=progress_bar,
+            n_aug=2, cv_folds=cv_folds, seed=args.seed, progress=progress,
             benchmark_ref=BENCH.replace(".json", ".md"), extra_metrics=bench)
     except CryVideoError as exc:
         print(f"train_default: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    finally:
+        progress.close()
     for kind, card in cards.items():
         m = card.metrics
         size = os.path.getsize(Path(args.out) / card.file)

@@ -456,3 +456,59 @@ def test_evaluate_ae_dnn_protocols_and_permutation(synth):
             evaluate_ae_dnn(data, kind="mfcc", protocol="random")
     finally:
         bench.DEFAULT_POOL = old
+
+
+# ------------------------------------------------------------------ the registry model
+def test_ae_dnn_is_a_registry_model_the_study_dispatcher_runs(tmp_path):
+    """The Donateacry study's one dispatcher runs the AE+DNN (augmented copies, grouped
+    validation) like any registered model: a tiny Donateacry-style folder, 2 epochs."""
+    from cryvideo.baselines import get_model, model_names, register_model, unregister_model
+    from cryvideo.studies.ae_dnn import AE_DNN_MODEL, AEDNNOnClips, ae_dnn_factory
+    from cryvideo.studies.donateacry import BenchmarkConfig, load_dataset, run_benchmark
+
+    spec = get_model(AE_DNN_MODEL)
+    assert AE_DNN_MODEL in model_names(include_optional=True)
+    assert AE_DNN_MODEL not in model_names()  # hours on the full corpus: only when named
+    assert spec.feature_input == "index" and spec.uses_tensorflow
+    assert spec.paper == {"stft": 97.41, "mfcc": 93.75}
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "corpus"
+    t = np.arange(SR) / SR
+    for i in range(24):  # 12 installs of 2 clips: tones are "hungry", noise is "tired"
+        label, code = ("hungry", "hu") if (i // 2) % 2 else ("tired", "ti")
+        (root / label).mkdir(parents=True, exist_ok=True)
+        y = (0.5 * np.sin(2 * np.pi * rng.uniform(300, 600) * t) if label == "hungry"
+             else 0.3 * rng.standard_normal(t.size))
+        uuid = f"{i // 2:08x}-0000-4000-8000-{i:012x}"
+        _write_wav(root / label / f"{uuid}-1430000000-1.0-m-26-{code}.wav", y)
+    data = load_dataset(root, params=PARAMS_1S, features=("mfcc",))
+    classes = ("hungry", "tired")
+    quick = "AE+DNN (2 epochs)"
+    register_model(quick, ae_dnn_factory(n_aug=1, ae_epochs=2, clf_epochs=2, hidden=16,
+                                         bottleneck=4, head_units=4, batch_size=8),
+                   feature_input="index", features=("mfcc",), uses_tensorflow=True,
+                   optional=True)
+    try:
+        cfg = BenchmarkConfig(class_sets={"two": classes}, protocols=("paper", "grouped"),
+                              features=("mfcc",), models=(quick,), n_splits=2,
+                              grouped_repeats=1, paper_repeats=1, n_permutations=0, n_boot=100)
+        result = run_benchmark(data, cfg)
+    finally:
+        unregister_model(quick)
+    recs = [r for r in result.records if r["model"] == quick]
+    assert sorted((r["protocol"], r["fold"]) for r in recs) == [
+        ("grouped", 0), ("grouped", 1), ("paper", 0)]
+    for r in recs:
+        assert len(r["y_pred"]) == r["n_test"] and set(r["y_pred"]) <= set(classes)
+        assert r["fit_seconds"] > 0
+    assert {(s["protocol"], s["feature"]) for s in result.summaries if s["model"] == quick} \
+        == {("paper", "mfcc"), ("grouped", "mfcc")}
+    assert result.leakage["two/grouped"]["max"] == 0.0
+    # the registered factory builds the same adapter, on the study's context
+    from cryvideo.baselines import ModelContext
+
+    ctx = ModelContext(feature="mfcc", params=PARAMS_1S.to_dict(), paths=data.paths,
+                       groups=data.groups, classes=classes)
+    model = spec.build(seed=0, context=ctx)
+    assert isinstance(model, AEDNNOnClips) and model.n_aug == 2

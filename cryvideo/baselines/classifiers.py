@@ -7,10 +7,14 @@ here, up front: they are never tuned on test folds. Models that can weight class
 accuracy; Naive Bayes and k-NN have no such option.
 
 The registry maps a row name of the benchmark table to a :class:`ModelSpec`; other modules add
-rows with :func:`register_model`, e.g. issue 4's autoencoder + DNN::
+rows with :func:`register_model`, e.g. the autoencoder + DNN of the video paper's audio branch
+(:mod:`cryvideo.studies.ae_dnn`)::
 
-    register_model("AE+DNN", make_ae_dnn, feature_input="matrix",
-                   paper={"stft": 97.41, "mfcc": 93.75})
+    register_model("AE+DNN (augmented)", ae_dnn_factory(), feature_input="index",
+                   paper={"stft": 97.41, "mfcc": 93.75}, uses_tensorflow=True, optional=True)
+
+An ``optional`` model runs only when named (its training takes hours on the full corpus):
+:func:`model_names` leaves it out unless asked.
 
 Factories are called as ``factory(seed=int, context=ModelContext)`` and return an object with
 ``fit(X, y)`` and ``predict(X)``. What ``X`` is depends on ``feature_input``:
@@ -110,6 +114,8 @@ class ModelSpec:
         Feature kinds this model runs on.
     uses_tensorflow : bool
         Imports TensorFlow (so the benchmark can say so / skip it quickly).
+    optional : bool
+        Runs only when named, not in the default set of :func:`model_names`.
     """
 
     name: str
@@ -118,6 +124,7 @@ class ModelSpec:
     paper: Mapping = dataclasses.field(default_factory=dict)
     features: tuple = ("mfcc", "stft")
     uses_tensorflow: bool = False
+    optional: bool = False
 
     def build(self, *, seed: int, context: ModelContext | None = None):
         """A fresh, unfitted estimator."""
@@ -203,6 +210,7 @@ def register_model(
     paper: Mapping | None = None,
     features: tuple = ("mfcc", "stft"),
     uses_tensorflow: bool = False,
+    optional: bool = False,
     replace: bool = False,
 ) -> ModelSpec:
     """Add a row to the benchmark table.
@@ -221,6 +229,8 @@ def register_model(
     features : tuple of str
         Feature kinds to run it on.
     uses_tensorflow : bool
+    optional : bool
+        Run only when named (left out of :func:`model_names`' default set).
     replace : bool
         Allow replacing a registered name.
 
@@ -240,7 +250,7 @@ def register_model(
         raise ParameterError(f"unknown feature kinds {sorted(bad)} for model {name!r}")
     spec = ModelSpec(name=name, factory=factory, feature_input=feature_input,
                      paper=MappingProxyType(dict(paper or {})), features=tuple(features),
-                     uses_tensorflow=uses_tensorflow)
+                     uses_tensorflow=uses_tensorflow, optional=optional)
     _REGISTRY[name] = spec
     return spec
 
@@ -260,9 +270,10 @@ def get_model(name: str) -> ModelSpec:
     raise ParameterError(f"unknown model {name!r}; known: {', '.join(_REGISTRY)}")
 
 
-def model_names() -> tuple[str, ...]:
-    """Registered row names, in table order (registration order)."""
-    return tuple(_REGISTRY)
+def model_names(*, include_optional: bool = False) -> tuple[str, ...]:
+    """Registered row names, in table order (registration order): the models a benchmark runs
+    when none are named; with ``include_optional`` also the optional ones."""
+    return tuple(k for k, v in _REGISTRY.items() if include_optional or not v.optional)
 
 
 #: Read-only view of the registry.

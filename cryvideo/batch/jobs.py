@@ -181,9 +181,7 @@ class DetectJob:
         det, notes, _ = loaded_models(self, progress)
         t1 = time.perf_counter()
         try:
-            res = det.detect(path, progress=None if progress is None else (
-                lambda done, total: progress("audio", round(done, 1),
-                                             None if total is None else round(total, 1))))
+            res = det.detect(path, progress=progress)
         except KeyboardInterrupt as exc:
             part = getattr(exc, "partial", None)
             if part is not None:   # kept as this file's record

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 from pathlib import Path
 
 HELP = "cry detection: grouped CV per recording (YAMNet head vs zero-shot vs CNN10)"
@@ -53,12 +52,6 @@ def add_subparser(benchsub) -> None:
     p.set_defaults(func=run)
 
 
-def _machine() -> str:
-    import os
-
-    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}"
-
-
 def run(args: argparse.Namespace) -> int:
     from ..data.detection import category_table, default_data_root, load_detection_corpus
     from ..errors import DatasetError, ParameterError
@@ -95,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
                                   checkpoint_dir=args.checkpoint,
                                   quantize=True if args.tflite is None else tuple(args.tflite),
                                   log=lambda m: print(m, flush=True))
-        result["machine"] = _machine()
+        from ..machine import machine_line
+
+        result["machine"] = machine_line()
         out.mkdir(parents=True, exist_ok=True)
         write_text_atomic(raw, json.dumps(result, separators=(",", ":")))
     summary = summarize_detection_cv(result, n_boot=args.n_boot)

@@ -40,8 +40,10 @@ def add_subparser(benchsub) -> argparse.ArgumentParser:
     p.add_argument("--features", default="mfcc,stft", type=_csv,
                    help="comma list among mfcc, stft (default: mfcc,stft)")
     p.add_argument("--models", type=_csv, default=None,
-                   help="comma list of registered models (default: all: SVM, Naive Bayes, "
-                        "Random Forest, Decision Tree, k-NN, DNN, plus any registered)")
+                   help="comma list of registered models (default: all but the optional: "
+                        "SVM, Naive Bayes, Random Forest, Decision Tree, k-NN, DNN, plus any "
+                        "registered; optional: 'AE+DNN (augmented)', hours on the full "
+                        "corpus)")
     p.add_argument("--out", default="donateacry-benchmark", metavar="DIR",
                    help="output folder (default: ./donateacry-benchmark)")
     p.add_argument("--paper-repeats", type=int, default=5, metavar="N",
@@ -87,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     from ..audio import FeatureParams
     from ..audio.cache import FeatureCache
+    from ..progress import StageProgress
     from ..studies.donateacry import (
         BenchmarkConfig,
         load_dataset,
@@ -94,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
         run_benchmark,
     )
     from ..studies.donateacry_report import load_ae_dnn_rows, write_report
-    from .common import progress_bar
 
     protocols = ("paper", "grouped") if args.protocol == "both" else (args.protocol,)
     class_sets = dict(parse_class_set(s) for s in (args.classes
@@ -124,18 +126,19 @@ def run(args: argparse.Namespace) -> int:
     needed = sorted({c for cs in class_sets.values() for c in cs})
     cache = FeatureCache(args.cache_dir)
 
-    def wrap(it, total=None, desc=""):
-        return progress_bar(it, total=total, desc=desc, unit="clip")
-
-    data = load_dataset(args.data_dir, params=params, features=config.features,
-                        classes=needed,
-                        keep_matrices=any(s.feature_input == "matrix" for s in specs),
-                        cache=cache, progress=wrap)
-
-    def bar(total, desc):
-        return progress_bar(total=total, desc=desc, unit="fit")
-
-    result = run_benchmark(data, config, progress=bar)
+    bar = StageProgress(unit="clip")
+    try:
+        data = load_dataset(args.data_dir, params=params, features=config.features,
+                            classes=needed,
+                            keep_matrices=any(s.feature_input == "matrix" for s in specs),
+                            cache=cache, progress=bar)
+    finally:
+        bar.close()
+    bar = StageProgress(unit="fit")
+    try:
+        result = run_benchmark(data, config, progress=bar)
+    finally:
+        bar.close()
     paths = write_report(result, args.out, ae_dnn=ae_dnn)
     for path in paths:
         print(path)

@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 from ..errors import DatasetError, ParameterError
+from ..machine import machine
 from ..studies.panns_report import (
     compression_markdown,
     detection_markdown,
     pooling_markdown,
     yamnet_head_markdown,
 )
-from ..testing.measure import machine
 
 HELP = "PANNs path: pooling study, distillation/quantization tables"
 PARTS = ("detection", "yamnet-head", "pooling", "compression")

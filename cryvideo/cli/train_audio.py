@@ -6,7 +6,8 @@ import argparse
 import os
 
 from ..errors import ParameterError
-from .common import emit_json, progress_bar
+from ..progress import StageProgress
+from .common import emit_json
 
 HELP = "train the MFCC/STFT autoencoder+DNN audio branches on a Donateacry folder"
 
@@ -51,10 +52,14 @@ def run(args: argparse.Namespace) -> int:
         if args.max_epochs < 1:
             raise ParameterError(f"--max-epochs must be >= 1, got {args.max_epochs}")
         overrides = {"ae_epochs": args.max_epochs, "clf_epochs": args.max_epochs}
-    cards = train_audio_branches(args.data_dir, args.out, kinds=args.kinds,
-                                 background_dir=args.background, n_aug=args.n_aug,
-                                 cv_folds=args.cv_folds, seed=args.seed, overrides=overrides,
-                                 progress=progress_bar)
+    bar = StageProgress()
+    try:
+        cards = train_audio_branches(args.data_dir, args.out, kinds=args.kinds,
+                                     background_dir=args.background, n_aug=args.n_aug,
+                                     cv_folds=args.cv_folds, seed=args.seed,
+                                     overrides=overrides, progress=bar)
+    finally:
+        bar.close()
     if args.json:
         print(emit_json({k: c.to_dict() for k, c in cards.items()}))
         return 0

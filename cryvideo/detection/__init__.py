@@ -39,7 +39,8 @@ def shipped_file(backend: str) -> str:
 def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | None = None,
                   models_dir: str | os.PathLike | None = None, threshold: float | None = None,
                   hop: float | None = None):
-    """A detector with a ``detect(source, sr=None, progress=None)`` method.
+    """A detector with a ``detect(source, sr=None, progress=None)`` method (``progress`` is
+    called as ``progress("audio", seconds_done, seconds_total)``).
 
     Parameters
     ----------

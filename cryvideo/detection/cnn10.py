@@ -14,7 +14,6 @@ Use from Python::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +22,16 @@ from ..audio.logmel import PANNS_16K, LogMelParams, logmel
 from ..audio.windows import sliding_windows, window_starts
 from ..errors import ModelError, ParameterError
 from ..models.store import CNN10_DETECTOR_FILE
+from ..progress import Progress
 from .detector import detector_info
 from .pooling import merge_segments
-from .result import DetectionResult
+from .result import DetectionResult, windows_as_audio
 from .result import waveform as _waveform_checked
 from .zeroshot import YamnetCryDetector
 
 __all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetector",
            "merge_segments"]
 
-#: Called as ``progress(done, total)`` while windows are scored.
-ProgressCallback = Callable[[int, int], None]
 #: Windows per model call (bounds memory on long recordings; one progress step each).
 BATCH_WINDOWS = 32
 
@@ -103,11 +101,11 @@ class CryDetector:
         return cls.load(d / DEFAULT_DETECTOR, **kw)
 
     def window_probabilities(self, feats: np.ndarray, *,
-                             progress: ProgressCallback | None = None
+                             progress: Progress | None = None
                              ) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities of every window of a log-mel ``(frames, n_mels)``: (starts_s, probs).
 
-        ``progress(done, total)`` is called after each batch of windows.
+        ``progress("windows", done, total)`` is called after each batch of windows.
         """
         hop_frames = max(1, int(round(self.hop * self.params.sr / self.params.hop)))
         starts = window_starts(len(feats), self.window_frames, hop_frames)
@@ -123,12 +121,12 @@ class CryDetector:
             else:
                 out.append(np.asarray(self.model(batch, training=False))[:, 0])
             if progress is not None:
-                progress(min(i + BATCH_WINDOWS, len(starts)), len(starts))
+                progress("windows", min(i + BATCH_WINDOWS, len(starts)), len(starts))
         probs = np.concatenate(out) if out else np.zeros(0, np.float32)
         return starts * self.params.hop / self.params.sr, probs.astype(np.float64)
 
     def detect(self, source, *, sr: int | None = None,
-               progress: ProgressCallback | None = None) -> DetectionResult:
+               progress: Progress | None = None) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
 
         Parameters
@@ -138,7 +136,8 @@ class CryDetector:
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
         progress : callable, optional
-            ``progress(done, total)`` with the number of windows scored so far.
+            ``progress("audio", done, total)`` in seconds of audio scored so far (rounded to
+            0.1 s).
 
         Raises
         ------
@@ -146,8 +145,10 @@ class CryDetector:
             Unreadable file, no audio stream, or empty audio.
         """
         path, y = _waveform_checked(source, sr=sr, rate=self.params.sr)
-        times, probs = self.window_probabilities(logmel(y, self.params), progress=progress)
+        duration = y.size / self.params.sr
+        times, probs = self.window_probabilities(
+            logmel(y, self.params), progress=windows_as_audio(progress, duration))
         return DetectionResult.from_windows(
             path, times, probs, window=self.window, threshold=self.threshold,
-            duration=y.size / self.params.sr,
+            duration=duration,
             detector=detector_info("cnn10", self.card, self.path))

@@ -15,15 +15,15 @@ Use from Python::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError, ParameterError
 from ..models.store import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
+from ..progress import Progress
 from .frontend import YamnetFrontend, log_mel, pad_waveform, patches
-from .result import DetectionResult, waveform
+from .result import DetectionResult, report_audio, waveform
 
 __all__ = ["PatchDetector", "CARD_KIND", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE",
            "detector_info", "BATCH_PATCHES"]
@@ -34,8 +34,6 @@ CARD_KIND = "cry-detector/yamnet-patch"
 BATCH_PATCHES = 64
 #: Seconds of audio decoded and scored at a time by :meth:`PatchDetector.detect`.
 BLOCK_SECONDS = 60.0
-
-ProgressCallback = Callable[[int, int], None]
 
 
 def detector_info(name: str, card, path) -> dict:
@@ -102,8 +100,10 @@ class PatchDetector:
         return (self.window - 1) * f.hop_seconds + f.patch_seconds
 
     def patch_probabilities(self, y: np.ndarray, *,
-                            progress: ProgressCallback | None = None) -> np.ndarray:
+                            progress: Progress | None = None) -> np.ndarray:
         """Cry probability of every patch of a 16 kHz waveform (padded as YAMNet pads).
+
+        ``progress("patches", done, total)`` is called after each model call.
 
         Returns
         -------
@@ -116,11 +116,11 @@ class PatchDetector:
         for a in range(0, len(pats), step):
             out[a:a + step] = self.model(pats[a:a + step])
             if progress is not None:
-                progress(min(a + step, len(pats)), len(pats))
+                progress("patches", min(a + step, len(pats)), len(pats))
         return out
 
     def detect(self, source, *, sr: int | None = None,
-               progress: ProgressCallback | None = None,
+               progress: Progress | None = None,
                block_seconds: float = BLOCK_SECONDS) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
 
@@ -135,7 +135,8 @@ class PatchDetector:
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
         progress : callable, optional
-            ``progress(done, total)`` in seconds of audio (``total`` None when unknown).
+            ``progress("audio", done, total)`` in seconds of audio, rounded to 0.1 s
+            (``total`` None when unknown).
         block_seconds : float
             Seconds decoded and scored at a time.
 
@@ -173,8 +174,7 @@ class PatchDetector:
         try:
             for block in blocks:
                 feed(ps.push(block))
-                if progress is not None:
-                    progress(ps.seconds_in, total)
+                report_audio(progress, ps.seconds_in, total)
         except KeyboardInterrupt as exc:
             # Ctrl-C on a long recording: what was found so far travels with the interrupt
             if ps.seconds_in > 0:

@@ -8,11 +8,29 @@ import os
 import numpy as np
 
 from ..errors import InputFileError
+from ..progress import Progress
 
-__all__ = ["DetectionResult", "waveform", "MIN_DETECT_SECONDS"]
+__all__ = ["DetectionResult", "waveform", "MIN_DETECT_SECONDS", "report_audio",
+           "windows_as_audio"]
 
 #: Inputs shorter than this (seconds) are refused: too short to say anything (as ``predict``).
 MIN_DETECT_SECONDS = 0.5
+
+
+def report_audio(progress: Progress | None, done: float, total: float | None) -> None:
+    """A detector's progress: ``progress("audio", done, total)`` in seconds of audio, rounded to
+    0.1 s (``total`` None when unknown). Nothing when ``progress`` is None."""
+    if progress is not None:
+        progress("audio", round(done, 1), None if total is None else round(total, 1))
+
+
+def windows_as_audio(progress: Progress | None, duration: float) -> Progress | None:
+    """A :data:`~cryvideo.progress.Progress` for counting scored windows that reports to
+    ``progress`` in seconds of audio: ``done / total`` windows of ``duration`` seconds."""
+    if progress is None:
+        return None
+    return lambda _stage, done, total: report_audio(
+        progress, duration * done / total if total else duration, duration)
 
 
 @dataclasses.dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError
+from ..progress import Progress
 
 __all__ = ["YAMNET_WINDOW", "YAMNET_HOP", "CRY_CLASSES", "YamNet"]
 
@@ -52,7 +53,8 @@ class YamNet:
         self._emb = next(t["index"] for t in self._it.get_tensor_details()
                          if t["name"] == EMBEDDING_TENSOR)
 
-    def frames(self, y: np.ndarray, *, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    def frames(self, y: np.ndarray, *, progress: Progress | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Scores and embeddings of every 0.975 s window (hop 0.48 s).
 
         Parameters
@@ -60,7 +62,7 @@ class YamNet:
         y : np.ndarray [shape=(n,)]
             Mono 16 kHz waveform; shorter than one window → zero-padded.
         progress : callable, optional
-            ``progress(done, total)``, called every 64 windows and at the end.
+            ``progress("windows", done, total)``, called every 64 windows and at the end.
 
         Returns
         -------
@@ -78,7 +80,7 @@ class YamNet:
             scores.append(self._it.get_tensor(self._scores)[0].copy())
             embs.append(self._it.get_tensor(self._emb)[0].copy())
             if progress is not None and (i % 64 == 0 or i == len(starts)):
-                progress(i, len(starts))
+                progress("windows", i, len(starts))
         return np.stack(scores), np.stack(embs)
 
     @staticmethod

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ..errors import ParameterError
-from .result import DetectionResult, waveform
+from ..progress import Progress
+from .result import DetectionResult, waveform, windows_as_audio
 
 __all__ = ["YamnetCryDetector", "ZEROSHOT_THRESHOLD"]
 
@@ -41,12 +40,16 @@ class YamnetCryDetector:
         self.yamnet = YamNet(path)
 
     def detect(self, source, *, sr: int | None = None,
-               progress: Callable[[int, int], None] | None = None) -> DetectionResult:
-        """Detect crying in a file (audio or video) or a 16 kHz waveform."""
+               progress: Progress | None = None) -> DetectionResult:
+        """Detect crying in a file (audio or video) or a 16 kHz waveform.
+
+        ``progress("audio", done, total)`` follows the seconds of audio scored (rounded to
+        0.1 s).
+        """
         from .yamnet_tflite import CRY_CLASSES, YAMNET_HOP
 
         path, y = waveform(source, sr=sr, rate=16000)
-        scores, _ = self.yamnet.frames(y, progress=progress)
+        scores, _ = self.yamnet.frames(y, progress=windows_as_audio(progress, y.size / 16000))
         probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
         times = np.arange(len(probs)) * YAMNET_HOP / 16000
         return DetectionResult.from_windows(

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..errors import ParameterError
+from ..progress import Progress
 
 __all__ = [
     "CONFUSION_METRICS",
@@ -448,7 +449,7 @@ def max_statistic_permutation_test(
     names: Sequence[str] | None = None,
     n_permutations: int = 999,
     seed: int = 0,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     observed: Sequence[float] | None = None,
 ) -> dict:
     """Family-wise p-values for several candidates from one set of group permutations.
@@ -468,7 +469,7 @@ def max_statistic_permutation_test(
         p that can fall below 0.01 (fewer only to test plumbing).
     seed : int
     progress : callable, optional
-        Called with 1 after each permutation.
+        ``progress("permutations", done, n_permutations)`` after each permutation.
     observed : sequence of float, optional
         The scores on the true labels, when already computed (``score_fn`` is then not called
         on them).
@@ -498,7 +499,7 @@ def max_statistic_permutation_test(
             raise ParameterError(f"score_fn returned {s.size} scores, expected {m}")
         perm[i] = s
         if progress is not None:
-            progress(1)
+            progress("permutations", i + 1, int(n_permutations))
     pmax = perm.max(axis=1)
     n_perm = int(n_permutations)
     fw = (1 + (pmax[:, None] >= observed[None, :]).sum(axis=0)) / (1 + n_perm)

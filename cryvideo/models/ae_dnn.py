@@ -19,13 +19,14 @@ scikit-learn baselines.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..audio.pooling import DEFAULT_POOL, PoolSpec, pool_features
 from ..errors import ParameterError
+from ..progress import Progress
 from .fitting import balanced_class_weights
 
 __all__ = [
@@ -333,7 +334,7 @@ class AEDNNClassifier(ClassifierMixin, BaseEstimator):
         X_extra: np.ndarray | None = None,
         y_extra: Sequence | None = None,
         extra_source: Sequence[int] | None = None,
-        progress: Callable[[str, int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> AEDNNClassifier:
         """Train the autoencoder, then the classifier, with early stopping on a grouped
         validation split of the training items.

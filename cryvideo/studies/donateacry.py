@@ -31,11 +31,10 @@ import contextlib
 import dataclasses
 import datetime as _dt
 import os
-import platform
 import resource
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.dummy import DummyClassifier
@@ -55,6 +54,9 @@ from ..evaluation import (
     protocol_splits,
     seed_spread,
 )
+from ..machine import machine
+from ..progress import Progress, relabel, tracked
+from . import ae_dnn as _ae_dnn  # noqa: F401  (registers the AE+DNN model)
 
 __all__ = [
     "PROTOCOLS",
@@ -207,7 +209,7 @@ def load_dataset(
     classes: Sequence[str] | None = None,
     keep_matrices: bool = False,
     cache: FeatureCache | None = None,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
 ) -> Dataset:
     """Read the corpus and compute (or load from the cache) the features of every clip.
 
@@ -226,7 +228,7 @@ def load_dataset(
         Feature cache (a default one under ``$CRYVIDEO_CACHE_DIR`` if None; pass
         ``FeatureCache(dir)`` to choose).
     progress : callable, optional
-        ``progress(iterable, total=, desc=)`` wrapper (e.g. a tqdm bar).
+        ``progress("features", done, total)`` in clips.
 
     Returns
     -------
@@ -244,8 +246,7 @@ def load_dataset(
     summaries = {k: [] for k in features}
     matrices = {k: [] for k in features} if keep_matrices else {}
     h0, m0 = cache.hits, cache.misses
-    it = items if progress is None else progress(items, total=len(items), desc="features")
-    for item in it:
+    for item in tracked(items, progress, "features"):
         feats = extract_features(item.path, params=params, kinds=features, cache=cache)
         for k in features:
             summaries[k].append(summarize(feats[k]))
@@ -429,21 +430,21 @@ class BenchmarkResult:
 
 
 def _machine() -> dict:
-    import sklearn
-
+    """:func:`cryvideo.machine.machine` under the keys the study's results have always had
+    (``date_utc``, ``processor``, ``cpu_count``, ``load_average_1min``, ...), so that runs
+    stay comparable with the committed ones."""
+    m = machine(packages=("numpy", "scikit-learn"))
     info = {
-        "date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
+        "date_utc": _dt.datetime.fromisoformat(m["date"]).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": m["platform"],
+        "processor": m["cpu"],
+        "cpu_count": m["cores"],
+        "python": m["python"],
+        "numpy": m["numpy"],
+        "scikit-learn": m["scikit-learn"],
     }
-    try:
-        info["load_average_1min"] = round(os.getloadavg()[0], 2)
-    except OSError:
-        pass
+    if m["loadavg_1_5_15"] is not None:
+        info["load_average_1min"] = m["loadavg_1_5_15"][0]
     return info
 
 
@@ -457,7 +458,7 @@ def run_benchmark(
     data: Dataset,
     config: BenchmarkConfig | None = None,
     *,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
 ) -> BenchmarkResult:
     """Run every (class set × protocol × split × model × feature) and summarise.
 
@@ -467,7 +468,8 @@ def run_benchmark(
         From :func:`load_dataset` (all classes the class sets need).
     config : BenchmarkConfig, optional
     progress : callable, optional
-        ``progress(total=, desc=)`` returning an object with ``update(n)`` and ``close()``.
+        ``progress("fits", done, total)``, then ``progress(f"permutations {class_set}/
+        {protocol}", done, n_permutations)`` for each permutation test.
 
     Returns
     -------
@@ -494,7 +496,9 @@ def run_benchmark(
             splits = make_splits(protocol, data.labels[idx], data.groups[idx], config)
             plans.append((cs_name, tuple(classes), idx, protocol, splits))
     total = sum(len(p[4]) for p in plans) * len(combos)
-    bar = progress(total=total, desc="fits") if progress is not None else None
+    fits = 0
+    if progress is not None:
+        progress("fits", fits, total)
 
     records: list[dict] = []
     leak: dict = {}
@@ -504,8 +508,6 @@ def run_benchmark(
         stack.enter_context(warnings.catch_warnings())
         # a fold whose test part lacks a class the model predicts: expected, not news
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-        if bar is not None:
-            stack.callback(bar.close)
         for cs_name, classes, idx, protocol, splits in plans:
             y_all = data.labels  # positions are global; only idx rows are used
             leaks = []
@@ -527,8 +529,9 @@ def run_benchmark(
                     records.append(dict(base, model=spec.name, feature=feature,
                                         fit_seconds=secs, fit_cpu_seconds=cpu, test_idx=te,
                                         y_pred=y_pred))
-                    if bar is not None:
-                        bar.update(1)
+                    fits += 1
+                    if progress is not None:
+                        progress("fits", fits, total)
             leak[(cs_name, protocol)] = {"mean": float(np.mean(leaks)),
                                          "min": float(np.min(leaks)),
                                          "max": float(np.max(leaks)),
@@ -647,7 +650,7 @@ def summarize_records(records: list[dict], data: Dataset, config: BenchmarkConfi
 
 
 def _permutation_test(records, data, config, cs_name, classes, idx, protocol, combos,
-                      contexts, *, progress=None) -> dict:
+                      contexts, *, progress: Progress | None = None) -> dict:
     """Max-statistic permutation test over every (model, feature) pair of one class set ×
     protocol.
 
@@ -694,17 +697,11 @@ def _permutation_test(records, data, config, cs_name, classes, idx, protocol, co
                                               classes)["balanced_accuracy"])
         return out
 
-    bar = progress(total=config.n_permutations,
-                   desc=f"permutations {cs_name}/{protocol}") if progress else None
     t, c = time.perf_counter(), time.process_time()
-    try:
-        res = max_statistic_permutation_test(
-            score, y_true, data.groups[idx], names=names, n_permutations=config.n_permutations,
-            seed=config.seed, observed=observed,
-            progress=None if bar is None else bar.update)
-    finally:
-        if bar is not None:
-            bar.close()
+    res = max_statistic_permutation_test(
+        score, y_true, data.groups[idx], names=names, n_permutations=config.n_permutations,
+        seed=config.seed, observed=observed,
+        progress=relabel(progress, f"permutations {cs_name}/{protocol}"))
     perm = np.asarray(res.pop("permutation_scores"))
     best = int(np.argmax(res["observed"]))
     spec, feature = combos[best]

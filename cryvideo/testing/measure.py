@@ -1,6 +1,6 @@
-"""Measuring: the machine a figure was measured on (:func:`machine`, the one description every
-benchmark records), and running a command while measuring its peak memory (the whole process
-tree)."""
+"""Measuring: the machine a figure was measured on (:func:`machine`, re-exported from
+:mod:`cryvideo.machine`), and running a command while measuring its peak memory (the whole
+process tree)."""
 
 from __future__ import annotations
 
@@ -12,52 +12,9 @@ import tempfile
 import time
 from collections.abc import Sequence
 
+from ..machine import machine
+
 __all__ = ["Measured", "run_measured", "children_cpu_seconds", "long_video", "machine"]
-
-
-def machine(*, frameworks: bool = False) -> dict:
-    """Where a figure comes from: date (UTC), CPU model, cores, memory, platform, Python and
-    the load average (the machine is shared: load matters); with ``frameworks`` also the
-    TensorFlow and Keras versions (importing them takes seconds).
-
-    Returns
-    -------
-    dict
-        ``date``, ``cpu``, ``cores``, ``ram_gb`` (None where unknown), ``platform``,
-        ``python``, ``loadavg_1_5_15`` (None where unknown)[, ``tensorflow``, ``keras``].
-    """
-    import datetime as _dt
-    import platform
-
-    cpu = platform.processor() or platform.machine()
-    ram_gb = None
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    ram_gb = round(int(line.split()[1]) / 2**20, 1)
-                    break
-    except OSError:
-        pass
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
-    out = {"date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb,
-           "platform": platform.platform(), "python": platform.python_version(),
-           "loadavg_1_5_15": load}
-    if frameworks:
-        import keras
-        import tensorflow as tf
-
-        out.update(tensorflow=tf.__version__, keras=keras.__version__)
-    return out
 
 
 @dataclasses.dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from ..evaluation import classification_metrics, leakage, majority_baseline, pro
 from ..models.ae_dnn import DEFAULT_POOL, AEDNNClassifier
 from ..models.cards import ModelCard, save_model_with_card
 from ..models.store import AUDIO_MODEL_FILES
+from ..progress import Progress, tracked
 from .audio_data import AudioDataset, build_dataset
 
 __all__ = ["train_audio_branches", "model_filename", "make_estimator", "evaluate_ae_dnn",
@@ -49,7 +50,7 @@ def train_audio_branches(
     cv_folds: int = 5,
     seed: int = 0,
     overrides: dict | None = None,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
     benchmark_ref: str | None = None,
     extra_metrics: dict | None = None,
 ) -> dict[str, ModelCard]:
@@ -78,7 +79,8 @@ def train_audio_branches(
         Hyper-parameters replacing the estimator's own (``AE_DNN_DEFAULTS``), e.g. fewer epochs
         for a quick run.
     progress : callable, optional
-        ``progress(iterable, desc=..., unit=...)`` wrapper (e.g. a tqdm bar).
+        ``progress(stage, done, total)``: the features (clips), the folds of each kind's
+        cross-validation, each final fit.
     benchmark_ref : str, optional
         Where the full benchmark (with permutation p-values) is written; stored in the card.
     extra_metrics : dict, optional
@@ -119,8 +121,7 @@ def train_audio_branches(
         est = make_estimator(kind, labels, seed=seed, **overrides)
         aug_kw = dict(X_extra=data.X_aug[kind], y_extra=data.y_aug,
                       extra_source=data.aug_source)
-        wrap = progress or (lambda it, **kw: it)
-        for _ in wrap([0], desc=f"{kind} final fit", unit="fit"):
+        for _ in tracked([0], progress, f"{kind} final fit"):
             est.fit(data.X[kind], data.y, groups=data.groups, **aug_kw)
         histories[kind] = est.history_
         card = ModelCard(
@@ -185,7 +186,7 @@ def evaluate_ae_dnn(
     n_splits: int = 5,
     n_repeats: int = 1,
     seed: int = 0,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
     keep_estimators: bool = False,
     **overrides,
 ) -> list[dict]:
@@ -202,7 +203,7 @@ def evaluate_ae_dnn(
         Class order (default: sorted labels of ``data``).
     n_splits, n_repeats, seed
     progress : callable, optional
-        Wraps the fold iterable.
+        ``progress(f"{kind}/{protocol}", done, total)`` in folds.
     keep_estimators : bool
         Put the fitted estimator in each fold dict under ``"estimator"`` (not JSON-able).
     **overrides
@@ -221,10 +222,9 @@ def evaluate_ae_dnn(
     splits = [(r, tr, te) for r, _, tr, te in protocol_splits(
         protocol, data.y, data.groups, n_splits=n_splits, grouped_repeats=n_repeats,
         paper_repeats=n_repeats, test_size=0.3, seed=seed)]
-    wrap = progress or (lambda it, **kw: it)
     out = []
     fold_no: dict[int, int] = {}
-    for r, tr, te in wrap(splits, desc=f"{kind}/{protocol}", unit="fold"):
+    for r, tr, te in tracked(splits, progress, f"{kind}/{protocol}"):
         fold_no[r] = fold_no.get(r, -1) + 1
         fit_seed = seed + 17 * r + fold_no[r]
         est = make_estimator(kind, labels, seed=fit_seed, **overrides)

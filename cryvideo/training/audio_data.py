@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from ..audio.cache import FeatureCache, default_cache_dir, file_sha256
 from ..audio.features import features_from_waveform
 from ..errors import ParameterError
 from ..io import atomic_path
+from ..progress import Progress, tracked
 
 __all__ = ["AudioDataset", "build_dataset", "load_backgrounds"]
 
@@ -98,7 +99,7 @@ def build_dataset(
     background_dir: str | os.PathLike | None = None,
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
-    progress: Callable | None = None,
+    progress: Progress | None = None,
 ) -> AudioDataset:
     """Features of ``items`` (Donateacry items: ``.path .label .uuid``) and of ``n_aug``
     augmented copies of each, cached on disk as one ``.npz``.
@@ -115,7 +116,7 @@ def build_dataset(
     cache_dir : path, optional
         Default ``$CRYVIDEO_CACHE_DIR/ae_dnn``.
     progress : callable, optional
-        Wraps an iterable (e.g. :func:`cryvideo.cli.common.progress_bar`).
+        ``progress("features", done, total)`` in clips.
 
     Returns
     -------
@@ -149,12 +150,11 @@ def build_dataset(
         except (OSError, ValueError, KeyError):
             pass  # rebuilt below
     fcache = FeatureCache()
-    wrap = progress or (lambda it, **kw: it)
     X = {k: [] for k in kinds}
     X_aug = {k: [] for k in kinds}
     src = []
     rng = np.random.default_rng(seed)
-    for i, it in enumerate(wrap(list(items), desc="features", unit="clip")):
+    for i, it in enumerate(tracked(list(items), progress, "features")):
         wav = None
         feats = fcache.get(it.path, params, kinds)
         if feats is None:

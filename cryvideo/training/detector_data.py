@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +20,13 @@ import numpy as np
 from ..audio.cache import default_cache_dir
 from ..detection.frontend import YAMNET_FRONTEND, waveform_patches
 from ..io import atomic_path
+from ..progress import Progress
 
 __all__ = ["SR", "decode_corpus", "BackboneFeatures", "pack", "unpack", "CUT_LAYER"]
 
 SR = 16000
 #: Where :class:`BackboneFeatures` takes the activations a top-block fine-tune starts from.
 CUT_LAYER = "layer12_pointwise_relu"
-
-Progress = Callable[[int, int], None]
 
 
 def pack(arrs: Sequence[np.ndarray], dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +57,7 @@ def decode_corpus(paths: Sequence[str], *, cache_dir: str | os.PathLike | None =
     cache_dir : path, optional
         Default: ``$CRYVIDEO_CACHE_DIR`` (or ``~/.cache/cryvideo``) ``/detection``.
     progress : callable, optional
-        ``progress(done, total)``.
+        ``progress("decode", done, total)`` in files.
     no_cache : sequence of bool, optional
         Files never written to the cache, decoded every time instead: those whose licence
         forbids modified copies (CC BY-NC-ND; :attr:`DetectionClip.no_derivatives`). A
@@ -87,7 +86,7 @@ def decode_corpus(paths: Sequence[str], *, cache_dir: str | os.PathLike | None =
     def tick():
         done[0] += 1
         if progress is not None:
-            progress(done[0], len(paths))
+            progress("decode", done[0], len(paths))
 
     if cfile.is_file():
         with np.load(cfile) as z:
@@ -147,6 +146,8 @@ class BackboneFeatures:
         ----------
         waves : sequence of np.ndarray [shape=(n_i,)]
             16 kHz mono waveforms.
+        progress : callable, optional
+            ``progress("patches", done, total)`` after each model call.
 
         Returns
         -------
@@ -177,9 +178,9 @@ class BackboneFeatures:
                 done += buf_n
                 pending = []
                 if progress is not None:
-                    progress(done, total)
+                    progress("patches", done, total)
         if pending:
             flush(pending)
             if progress is not None:
-                progress(total, total)
+                progress("patches", total, total)
         return {k: unpack(np.concatenate(v), np.array(lens)) for k, v in out.items()}
