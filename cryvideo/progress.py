@@ -13,8 +13,9 @@ __all__ = ["Progress", "progress_bar", "StageProgress", "tracked", "relabel"]
 T = TypeVar("T")
 
 #: The one progress callback shape: ``progress(stage, done, total)`` -- what is being done,
-#: how many steps are finished, and how many there are (``None``: not known).
-Progress = Callable[[str, int, "int | None"], None]
+#: how many steps are finished, and how many there are (``None``: not known). Steps are counts
+#: (frames, files, fits) or amounts (seconds of audio, to 0.1 s).
+Progress = Callable[[str, float, "float | None"], None]
 
 
 def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",

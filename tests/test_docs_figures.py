@@ -30,6 +30,7 @@ COMP = f"{RES}/panns_compression.json"
 DET = f"{RES}/detection.json"
 DL = f"{RES}/day_long.json"
 SPEED = f"{RES}/detect_speed.json"
+BATCH = f"{RES}/batch.json"
 BULLET = re.compile(r"\s*(?:[*-]|\d+\.)\s")  # a Markdown list item starts
 
 
@@ -191,6 +192,24 @@ FIGURES: list[Figure] = [
     Figure("docs/detection.md", DL, ("detect", 0, "peak_mb"), num(".0f"), near="16-hour"),
     Figure("docs/detection.md", DL, ("detect", 0, "planted_found"), num("d"), near="16-hour"),
     Figure("README.md", DL, ("detect", 0, "detect_seconds"), num(".0f"), near="16-hour"),
+    # --- batch runs (docs/batch.md, README.md)
+    Figure("docs/batch.md", BATCH, ("summary", "serial", "files_per_s"), num(".2f"),
+           near="| serial"),
+    Figure("docs/batch.md", BATCH, ("summary", "workers_2", "files_per_s"), num(".2f"),
+           near="`--workers 2`"),
+    Figure("docs/batch.md", BATCH, ("summary", "workers_2", "vs_serial"), num(".2f"),
+           near="`--workers 2`"),
+    Figure("docs/batch.md", BATCH, ("summary", "workers_2", "worker_peak_mb"), num(".1f"),
+           near="`--workers 2`"),
+    Figure("docs/batch.md", BATCH, ("one_minute", "core_seconds_per_file"), num(".2f"),
+           near="One-minute"),
+    Figure("docs/batch.md", BATCH, ("estimate", "rows", {"machines": 10,
+                                                         "cores_per_machine": 16}, "hours"),
+           num(".1f"), near="100,000"),
+    Figure("README.md", BATCH, ("summary", "workers_2", "files_per_s"), num(".2f"),
+           near="batch.md"),
+    Figure("README.md", BATCH, ("summary", "workers_2", "vs_serial"), num(".2f"),
+           near="batch.md"),
 ]
 
 

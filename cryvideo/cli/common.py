@@ -405,21 +405,26 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
             raise exc
         failures.append(exc)
         bar.set_postfix(failed=len(failures), refresh=False)
-        print(f"cryvideo: error: {exc}", file=sys.stderr, flush=True)
+        say(f"cryvideo: error: {exc}", sys.stderr)
         if record:  # one record per input file
             if as_json:
-                print(json_line(outcome.record), flush=True)
+                say(json_line(outcome.record), sys.stdout)
             if plan.fmt != "text":
                 keep(outcome, None)
 
     def show(outcome) -> None:
         text = json_line(outcome.record) if as_json else render(outcome)
-        print(text, flush=True)
+        say(text, sys.stdout)
         keep(outcome, text)
+
+    def say(text: str, stream) -> None:
+        with bar.external_write_mode(file=stream):  # the bar is cleared, then drawn again
+            print(text, file=stream, flush=True)
 
     use_dask = plan.workers is not None or plan.scheduler is not None
     bar = progress_bar(total=len(todo), desc="files", unit="file",
                        disable=len(todo) < 2 and not use_dask or None)
+    bar.set_postfix(failed=0, refresh=False)
     try:
         with contextlib.ExitStack() as stack:
             if use_dask and todo:
@@ -427,7 +432,7 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
                                                          scheduler=plan.scheduler))
                 link = dashboard_link(client)
                 if link:
-                    print(f"cryvideo: Dask dashboard: {link}", file=sys.stderr, flush=True)
+                    say(f"cryvideo: Dask dashboard: {link}", sys.stderr)
                 outcomes = on_dask(client, job, todo)
             else:
                 outcomes = serial(job, todo, progress=progress)

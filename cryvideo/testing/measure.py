@@ -121,16 +121,17 @@ def run_measured(argv: Sequence[str], *, env: dict | None = None, timeout: float
 
 
 def _peak(peaks: dict, proc, rss: int) -> None:
-    """Keep the highest ``rss`` of ``proc`` (a psutil.Process) in ``peaks``."""
+    """Keep the highest ``rss`` of ``proc`` (a psutil.Process) in ``peaks``, with its command
+    line read again at each new peak (a child seen between fork and exec still shows its
+    parent's)."""
     old = peaks.get(proc.pid)
-    if old is None:
-        try:
-            cmd = " ".join(proc.cmdline())
-        except Exception:  # noqa: BLE001 - psutil.Error: gone already
-            cmd = "?"
-        peaks[proc.pid] = (cmd, rss)
-    elif rss > old[1]:
-        peaks[proc.pid] = (old[0], rss)
+    if old is not None and rss <= old[1]:
+        return
+    try:
+        cmd = " ".join(proc.cmdline())
+    except Exception:  # noqa: BLE001 - psutil.Error: gone already
+        cmd = old[0] if old else "?"
+    peaks[proc.pid] = (cmd, rss)
 
 
 def long_video(path: str | os.PathLike, *, minutes: float = 60.0, size: str = "240x180",
