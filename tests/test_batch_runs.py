@@ -289,3 +289,22 @@ def test_bad_manifest(tmp_path):
     proc = cli("detect", "--manifest", tmp_path / "missing.csv")
     assert proc.returncode == 3
     assert "no such manifest file" in one_error_line(proc.stderr)
+
+
+def test_broken_file_on_workers_gives_an_error_record(clips, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for c in clips[:2]:
+        (folder / c.name).symlink_to(c)
+    (folder / "broken.mp4").write_bytes(b"\x00\x01 not a video")
+    out = tmp_path / "r.jsonl"
+    proc = cli("detect", "--workers", 2, "--out", out, folder)
+    assert proc.returncode == 7, proc.stderr      # some failed, the others were processed
+    recs = _by_path(read_records(out))
+    assert sorted(Path(p).name for p in recs) == sorted([c.name for c in clips[:2]]
+                                                        + ["broken.mp4"])
+    bad = recs[str(folder / "broken.mp4")]
+    assert bad["status"] == "error" and bad["exit_code"] == 3 and "not a media file" in bad["error"]
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("cryvideo: error: ")]
+    assert errors == [f"cryvideo: error: {folder / 'broken.mp4'}: {bad['error']}",
+                      "cryvideo: error: 1 of 3 files failed; the others were processed"]

@@ -10,9 +10,9 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 
-from ..errors import InputFileError, ParameterError
+from ..errors import InputFileError, ParameterError, first_line
 from ..progress import Progress
-from .jobs import FileOutcome, partial_outcome, run_file
+from .jobs import FileOutcome, forget_models, partial_outcome, run_file
 
 __all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_worker",
            "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
@@ -32,18 +32,22 @@ def serial(job, items: Iterable[tuple[int, str]], *,
     process.
 
     Ctrl-C on a file the job can stop part-way raises KeyboardInterrupt with ``outcome``: that
-    file's outcome with what was found until then.
+    file's outcome with what was found until then. The models are loaded for the run and
+    dropped at its end.
     """
-    for index, path in items:
-        try:
-            outcome = run_file(job, path, index, progress=progress)
-        except KeyboardInterrupt as exc:
-            exc.outcome = partial_outcome(job, path, index, exc)
-            raise
-        finally:
-            if progress is not None and hasattr(progress, "close"):
-                progress.close()   # one bar per file
-        yield outcome
+    try:
+        for index, path in items:
+            try:
+                outcome = run_file(job, path, index, progress=progress)
+            except KeyboardInterrupt as exc:
+                exc.outcome = partial_outcome(job, path, index, exc)
+                raise
+            finally:
+                if progress is not None and hasattr(progress, "close"):
+                    progress.close()   # one bar per file
+            yield outcome
+    finally:
+        forget_models(job)   # a run in this process loads afresh (models folder, env, files)
 
 
 def threads_per_worker(workers: int) -> int:
@@ -108,7 +112,7 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
 
 
 def _why(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
+    return first_line(" ".join(str(exc).split())) or type(exc).__name__
 
 
 def _check_scheduler(address: str, timeout: float) -> None:

@@ -16,7 +16,7 @@ from ..errors import InputFileError, ParameterError
 from ..progress import Progress
 
 __all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome", "FAULT_ENV",
-           "loaded_models"]
+           "loaded_models", "forget_models"]
 
 #: Fault injection, for the reliability tests only (never set in normal use):
 #: ``kill:NAME:MARKER`` SIGKILLs the process that starts on a file named NAME, the first time
@@ -66,6 +66,12 @@ def loaded_models(job, progress: Progress | None = None):
         if key not in _LOADED:
             _LOADED[key] = job.load(progress=progress)
         return _LOADED[key]
+
+
+def forget_models(job) -> None:
+    """Drop this thread's loaded models of ``job`` (the next call loads them again)."""
+    with _LOCK:
+        _LOADED.pop((job, threading.get_ident()), None)
 
 
 def _model_hashes(objs) -> dict[str, str]:
