@@ -308,3 +308,20 @@ def test_broken_file_on_workers_gives_an_error_record(clips, tmp_path):
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("cryvideo: error: ")]
     assert errors == [f"cryvideo: error: {folder / 'broken.mp4'}: {bad['error']}",
                       "cryvideo: error: 1 of 3 files failed; the others were processed"]
+
+
+def test_run_records_from_python(clips, tmp_path):
+    """The notebook way: records from Python, here and on two local workers."""
+    from cryvideo.batch import DetectJob, run_records, to_row
+
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF nonsense")
+    files = [clips[0], clips[1], bad]
+    here = sorted(run_records(files, DetectJob()), key=lambda r: r["path"])
+    there = sorted(run_records(files, DetectJob(), workers=2), key=lambda r: r["path"])
+    assert [_same_but_timings(r) for r in here] == [_same_but_timings(r) for r in there]
+    by_name = {Path(r["path"]).name: r for r in here}
+    assert by_name["bad.wav"]["status"] == "error"
+    assert by_name[clips[0].name]["crying"] is True and by_name[clips[1].name]["crying"] is False
+    rows = [to_row(r, command="detect") for r in here]
+    assert {r["status"] for r in rows} == {"ok", "error"}

@@ -15,7 +15,7 @@ from ..progress import Progress
 from .jobs import FileOutcome, forget_models, partial_outcome, run_file
 
 __all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_worker",
-           "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
+           "run_records", "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
 
 #: Environment variable naming an existing Dask scheduler (like ``--scheduler``).
 SCHEDULER_ENV = "CRYVIDEO_DASK_SCHEDULER"
@@ -185,3 +185,27 @@ def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutco
     finally:
         with contextlib.suppress(Exception):
             client.cancel(list(done.futures))
+
+
+def run_records(paths, job, *, workers: int | None = None,
+                scheduler: str | None = None) -> Iterator[dict]:
+    """The JSON records of ``job`` on ``paths``, for use from Python (e.g. a notebook): in this
+    process by default, else on ``workers`` local worker processes or an existing cluster's
+    ``scheduler``; in the order they finish. Failed files give error records (``status``
+    ``"error"``); a model problem is raised.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cryvideo.batch import DetectJob, run_records, to_row
+    >>> rows = [to_row(r, command="detect") for r in run_records(files, DetectJob())]
+    >>> pd.DataFrame(rows)[["path", "status", "crying", "crying_probability"]]  # doctest: +SKIP
+    """
+    items = list(enumerate(map(str, paths)))
+    if workers is None and scheduler is None:
+        for outcome in serial(job, items):
+            yield outcome.record
+        return
+    with dask_client(workers=workers, scheduler=scheduler) as client:
+        for outcome in on_dask(client, job, items):
+            yield outcome.record
