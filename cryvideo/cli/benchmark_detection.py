@@ -67,15 +67,15 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--folds must be at least 2, got {args.folds}")
     if args.n_boot < 100:
         raise ParameterError(f"--n-boot must be at least 100, got {args.n_boot}")
-    recipes = tuple(args.recipes or RECIPES)
+    recipes = tuple(RECIPES if args.recipes is None else args.recipes)
     bad = [r for r in recipes if r not in RECIPES]
     if bad:
         raise ParameterError(f"unknown recipe(s) {', '.join(bad)} (known: "
                              f"{', '.join(RECIPES)})")
-    data = Path(args.data_dir) if args.data_dir else default_data_root()
+    data = Path(args.data_dir) if args.data_dir is not None else default_data_root()
     if data is None or not data.is_dir():
         raise DatasetError("data folder not found (give DATA_DIR, e.g. ../shared/data)",
-                           path=args.data_dir or "../shared/data")
+                           path="../shared/data" if args.data_dir is None else args.data_dir)
     raw = out / "detection_cv.json"
     if args.report_only:
         if not raw.is_file():
