@@ -325,3 +325,16 @@ def test_run_records_from_python(clips, tmp_path):
     assert by_name[clips[0].name]["crying"] is True and by_name[clips[1].name]["crying"] is False
     rows = [to_row(r, command="detect") for r in here]
     assert {r["status"] for r in rows} == {"ok", "error"}
+
+
+def test_model_error_on_workers_is_one_line(clips, tmp_path):
+    bad = tmp_path / "broken.tflite"
+    bad.write_bytes(b"not a model")
+    (tmp_path / "broken.json").write_text("{}")
+    proc = cli("detect", "--workers", 2, "--model", bad, clips[0], clips[1])
+    assert proc.returncode == 4, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("cryvideo: error: ")]
+    assert len(errors) == 1 and "model card" in errors[0], proc.stderr
+    assert all(ln.startswith("cryvideo: ") for ln in lines), proc.stderr   # no worker logs
+    assert "Traceback" not in proc.stderr

@@ -72,7 +72,7 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
     """
     from distributed import Client, LocalCluster
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if scheduler:
         if timeout is None:
             try:
@@ -99,7 +99,7 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
     env = {THREADS_ENV: threads, "OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
            "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           silence_logs=logging.ERROR, dashboard_address=dashboard_address,
+                           silence_logs=logging.CRITICAL, dashboard_address=dashboard_address,
                            env=env, preload=["cryvideo.batch.worker"])
     try:
         client = Client(cluster, set_as_default=False)
