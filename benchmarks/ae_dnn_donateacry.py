@@ -288,6 +288,17 @@ def markdown(res) -> str:
                           f"{100 * m:.1f} %)" for n, o, p, m in zip(
                               perm["names"], perm["observed"], perm["pvalue_familywise"],
                               perm["permutation_mean"], strict=True)) + "."]
+        refit = perm.get("refit_of_repeat_1")
+        if refit:
+            L += ["", f"The test was run on {perm.get('date', '?')[:10]}, after the rows above: "
+                  "repeat 1 was refitted with the same splits and seeds (the test needs its "
+                  "fitted autoencoders). TensorFlow training on CPU threads is not bit-"
+                  "reproducible: " + ", ".join(
+                      f"{k} {v['folds_with_identical_predictions']} of {v['folds']} folds"
+                      for k, v in refit.items())
+                  + " predict exactly as in the rows' run, so the observed values above are "
+                  "those of the refit, not the rows' repeat-1 values. "
+                  f"It took {perm.get('seconds', 0) / 60:.0f} min."]
     L += ["", "Paper claims (not comparable: random split, different class sets): "
           + "; ".join(f"{k}: {v}" for k, v in res["paper_claims"].items()), ""]
     return "\n".join(L)

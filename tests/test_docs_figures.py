@@ -192,6 +192,15 @@ FIGURES: list[Figure] = [
     Figure("docs/detection.md", DL, ("detect", 0, "peak_mb"), num(".0f"), near="16-hour"),
     Figure("docs/detection.md", DL, ("detect", 0, "planted_found"), num("d"), near="16-hour"),
     Figure("README.md", DL, ("detect", 0, "detect_seconds"), num(".0f"), near="16-hour"),
+    # --- AE+DNN permutation test (docs/audio_branches.md)
+    Figure("docs/audio_branches.md", AE, ("permutation", "pvalue_familywise", 0), num(".3f"),
+           near="AE+DNN (MFCC)"),
+    Figure("docs/audio_branches.md", AE, ("permutation", "pvalue_familywise", 1), num(".3f"),
+           near="AE+DNN (STFT)"),
+    Figure("docs/audio_branches.md", AE, ("permutation", "n_permutations"), num("d"),
+           near="permutation test"),
+    Figure("docs/audio_branches.md", AE, ("permutation", "observed", 0), pct(),
+           near="refit"),
     # --- batch runs (docs/batch.md, README.md)
     Figure("docs/batch.md", BATCH, ("summary", "serial", "files_per_s"), num(".2f"),
            near="| serial"),
