@@ -44,9 +44,8 @@ TARGET_FILES = 100_000
 def _predict(folder: Path, out: Path, workers: int | None) -> dict:
     if out.exists():
         out.unlink()
-    argv = [sys.executable, "-m", "cryvideo", "predict", "--out", str(out), str(folder)]
-    if workers:
-        argv[4:4] = ["--workers", str(workers)]
+    where = ["--workers", str(workers)] if workers else []
+    argv = [sys.executable, "-m", "cryvideo", "predict", *where, "--out", str(out), str(folder)]
     m = run_measured(argv, timeout=3600, poll=0.05)
     if m.returncode != 0:
         raise SystemExit(f"predict failed ({m.returncode}): {m.stderr[-2000:]}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import ParameterError
 
 __all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "output_lock", "lock_path",
-           "new_file_mode"]
+           "new_file_mode", "json_line"]
 
 _UMASK_LOCK = threading.Lock()
 
@@ -73,6 +73,11 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def json_line(obj) -> str:
+    """``obj`` as compact one-line JSON (a JSON-lines record, what ``--json`` prints)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:

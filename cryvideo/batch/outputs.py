@@ -57,8 +57,10 @@ class RecordSink:
             raise ParameterError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
         self.path, self.fmt, self.command = path, fmt, command
         self.commit_every, self.commit_seconds = max(1, int(commit_every)), commit_seconds
-        self.kept: list[tuple[dict, str]] = []   # resumed records: (record, its JSON line)
-        self.new: dict[int, tuple[dict | None, str | None]] = {}
+        # what the file holds per record: its Parquet row, or its line(s) of text / JSON
+        self.kept: list = []            # the resumed records'
+        self.new: dict[int, object] = {}  # by input index
+        self._done: set[str] = set()
         self.pending = 0
         self.last_commit = time.monotonic()
         if resume:
@@ -77,16 +79,26 @@ class RecordSink:
         except InputFileError as exc:
             raise ParameterError(f"cannot resume from it: {exc.message}",
                                  path=self.path) from None
-        self.kept = [(r, json_line(r)) for r in records if finished(r)]
+        records = [r for r in records if finished(r)]
+        self._done = {record_key(r["path"]) for r in records}
+        self.kept = [self._entry(r, json_line(r)) for r in records]
+
+    def _entry(self, record: dict | None, text: str | None):
+        """What the file holds for one record, made once (a commit rewrites them all)."""
+        if self.fmt == "parquet":
+            return None if record is None else to_row(record, command=self.command)
+        return text
 
     def done(self) -> set[str]:
         """The files (:func:`~cryvideo.batch.records.record_key`) with a finished record."""
-        return {record_key(r["path"]) for r, _ in self.kept}
+        return set(self._done)
 
     def add(self, index: int, record: dict | None, text: str | None) -> None:
         """Keep input ``index``'s record and its line(s) for a text or JSON-lines output
         (``text`` None: nothing for those, e.g. a failed file in a text output)."""
-        self.new[index] = (record, text)
+        entry = self._entry(record, text)
+        if entry is not None:
+            self.new[index] = entry
         self.pending += 1
         if (self.pending >= self.commit_every
                 or time.monotonic() - self.last_commit >= self.commit_seconds):
@@ -101,10 +113,8 @@ class RecordSink:
         self.pending, self.last_commit = 0, time.monotonic()
         if self.path is None:
             return
-        new = [self.new[i] for i in sorted(self.new)]
+        entries = self.kept + [self.new[i] for i in sorted(self.new)]
         if self.fmt == "parquet":
-            records = [r for r, _ in self.kept] + [r for r, _ in new if r is not None]
-            write_parquet(self.path, [to_row(r, command=self.command) for r in records])
+            write_parquet(self.path, entries)
         else:
-            lines = [t for _, t in self.kept] + [t for _, t in new if t is not None]
-            write_text_atomic(self.path, "".join(t + "\n" for t in lines))
+            write_text_atomic(self.path, "".join(t + "\n" for t in entries))

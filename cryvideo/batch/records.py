@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import InputFileError
-from ..io import atomic_path
+from ..io import atomic_path, json_line
 
 __all__ = ["COLUMNS", "SCHEMA_VERSION", "arrow_schema", "to_row", "write_parquet",
            "read_records", "record_key", "finished", "json_line"]
@@ -55,11 +55,6 @@ def arrow_schema():
              "list<struct<start: double, end: double>>": pa.list_(span)}
     return pa.schema([pa.field(name, types[t]) for name, t, _ in COLUMNS],
                      metadata={"cryvideo.schema_version": str(SCHEMA_VERSION)})
-
-
-def json_line(record: dict) -> str:
-    """A record as one compact JSON line (what ``--json`` prints)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _float(x) -> float | None:

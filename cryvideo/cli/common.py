@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -22,7 +21,7 @@ from ..errors import (
     ParameterError,
     PartialFailure,
 )
-from ..io import output_lock, write_text_atomic
+from ..io import json_line, output_lock
 from ..progress import StageProgress, progress_bar
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "progress_bar",
     "StageProgress",
     "emit_json",
-    "write_output",
 ]
 
 #: File endings picked up when a folder is given.
@@ -289,7 +287,7 @@ class BatchPlan:
     commit_every: int
 
 
-def plan_batch(args, *, extra_outputs: Sequence[Path] = ()) -> BatchPlan:
+def plan_batch(args) -> BatchPlan:
     """Check the shared batch options of ``args`` (see :func:`add_batch_options`).
 
     Raises
@@ -317,16 +315,12 @@ def plan_batch(args, *, extra_outputs: Sequence[Path] = ()) -> BatchPlan:
     if args.workers is not None:
         scheduler = None  # --workers wins over $CRYVIDEO_DASK_SCHEDULER
     check_number("--workers", args.workers, lo=1, hi=MAX_WORKERS, unit=" processes")
-    if args.workers is not None and args.workers != int(args.workers):
-        raise ParameterError("--workers must be a whole number")
     check_number("--commit-every", args.commit_every, lo=1, hi=1_000_000, unit=" files")
     fmt = output_format(args.out, as_json=args.json) if args.out else "text"
     out = None
     if args.out:
         kind = "parquet" if fmt == "parquet" else "text"
         out = check_output(args.out, option="--out", kind=kind, inputs=paths)
-        if any(os.path.abspath(out) == os.path.abspath(x) for x in extra_outputs):
-            raise ParameterError("is both the --out file and another output", path=out)
     if args.resume and (out is None or fmt == "text"):
         raise ParameterError("--resume needs --out FILE.jsonl or FILE.parquet (an output it "
                              "can read back)")
@@ -381,7 +375,7 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
     """
     from ..batch.executors import dashboard_link, dask_client, on_dask, serial
     from ..batch.outputs import RecordSink
-    from ..batch.records import json_line, record_key
+    from ..batch.records import record_key
 
     paths = plan.paths
     sink = RecordSink(plan.out, fmt=plan.fmt, command=job.command, resume=plan.resume,
@@ -397,7 +391,9 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
     single = len(paths) == 1
 
     def keep(outcome, text: str | None) -> None:
-        line = {"text": text, "jsonl": json_line(outcome.record)}.get(plan.fmt)
+        # the line of a text or JSON-lines --out (Parquet keeps the record only)
+        line = (text if plan.fmt == "text" else
+                json_line(outcome.record) if plan.fmt == "jsonl" else None)
         sink.add(outcome.index, outcome.record, line)
 
     def failed(outcome, exc: CryVideoError, *, record: bool = True) -> None:
@@ -476,11 +472,6 @@ def locked_output(out: str | os.PathLike | None) -> Iterator[Path | None]:
 
 
 # -- display -----------------------------------------------------------------------------------
-def emit_json(obj) -> str:
-    """Compact one-line JSON."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+#: Compact one-line JSON (one JSON-lines record).
+emit_json = json_line
 
-
-def write_output(path: str | os.PathLike, text: str) -> None:
-    """Write a result file atomically (never half-written)."""
-    write_text_atomic(path, text)

@@ -136,13 +136,24 @@ def pooling_markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _size_latency(res: dict, name: str, base_size: int | None) -> tuple[str, str]:
+    """A compression row's ``size KiB | size vs teacher`` cells and its ms per 10 s clip."""
+    base = name.split("+")[0]
+    q = "int8" if name.endswith("+int8") else ("dynamic" if name.endswith("+dynamic")
+                                               else "float32")
+    size = res["tflite_bytes"][base].get(q)
+    if not (size and base_size):
+        return "— | —", "—"
+    return (f"{size / 1024:.0f} | {100 * (size / base_size - 1):+.0f} %",
+            f"{1000 * 17 * res['window_latency_s'][base][q]:.1f}")
+
+
 def _legacy_compression_markdown(res: dict) -> str:
     """The table of a run in the old one-fold format (per-row lists of identical values): one
     fold gives nothing to resample, so it is written without interval brackets."""
     t_arch, t_w = res["teacher"]
     tname = f"{t_arch}_w{t_w:g}"
-    sizes, lat, params = res["tflite_bytes"], res["window_latency_s"], res["params"]
-    base_size = sizes[tname].get("float32")
+    base_size, params = res["tflite_bytes"][tname].get("float32"), res["params"]
     teacher_f1 = res["rows"][tname]["f1"][0]
     out = [f"Compression on the cry-detection task: ONE grouped fold ({res['folds']} of "
            f"{res['n_splits']}), one seed, {res['epochs']} epochs (KD: T = "
@@ -156,15 +167,10 @@ def _legacy_compression_markdown(res: dict) -> str:
            "| model | params | size KiB | size vs teacher | F1 % (one fold) | Δ F1 pt | "
            "balanced acc. % (one fold) | ms / 10 s clip |", "|---|---|---|---|---|---|---|---|"]
     for name, r in res["rows"].items():
-        base = name.split("+")[0]
-        q = "int8" if name.endswith("+int8") else ("dynamic" if name.endswith("+dynamic")
-                                                   else "float32")
-        size = sizes[base].get(q)
         f1, ba = r["f1"][0], r["balanced_accuracy"][0]
-        size_txt = (f"{size / 1024:.0f} | {100 * (size / base_size - 1):+.0f} %"
-                    if size and base_size else "— | —")
-        ms = f"{1000 * 17 * lat[base][q]:.1f}" if size else "—"
-        out.append(f"| {name} | {params.get(base, '')} | {size_txt} | {100 * f1:.1f} | "
+        size_txt, ms = _size_latency(res, name, base_size)
+        out.append(f"| {name} | {params.get(name.split('+')[0], '')} | {size_txt} | "
+                   f"{100 * f1:.1f} | "
                    f"{100 * (f1 - teacher_f1):+.1f} | {100 * ba:.1f} | {ms} |")
     return "\n".join(out) + "\n"
 
@@ -177,8 +183,7 @@ def compression_markdown(res: dict) -> str:
 
     t_arch, t_w = res["teacher"]
     tname = f"{t_arch}_w{t_w:g}"
-    sizes, lat, params = res["tflite_bytes"], res["window_latency_s"], res["params"]
-    base_size = sizes[tname].get("float32")
+    base_size, params = res["tflite_bytes"][tname].get("float32"), res["params"]
     d = res.get("data", {})
     cats = ", ".join(f"{c} {v['clips']} clips from {v['recordings']} recording(s)"
                      for c, v in d.get("categories", {}).items())
@@ -209,7 +214,6 @@ def compression_markdown(res: dict) -> str:
         base = name.split("+")[0]
         q = "int8" if name.endswith("+int8") else ("dynamic" if name.endswith("+dynamic")
                                                    else "float32")
-        size = sizes[base].get(q)
         r = res["rows"][name]
         kd = "+kd" in name
         p = paper.get(name) or ("kd_quantized" if kd and q != "float32" else
@@ -217,11 +221,7 @@ def compression_markdown(res: dict) -> str:
         pp = PAPER_TABLE5.get(p)
         ptxt = f"{pp['size_change_pct']:+.0f} %, {pp['acc_change_pt']:+.0f} pt" if pp else ""
         dd = r["delta_f1_vs_teacher"]
-        if size and base_size:
-            size_txt = f"{size / 1024:.0f} | {100 * (size / base_size - 1):+.0f} %"
-            ms = f"{1000 * 17 * lat[base][q]:.1f}"
-        else:
-            size_txt, ms = "— | —", "—"
+        size_txt, ms = _size_latency(res, name, base_size)
         out.append(f"| {name} | {params.get(base, '')} | {size_txt} | {_iv(r['f1'])} | "
                    f"{_iv(r['f1_group_weighted'])} | {100 * dd['mean']:+.1f} ± "
                    f"{100 * dd['sd']:.1f} | {_iv(r['balanced_accuracy'])} | "
