@@ -124,6 +124,22 @@ def test_benchmark_detection_end_to_end(tiny_root, weights, tmp_path, monkeypatc
     assert main(["benchmark", "detection", str(tiny_root), "--report-only", "--n-boot", "200",
                  "--out", str(out)]) == 0
     assert (out / "detection.md").read_text().splitlines()[2:] == md.splitlines()[2:]
+    # an earlier run's raw scores seed a new checkpoint: its complete folds are taken as they
+    # are; a seed that now needs more methods (the TFLite file: costly on seed 4 here) trains
+    ck2 = tmp_path / "folds2"
+    capsys.readouterr()
+    assert main(["benchmark", "detection", str(tiny_root), "--seeds", "4", "3", "--folds", "2",
+                 "--recipes", "head", "gated", "--no-cnn10", "--costly-seeds", "1",
+                 "--tflite", "float32", "--n-boot", "200", "--out", str(tmp_path / "more"),
+                 "--checkpoint", str(ck2), "--resume-from", str(out / "detection_cv.json")]) == 0
+    log = capsys.readouterr().out
+    assert "4 finished fold(s)" in log
+    assert "seed 3 fold 0: taken from" in log and "seed 3 fold 1: taken from" in log
+    assert "seed 4 fold 0: taken from" not in log and "seed 4 fold 0 done" in log
+    more = json.loads((tmp_path / "more" / "detection_cv.json").read_text())["seeds"]
+    assert more["3"]["scores"] == {m: v for m, v in sd["scores"].items()
+                                   if m in more["3"]["scores"]}
+    assert "gated_tflite_float32" in more["4"]["scores"]
     # a rerun takes every finished fold from the checkpoint (same scores, no training), and
     # ships the recipe with the choices of seed 3's folds
     models = tmp_path / "models"
@@ -172,3 +188,9 @@ def test_benchmark_detection_bad_options(tiny_root, tmp_path, capsys):
     f = tmp_path / "file.txt"
     f.write_text("x")
     assert main(["benchmark", "detection", str(tiny_root), "--out", str(f)]) == 2
+    assert main(["benchmark", "detection", str(tiny_root), "--resume-from", str(f)]) == 2
+    assert "needs --checkpoint" in capsys.readouterr().err
+    assert main(["benchmark", "detection", str(tiny_root), "--resume-from", str(f),
+                 "--checkpoint", str(tmp_path / "ck")]) != 0
+    err = capsys.readouterr().err
+    assert "not a detection_cv.json" in err and str(f) in err and not (tmp_path / "ck").exists()

@@ -36,6 +36,10 @@ def add_subparser(benchsub) -> None:
                    "(default: all three)")
     p.add_argument("--checkpoint", metavar="DIR", default=None,
                    help="save each finished fold here; a rerun resumes from it")
+    p.add_argument("--resume-from", metavar="FILE", default=None,
+                   help="an earlier run's detection_cv.json: its folds go into --checkpoint "
+                   "first, so only what it lacks is trained (e.g. --costly-seeds 3 after a "
+                   "run with 1)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples")
     p.add_argument("--out", default="benchmarks/results", metavar="DIR",
                    help="results folder (default: %(default)s)")
@@ -77,6 +81,22 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("data folder not found (give DATA_DIR, e.g. ../shared/data)",
                            path="../shared/data" if args.data_dir is None else args.data_dir)
     raw = out / "detection_cv.json"
+    if args.resume_from is not None and not args.report_only:
+        if args.checkpoint is None:
+            raise ParameterError("--resume-from needs --checkpoint DIR (where its folds go)")
+        src = Path(args.resume_from)
+        if not src.is_file():
+            raise DatasetError("no such results file for --resume-from", path=src)
+        try:
+            earlier = json.loads(src.read_text(encoding="utf-8"))
+            earlier["seeds"]
+        except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise DatasetError("not a detection_cv.json of `cryvideo benchmark detection`",
+                               path=src) from exc
+        from ..studies.detection import checkpoint_from_result
+
+        n = checkpoint_from_result(earlier, args.checkpoint, data_root=data)
+        print(f"{n} finished fold(s) of {src} written into {args.checkpoint}", flush=True)
     if args.report_only:
         if not raw.is_file():
             raise DatasetError("no detection_cv.json to report from", path=raw)

@@ -224,6 +224,39 @@ def _save_fold(checkpoint_dir, seed: int, k: int, te, info: dict, scores: dict,
     write_text_atomic(_fold_file(checkpoint_dir, seed, k), json.dumps(doc, default=float))
 
 
+def checkpoint_from_result(result: dict, checkpoint_dir, *, data_root=None) -> int:
+    """Write the folds of an earlier :func:`run_detection_cv` result (``detection_cv.json``)
+    into ``checkpoint_dir`` as finished folds, so that a rerun trains only what that run did
+    not (e.g. the costly methods on more seeds). A fold file already there is kept.
+
+    The result must come from the same corpus (same clips, same order), else
+    :class:`~cryvideo.errors.ParameterError`. Returns the number of fold files written.
+    """
+    from ..data.detection import load_detection_corpus
+
+    clips = [dataclasses.asdict(x) for x in load_detection_corpus(data_root)]
+    if [c["path"] for c in result.get("clips", [])] != [c["path"] for c in clips]:
+        raise ParameterError("the earlier result was run on other clips than this corpus: "
+                             "its folds cannot be reused")
+    written = 0
+    for seed, r in result["seeds"].items():
+        fold_of = np.asarray(r["fold"])
+        infos = {info["fold"]: info for info in r["folds"]}
+        for k, info in infos.items():
+            if _fold_file(checkpoint_dir, int(seed), k).is_file():
+                continue
+            te = np.flatnonzero(fold_of == k)
+            scores = {}
+            for m, sc in r["scores"].items():
+                s_te = np.asarray(sc, float)[te]
+                if not np.isnan(s_te).any():
+                    scores[m] = (s_te, float(np.asarray(r["thresholds"][m], float)[te[0]]))
+            stress = [row for row in r["stress"] if row.get("fold") == k]
+            _save_fold(checkpoint_dir, int(seed), k, te, info, scores, stress)
+            written += 1
+    return written
+
+
 def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str]):
     """The saved fold when it has the same test clips and every method; else None."""
     if checkpoint_dir is None:
