@@ -140,6 +140,22 @@ def test_benchmark_detection_end_to_end(tiny_root, weights, tmp_path, monkeypatc
     assert more["3"]["scores"] == {m: v for m, v in sd["scores"].items()
                                    if m in more["3"]["scores"]}
     assert "gated_tflite_float32" in more["4"]["scores"]
+    # the CNN10 peer is added to finished folds that lack it, the rest left as it was (the
+    # fold's stress clips replayed from its random draws)
+    assert main(["benchmark", "detection", str(tiny_root), "--seeds", "3", "--folds", "2",
+                 "--recipes", "head", "gated", "--costly-seeds", "1", "--tflite", "none",
+                 "--n-boot", "200", "--out", str(tmp_path / "peer"),
+                 "--checkpoint", str(ck2)]) == 0
+    log = capsys.readouterr().out
+    assert "seed 3 fold 0: CNN10 peer added" in log and "seed 3 fold 1: CNN10 peer added" in log
+    assert "YAMNet features" not in log and "retraining" not in log
+    peer = json.loads((tmp_path / "peer" / "detection_cv.json").read_text())["seeds"]["3"]
+    assert all(np.isfinite(peer["scores"]["cnn10"]))
+    assert peer["scores"]["gated"] == sd["scores"]["gated"]
+    assert peer["scores"]["gated_tflite_float32"] == sd["scores"]["gated_tflite_float32"]
+    assert peer["stress"] and all("cnn10" in r["scores"] for r in peer["stress"])
+    assert [r["scores"]["gated"] for r in peer["stress"]] == [
+        r["scores"]["gated"] for r in sd["stress"] if r["fold"] in (0, 1)]
     # a rerun takes every finished fold from the checkpoint (same scores, no training), and
     # ships the recipe with the choices of seed 3's folds
     models = tmp_path / "models"

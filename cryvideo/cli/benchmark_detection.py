@@ -31,9 +31,9 @@ def add_subparser(benchsub) -> None:
                    help="seeds on which the fine-tuning recipes and the fully integer TFLite "
                    "run (default: %(default)s)")
     p.add_argument("--tflite", nargs="+", default=None, metavar="KIND",
-                   choices=["float32", "int8", "int8_full"],
+                   choices=["float32", "int8", "int8_full", "none"],
                    help="TFLite files of the shipped recipe to score on the costly seeds "
-                   "(default: all three)")
+                   "(default: all three; none: no TFLite file)")
     p.add_argument("--checkpoint", metavar="DIR", default=None,
                    help="save each finished fold here; a rerun resumes from it")
     p.add_argument("--resume-from", metavar="FILE", default=None,
@@ -106,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
                                   recipes=recipes, cnn10=not args.no_cnn10,
                                   costly_seeds=args.costly_seeds,
                                   checkpoint_dir=args.checkpoint,
-                                  quantize=True if args.tflite is None else tuple(args.tflite),
+                                  quantize=(True if args.tflite is None else
+                                            False if "none" in args.tflite else
+                                            tuple(args.tflite)),
                                   log=lambda m: print(m, flush=True))
         from ..machine import machine_line
 

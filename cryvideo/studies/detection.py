@@ -150,13 +150,20 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
                 np.array([x.group for x in clips]), np.array([x.category for x in clips]),
                 np.array([x.source for x in clips]))
     backbone = BackboneFeatures(yamnet_path, cut=any(RECIPES[r].kind == "top" for r in recipes))
-    log(f"YAMNet features of {len(clips)} clips …")
-    base = backbone(waves)
-    log(f"  done in {time.time() - t0:.0f} s")
-    ctx = {"c": c, "base": base, "backbone": backbone, "waves": waves,
-           "zs": np.array([_zeroshot(lg).max() for lg in base["logits"]]),
+    ctx = {"c": c, "backbone": backbone, "waves": waves,
            # PANNs log-mels for the CNN10 peer: computed once, when a fold first needs them
            "panns": functools.cache(lambda: _panns_logmels(waves, log)), "log": log}
+
+    def features() -> None:
+        """YAMNet features of every clip, once, when a fold first needs them (not when
+        every fold comes from the checkpoint)."""
+        if "base" not in ctx:
+            t1 = time.time()
+            log(f"YAMNet features of {len(clips)} clips …")
+            ctx["base"] = backbone(waves)
+            ctx["zs"] = np.array([_zeroshot(lg).max() for lg in ctx["base"]["logits"]])
+            log(f"  done in {time.time() - t1:.0f} s")
+
     result: dict = {"clips": [dataclasses.asdict(x) for x in clips], "n_splits": n_splits,
                     "recipes": {r: RECIPES[r].to_dict() for r in recipes}, "ship": ship,
                     "seeds": {}}
@@ -179,16 +186,23 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
             if only_folds is not None and k not in only_folds:
                 continue
             fold_of[te] = k
-            saved = _load_fold(checkpoint_dir, seed, k, te, methods)
+            saved = _load_fold(checkpoint_dir, seed, k, te, methods, may_lack=("cnn10",))
+            if saved is not None and run_cnn10 and "cnn10" not in saved[1]:
+                saved = _add_cnn10(ctx, seed, k, tr, te, *saved)  # None: retrain the fold
+                if saved is not None:
+                    _save_fold(checkpoint_dir, seed, k, te, *saved)
+                    log(f"seed {seed} fold {k}: CNN10 peer added to the checkpoint's fold")
             if saved is None:
+                features()
                 info, scores, stress = _run_fold(ctx, seed, k, tr, te, run_recipes, ship,
                                                  kinds if quantize else {}, run_cnn10)
                 _save_fold(checkpoint_dir, seed, k, te, info, scores, stress)
             else:
                 info, scores, stress = saved
                 log(f"seed {seed} fold {k}: taken from {checkpoint_dir}")
-            for m, (s_te, t_te) in scores.items():
-                oof[m][te], thr[m][te] = s_te, t_te
+            for m, (s_te, t_te) in scores.items():  # a saved fold brings all its methods
+                oof.setdefault(m, np.full(len(c.y), np.nan))[te] = s_te
+                thr.setdefault(m, np.full(len(c.y), np.nan))[te] = t_te
             folds.append(info)
             stress_rows += stress
             log(f"seed {seed} fold {k} done in {info['seconds']:.0f} s")
@@ -257,8 +271,10 @@ def checkpoint_from_result(result: dict, checkpoint_dir, *, data_root=None) -> i
     return written
 
 
-def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str]):
-    """The saved fold when it has the same test clips and every method; else None."""
+def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str], *,
+               may_lack: Sequence[str] = ()):
+    """The saved fold when it has the same test clips and every method (but those it
+    ``may_lack``), with all the methods it holds; else None."""
     if checkpoint_dir is None:
         return None
     import json
@@ -267,10 +283,10 @@ def _load_fold(checkpoint_dir, seed: int, k: int, te, methods: Sequence[str]):
     if not f.is_file():
         return None
     doc = json.loads(f.read_text(encoding="utf-8"))
-    if doc["test"] != np.asarray(te).tolist() or set(methods) - set(doc["scores"]):
+    if doc["test"] != np.asarray(te).tolist() or set(methods) - set(doc["scores"]) - set(
+            may_lack):
         return None
-    scores = {m: (np.asarray(s, float), t) for m, (s, t) in doc["scores"].items()
-              if m in methods}
+    scores = {m: (np.asarray(s, float), t) for m, (s, t) in doc["scores"].items()}
     return doc["info"], scores, doc["stress"]
 
 
@@ -478,6 +494,33 @@ def _panns_logmels(waves, log) -> dict:
     log("PANNs log-mels for CNN10 …")
     return {"logmel": [logmel(w) for w in waves],
             "logmel_bl": [logmel(band_limit(w)) for w in waves]}
+
+
+def _add_cnn10(ctx: dict, seed: int, k: int, tr, te, info: dict, scores: dict,
+               stress_rows: list):
+    """Add the CNN10 peer to a finished fold that lacks it (a run whose costly methods ran on
+    fewer seeds), without retraining the rest. The fold's stress clips are rebuilt by
+    replaying its random draws; if they differ from the saved ones, None (retrain)."""
+    from ..training.cry_detector import augment
+
+    c = ctx["c"]
+    rng = np.random.default_rng(1000 * seed + k)  # as in _run_fold: augment, then stress
+    augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
+    stress = _stress_sets(c, te, rng)
+
+    def key(r):
+        return (r["source"], r["label"], r["kind"], r.get("snr_db"))
+
+    if [key(r) for r in stress] != [key(r) for r in stress_rows]:
+        ctx["log"](f"seed {seed} fold {k}: the stress clips do not replay; retraining the fold")
+        return None
+    t0 = time.time()
+    s_te, s_st = _cnn10_scores(ctx["panns"](), c, tr, te, stress, seed * 100 + k)
+    rows = [{**r, "scores": {**r["scores"], "cnn10": float(s_st[j])},
+             "thresholds": {**r["thresholds"], "cnn10": 0.5}}
+            for j, r in enumerate(stress_rows)]
+    info = {**info, "seconds_cnn10_added": round(time.time() - t0, 1)}
+    return info, {**scores, "cnn10": (s_te, 0.5)}, rows
 
 
 def _cnn10_scores(panns, c: _Corpus, tr, te, stress, seed) -> tuple[np.ndarray, np.ndarray]:
