@@ -61,12 +61,6 @@ def seeds(digits: int = 1) -> Callable:
     return lambda n: f"{100 * n['repeat_mean']:.{digits}f} ± {100 * n['repeat_sd']:.{digits}f}"
 
 
-def one_fold(digits: int = 1) -> Callable:
-    """A cell of the old one-fold compression table (a list of identical values) in percent;
-    an interval node's estimate once the table is re-run in the new format."""
-    return lambda v: f"{100 * (v['estimate'] if isinstance(v, dict) else v[0]):.{digits}f}"
-
-
 @dataclasses.dataclass(frozen=True)
 class Figure:
     doc: str
@@ -160,13 +154,16 @@ FIGURES: list[Figure] = [
            near="max + average"),
     Figure("docs/panns.md", POOL, ("rows", "mha", "balanced_accuracy"), seeds(),
            near="multi-head attention"),
-    # the compression table is still the old one-fold run (no intervals; see docs/panns.md)
-    Figure("docs/panns.md", COMP, ("rows", "cnn14_w0.125", "f1"), one_fold(),
-           near="cnn14_w0.125"),
-    Figure("docs/panns.md", COMP, ("rows", "resnet22_w0.0625", "f1"), one_fold(),
-           near="resnet22_w0.0625"),
-    Figure("docs/panns.md", COMP, ("rows", "resnet22_w0.0625+kd", "f1"), one_fold(),
-           near="resnet22_w0.0625+kd"),
+    Figure("docs/panns.md", COMP, ("rows", "cnn14_w0.125", "f1"), iv(), near="| cnn14_w0.125 |"),
+    Figure("docs/panns.md", COMP, ("rows", "resnet22_w0.0625", "f1"), iv(),
+           near="| resnet22_w0.0625 |"),
+    Figure("docs/panns.md", COMP, ("rows", "resnet22_w0.0625+kd", "f1"), iv(),
+           near="| resnet22_w0.0625+kd |"),
+    Figure("docs/panns.md", COMP, ("rows", "cnn10_w0.125", "f1"), iv(), near="| cnn10_w0.125 |"),
+    Figure("docs/panns.md", COMP, ("rows", "cnn10_w0.125+kd", "f1"), iv(),
+           near="| cnn10_w0.125+kd |"),
+    Figure("docs/panns.md", COMP, ("rows", "cnn14_w0.125+int8", "f1_group_weighted"), iv(),
+           near="| cnn14_w0.125+int8 |"),
     # --- cry detection (docs/detection.md, README.md)
     Figure("docs/detection.md", DET, ("methods", "gated", "pooled", "f1"), iv(),
            near="shipped recipe"),
@@ -287,3 +284,56 @@ def test_split_blocks():
             "* item one\n  wraps\n* item two\n\n1. first\n2. second\n")
     assert split_blocks(text) == ("Para one wraps here.", "| a | 1 |", "|---|---|", "| b | 2 |",
                                   "* item one wraps", "* item two", "1. first", "2. second")
+
+
+def _interval_nodes(node, path=()):
+    """Every ``{"estimate", "low", "high"}`` node of a results document, with its path."""
+    if isinstance(node, dict):
+        if {"estimate", "low", "high"} <= node.keys():
+            yield path, node
+        for k, v in node.items():
+            yield from _interval_nodes(v, (*path, str(k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _interval_nodes(v, (*path, str(i)))
+
+
+def test_committed_intervals_stay_in_the_metrics_range():
+    """No committed interval leaves its metric's range (no "[75.4, 102.3] %"): rates lie in
+    [0, 1], differences of two rates in [-1, 1]."""
+    files = sorted((REPO / RES).rglob("*.json"))
+    seen = 0
+    for f in files:
+        for path, n in _interval_nodes(json.loads(f.read_text())):
+            lo, hi = (-1.0, 1.0) if any("difference" in p or "delta" in p for p in path) else (
+                0.0, 1.0)
+            where = f"{f.relative_to(REPO)} {'/'.join(path)}"
+            assert lo <= n["low"] <= n["high"] <= hi, where
+            assert lo <= n["estimate"] <= hi, where
+            seen += 1
+    assert seen > 500  # the Donateacry, AE+DNN, pooling, detection and compression tables
+
+
+def _ci_lists(node, path=()):
+    """Every ``*ci95*`` pair of a document (the older form of an interval), with its path."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if "ci95" in k and isinstance(v, list):
+                yield (*path, k), v
+            yield from _ci_lists(v, (*path, str(k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _ci_lists(v, (*path, str(i)))
+
+
+def test_committed_ci_pairs_and_model_cards_stay_in_range():
+    """The bundled model cards and the results files quote no interval outside [0, 1] (the
+    retired CNN10 CV's t-intervals did: [0.754, 1.023])."""
+    files = sorted((REPO / RES).rglob("*.json")) + sorted((REPO / "saved_models").glob("*.json"))
+    for f in files:
+        doc = json.loads(f.read_text())
+        for path, (lo, hi) in _ci_lists(doc):
+            assert 0.0 <= lo <= hi <= 1.0, f"{f.relative_to(REPO)} {'/'.join(path)}"
+        if f.parent.name == "saved_models":
+            for path, n in _interval_nodes(doc):
+                assert 0.0 <= n["low"] <= n["high"] <= 1.0, f"{f.name} {'/'.join(path)}"

@@ -98,20 +98,102 @@ def test_compression_study_pools_the_seeds():
     assert "only the first folds" in md
 
 
-def test_one_fold_compression_table_prints_no_intervals():
-    """A one-fold run has nothing to resample: its table gives single values, never the
-    zero-width brackets it used to print."""
+def test_committed_compression_run_covers_every_fold_of_three_seeds():
+    """The committed table is the full run: 5 folds x 3 seeds, per-recording F1, intervals,
+    one value per seed, and its raw fold file (clip scores) beside it."""
     import json
     from pathlib import Path
 
-    from cryvideo.studies.panns_report import compression_markdown
-
-    res = json.loads((Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-                      / "panns_compression.json").read_text())
-    if not isinstance(next(iter(res["rows"].values()))["f1"], list):
-        return  # re-run in the new format: intervals are real there (tested with the study)
+    res_dir = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    res = json.loads((res_dir / "panns_compression.json").read_text())
+    assert res["folds"] == res["n_splits"] == 5 and res["n_seeds"] >= 3
+    for row in res["rows"].values():
+        for m in ("f1", "f1_group_weighted", "balanced_accuracy", "false_positive_rate"):
+            assert len(row[m]["per_repeat"]) == res["n_seeds"]
+            assert "source recordings" in row[m]["interval"]
+    raw = json.loads((res_dir / "panns_compression_folds.json").read_text())
+    assert len(raw["folds"]) == res["folds"] * res["n_seeds"]
+    assert raw["settings"]["epochs"] == res["epochs"]
     md = compression_markdown(res)
-    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "---" not in ln][1:]
-    assert len(rows) == len(res["rows"])
-    assert not any("[" in r for r in rows), rows
-    assert "NO interval" in md and "ONE grouped fold" in md
+    assert md == (res_dir / "panns_compression.md").read_text()
+    assert "5 of 5 grouped folds" in md and "only the first folds" not in md
+
+
+@pytest.mark.slow
+def test_compression_study_resumes_from_its_checkpoint(tmp_path):
+    """An interrupted run (here: stopped after one fold) resumes after the last finished fold;
+    a checkpoint of other settings is refused rather than mixed in."""
+    import json
+
+    from cryvideo.errors import ParameterError
+
+    cd, da = _detection()
+    ck = tmp_path / "folds.json"
+    kw = dict(teacher=("cnn10", 1 / 32), students=(("cnn10", 1 / 64),), epochs=1, n_splits=2,
+              n_seeds=1, n_boot=200, quantize=False, checkpoint=ck)
+    first = compression_study(cd, da, folds=1, log=lambda *_: None, **kw)
+    saved = json.loads(ck.read_text())
+    assert list(saved["folds"]) == ["0/0"] and saved["settings"]["epochs"] == 1
+    fold0 = saved["folds"]["0/0"]
+    assert set(fold0["scores"]) == set(first["rows"])
+    assert all(len(v) == len(fold0["test"]) for v in fold0["scores"].values())
+
+    said: list[str] = []
+    second = compression_study(cd, da, log=said.append, **kw)
+    assert "resuming, 1 finished fold(s)" in said[0]
+    assert not any("seed 0 fold 0" in m for m in said)  # fold 0 was read, not retrained
+    assert any("seed 0 fold 1" in m for m in said)
+    again = json.loads(ck.read_text())
+    assert list(again["folds"]) == ["0/0", "0/1"]
+    assert again["folds"]["0/0"] == fold0  # the finished fold is kept as it was
+    assert second["folds"] == 2
+    for row in second["rows"].values():  # every clip tested once
+        assert "over 12 source recordings" in row["f1"]["interval"]
+
+    with pytest.raises(ParameterError, match="other settings"):
+        compression_study(cd, da, log=lambda *_: None, **{**kw, "epochs": 2})
+    assert json.loads(ck.read_text()) == again  # refused, untouched
+
+
+def test_benchmark_panns_refuses_a_checkpoint_path_of_another_kind(tmp_path, capsys):
+    """Checked before any data or model loads: a file that is not a checkpoint would be
+    overwritten, so it is refused with a one-line error and left as it was."""
+    from cryvideo.cli import main
+
+    data = tmp_path / "data"
+    for sub in ("cry_detection", "donateacry"):
+        (data / sub).mkdir(parents=True)
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": 1}\n')
+    rc = main(["benchmark", "panns", str(data), "--only", "compression", "--out",
+               str(tmp_path / "out"), "--compression-checkpoint", str(notes)])
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and "not a compression checkpoint" in err and str(notes) in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert notes.read_text() == '{"mine": 1}\n'
+    rc = main(["benchmark", "panns", str(data), "--only", "compression", "--out",
+               str(tmp_path / "out"), "--compression-checkpoint", str(tmp_path)])
+    assert rc != 0 and "is a folder" in capsys.readouterr().err
+
+
+def test_retired_detection_cv_summary_gives_spread_not_interval():
+    """Five unequal folds give a spread, not a t-interval (which left [0, 1])."""
+    from cryvideo.studies.panns import detection_cv_summary
+    from cryvideo.studies.panns_report import detection_markdown
+
+    def f1(v, tp):
+        return {"f1": v, "tp": tp, "fp": 1, "fn": 1}
+
+    rows = [{"fold": k, "n_test": 10, "test_groups": 3, "cnn10": f1(v, tp),
+             "yamnet_train_threshold": f1(1.0, 5), "cnn10_donateacry_recall": r,
+             "cnn10_false_positive_by_category": {"noise": 1}}
+            for k, (v, tp, r) in enumerate([(0.4, 1, 1.0), (1.0, 9, 0.98), (0.9, 4, 1.0)])]
+    s = detection_cv_summary(rows, quantize=False)
+    assert not any("ci" in k for row in s.values() if isinstance(row, dict) for k in row)
+    assert s["cnn10"]["f1_fold_range"] == [0.4, 1.0]
+    assert s["cnn10"]["f1_sd_over_folds"] == pytest.approx(np.std([0.4, 1.0, 0.9], ddof=1))
+    assert s["cnn10"]["f1_pooled"] == pytest.approx(2 * 14 / (2 * 14 + 3 + 3))
+    md = detection_markdown({"summary": s, "folds": rows, "n_splits": 3, "n_clips": 30,
+                             "n_donateacry": 5, "epochs": 1, "width": 0.125})
+    assert "Retired protocol" in md and "[" not in md.split("| model |")[1]
+    assert "76.7 ± 32.1 (40.0–100.0)" in md

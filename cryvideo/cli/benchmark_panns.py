@@ -54,6 +54,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compression-seeds", type=int, default=3,
                    help="seeds of the compression study, each its own grouped split and "
                    "training seeds (default: %(default)s)")
+    p.add_argument("--compression-checkpoint", metavar="FILE", default=None,
+                   help="JSON file that keeps each finished compression fold (clip scores of "
+                   "every model); run the same command again to resume after an interruption "
+                   "(default: panns_compression_folds.json in --out)")
     p.add_argument("--pooling-repeats", type=int, default=3,
                    help="repeats (= seeds) of the grouped CV in the pooling study "
                    "(default: %(default)s)")
@@ -102,18 +106,28 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("need --compression-seeds ≥ 1, --pooling-repeats ≥ 1 and "
                              "--bootstrap ≥ 100")
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError("--out is not a folder", path=out)
+    checkpoint = Path(args.compression_checkpoint or out / "panns_compression_folds.json")
     out.mkdir(parents=True, exist_ok=True)
+    if "compression" in args.only and not args.markdown_only:
+        _check_checkpoint(checkpoint)
 
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    meta = {**machine(), "command": "cryvideo benchmark panns " + " ".join(sys.argv[1:])}
+    given = sys.argv[1:]  # `cryvideo benchmark panns …` or `python -m …benchmark_panns …`
+    if given[:2] == ["benchmark", "panns"]:
+        given = given[2:]
+    meta = {**machine(), "command": " ".join(["cryvideo benchmark panns", *given])}
     cv = None
     failed: list[str] = []
 
     def part(name, fn):
         try:
             return fn()
+        except ParameterError:
+            raise
         except Exception as exc:  # keep going: the other tables still get written
             import traceback
 
@@ -172,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         comp = part("compression", lambda: ex.compression_study(
             cd, da, epochs=args.compression_epochs, n_splits=args.folds,
             folds=args.compression_folds, n_seeds=args.compression_seeds, seed=args.seed,
-            n_boot=args.bootstrap, log=log))
+            n_boot=args.bootstrap, checkpoint=checkpoint, log=log))
         if comp is not None:
             write("panns_compression", comp, compression_markdown)
     if failed:
@@ -180,6 +194,27 @@ def run(args: argparse.Namespace) -> int:
 
         raise PartialFailure(f"benchmark panns: {', '.join(failed)} failed (see above)")
     return 0
+
+
+def _check_checkpoint(path: Path) -> None:
+    """Refuse a checkpoint path that is a folder or a file that is not a compression
+    checkpoint (it would be overwritten), before any data or model loads."""
+    import json
+
+    if path.is_dir():
+        raise ParameterError("--compression-checkpoint is a folder: give a .json file",
+                             path=path)
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise ParameterError("no such folder for --compression-checkpoint", path=path)
+        return
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        saved = None
+    if not (isinstance(saved, dict) and {"settings", "folds"} <= saved.keys()):
+        raise ParameterError("not a compression checkpoint (it would be overwritten): give "
+                             "another --compression-checkpoint", path=path)
 
 
 def main(argv=None) -> int:
