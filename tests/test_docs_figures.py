@@ -176,6 +176,8 @@ FIGURES: list[Figure] = [
            near="int8-weight file"),
     Figure("docs/detection.md", DET, ("comparison", "yamnet_zeroshot", "f1_difference"),
            signed(), near="against YAMNet zero-shot"),
+    Figure("docs/detection.md", DET, ("comparison", "cnn10", "f1_difference"), signed(),
+           near="against CNN10"),
     Figure("docs/detection.md", DET, ("comparison", "gated_tflite_int8", "f1_difference"),
            signed(), near="int8-weight file loses"),
     Figure("docs/detection.md", DET, ("methods", "gated", "false_positive_by_category",
