@@ -101,8 +101,15 @@ def test_card_records_the_cv(shipped):
     assert float_file.stat().st_size >= 3.5 * shipped.stat().st_size
 
 
-def test_streamed_file_equals_whole_waveform(shipped, tmp_path):
-    """The file is scored block by block; the answer is the whole waveform's."""
+@pytest.mark.parametrize("kind", ["float32", "int8"])
+def test_streamed_file_equals_whole_waveform(shipped, tmp_path, kind):
+    """The file is scored block by block; the answer is the whole waveform's.
+
+    Exactly (1e-4) for the float32 file. The int8-weight file quantizes its activations at
+    run time, so float noise between the two paths (the float32 file's outputs differ by
+    < 1e-6 on an AVX-512 AMD EPYC) can move a window's probability by a quantization step
+    (0.019 seen there, none on the earlier CI machines): for it the decisions must be the
+    same and the probabilities close."""
     from cryvideo.detection.detector import PatchDetector
     from cryvideo.detection.pooling import merge_segments, moving_mean
     from cryvideo.media import load_audio
@@ -113,7 +120,9 @@ def test_streamed_file_equals_whole_waveform(shipped, tmp_path):
     y[SR * 55:SR * 67] += synth_cry(12.0, SR, seed=4)   # a cry across the 60 s block edge
     path = tmp_path / "long.flac"
     sf.write(path, y, SR)
-    det = PatchDetector(shipped)
+    model = shipped if kind == "int8" else shipped.with_name("cry_detector_yamnet.tflite")
+    atol = 1e-4 if kind == "float32" else 0.05
+    det = PatchDetector(model)
     y = load_audio(path, sr=SR)
     p = det.patch_probabilities(y)
     scores = moving_mean(p, det.window)
@@ -121,7 +130,7 @@ def test_streamed_file_equals_whole_waveform(shipped, tmp_path):
                           threshold=det.threshold, duration=y.size / SR)
     for kw in ({}, {"block_seconds": 7.3}, {"block_seconds": 0.5}):
         res = det.detect(path, **kw)
-        np.testing.assert_allclose(res.window_probs, scores, atol=1e-4)
+        np.testing.assert_allclose(res.window_probs, scores, atol=atol)
         assert len(res.segments) == len(segs)
         np.testing.assert_allclose(res.segments, segs, atol=1e-6)
         assert res.duration == pytest.approx(75.0, abs=0.01)
