@@ -126,7 +126,8 @@ class PatchDetector:
 
         A file is decoded and scored block by block (:mod:`cryvideo.detection.stream`): memory
         stays flat however long the recording, and the answer is the one the whole waveform
-        gives.
+        gives (up to float noise, which the int8-weight file's run-time activation
+        quantization can turn into a quantization step of one window's probability).
 
         Parameters
         ----------
