@@ -89,10 +89,11 @@ def run(args: argparse.Namespace) -> int:
             raise DatasetError("no such results file for --resume-from", path=src)
         try:
             earlier = json.loads(src.read_text(encoding="utf-8"))
-            earlier["seeds"]
-        except (ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        except (ValueError, UnicodeDecodeError):
+            earlier = None
+        if not (isinstance(earlier, dict) and "seeds" in earlier):
             raise DatasetError("not a detection_cv.json of `cryvideo benchmark detection`",
-                               path=src) from exc
+                               path=src)
         from ..studies.detection import checkpoint_from_result
 
         n = checkpoint_from_result(earlier, args.checkpoint, data_root=data)

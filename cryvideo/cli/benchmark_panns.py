@@ -197,24 +197,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_checkpoint(path: Path) -> None:
-    """Refuse a checkpoint path that is a folder or a file that is not a compression
-    checkpoint (it would be overwritten), before any data or model loads."""
-    import json
+    """Refuse a checkpoint path that is a folder, in no folder, or a file that is not a
+    compression checkpoint (it would be overwritten), before any data or model loads."""
+    from ..studies.panns import read_compression_checkpoint
 
-    if path.is_dir():
-        raise ParameterError("--compression-checkpoint is a folder: give a .json file",
-                             path=path)
-    if not path.exists():
-        if not path.parent.is_dir():
-            raise ParameterError("no such folder for --compression-checkpoint", path=path)
-        return
-    try:
-        saved = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
-        saved = None
-    if not (isinstance(saved, dict) and {"settings", "folds"} <= saved.keys()):
-        raise ParameterError("not a compression checkpoint (it would be overwritten): give "
-                             "another --compression-checkpoint", path=path)
+    if not path.is_dir() and not path.parent.is_dir():
+        raise ParameterError("no such folder for --compression-checkpoint", path=path)
+    read_compression_checkpoint(path)
 
 
 def main(argv=None) -> int:

@@ -248,8 +248,8 @@ def checkpoint_from_result(result: dict, checkpoint_dir, *, data_root=None) -> i
     """
     from ..data.detection import load_detection_corpus
 
-    clips = [dataclasses.asdict(x) for x in load_detection_corpus(data_root)]
-    if [c["path"] for c in result.get("clips", [])] != [c["path"] for c in clips]:
+    paths = [x.path for x in load_detection_corpus(data_root)]
+    if [c["path"] for c in result.get("clips", [])] != paths:
         raise ParameterError("the earlier result was run on other clips than this corpus: "
                              "its folds cannot be reused")
     written = 0
@@ -302,11 +302,10 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     import keras
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from ..training.cry_detector import RECIPES, augment, best_threshold, one_se_threshold
+    from ..training.cry_detector import RECIPES, best_threshold, one_se_threshold
 
     c, base, backbone, log = ctx["c"], ctx["base"], ctx["backbone"], ctx["log"]
     t0 = time.time()
-    rng = np.random.default_rng(1000 * seed + k)
     scores: dict = {}
     # YAMNet zero-shot: its threshold from the training clips, by the same rule as the trained
     # detectors (one standard error) and at its best F1 (the peer of the design notes)
@@ -319,11 +318,10 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     i_tr, i_va = next(inner.split(np.zeros(len(tr)), c.y[tr], c.groups[tr]))
     itr, iva = tr[i_tr], tr[i_va]
     # augmentation from the training groups only; its YAMNet features once
-    aug = augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
+    aug, stress = _fold_draws(ctx, seed, k, tr, te)
     af = backbone([a["wave"] for a in aug])
     itr_set = set(itr.tolist())
     fold = _FoldData(c, base, af, aug, itr_set)
-    stress = _stress_sets(c, te, rng)
     sf = backbone([s["wave"] for s in stress]) if stress else None
     zs_stress = (np.array([_zeroshot(lg).max() for lg in sf["logits"]]) if sf
                  else np.zeros(0))
@@ -496,17 +494,24 @@ def _panns_logmels(waves, log) -> dict:
             "logmel_bl": [logmel(band_limit(w)) for w in waves]}
 
 
+def _fold_draws(ctx: dict, seed: int, k: int, tr, te) -> tuple[list[dict], list[dict]]:
+    """The random material of fold ``k``: its augmented training clips and its stress clips,
+    drawn in this order from the fold's own generator (so a saved fold can be replayed)."""
+    from ..training.cry_detector import augment
+
+    c = ctx["c"]
+    rng = np.random.default_rng(1000 * seed + k)
+    aug = augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
+    return aug, _stress_sets(c, te, rng)
+
+
 def _add_cnn10(ctx: dict, seed: int, k: int, tr, te, info: dict, scores: dict,
                stress_rows: list):
     """Add the CNN10 peer to a finished fold that lacks it (a run whose costly methods ran on
     fewer seeds), without retraining the rest. The fold's stress clips are rebuilt by
     replaying its random draws; if they differ from the saved ones, None (retrain)."""
-    from ..training.cry_detector import augment
-
     c = ctx["c"]
-    rng = np.random.default_rng(1000 * seed + k)  # as in _run_fold: augment, then stress
-    augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
-    stress = _stress_sets(c, te, rng)
+    _, stress = _fold_draws(ctx, seed, k, tr, te)
 
     def key(r):
         return (r["source"], r["label"], r["kind"], r.get("snr_db"))

@@ -392,6 +392,30 @@ def _clipset_fingerprint(cd: ClipSet, da: ClipSet) -> dict:
     return {"n_clips": len(cd), "n_extra": len(da), "sha256": h.hexdigest()}
 
 
+def read_compression_checkpoint(path) -> dict | None:
+    """A compression checkpoint's contents (``settings``, ``folds``), or None when there is
+    no file yet. A folder, or a file that is not such a checkpoint (it would be overwritten),
+    raises :class:`~cryvideo.errors.ParameterError`."""
+    import json
+
+    from ..errors import ParameterError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ParameterError("the compression checkpoint is a folder: give a .json file",
+                             path=path)
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        saved = None
+    if not (isinstance(saved, dict) and {"settings", "folds"} <= saved.keys()):
+        raise ParameterError("not a compression checkpoint (it would be overwritten): give "
+                             "another --compression-checkpoint", path=path)
+    return saved
+
+
 def _load_checkpoint(path, settings: dict, *, log=print) -> dict:
     """The finished folds ``{"seed/fold": {...}}`` of a compression checkpoint (empty when
     there is none); a checkpoint written with other settings raises ParameterError."""
@@ -399,17 +423,14 @@ def _load_checkpoint(path, settings: dict, *, log=print) -> dict:
 
     from ..errors import ParameterError
 
-    if path is None or not Path(path).is_file():
+    saved = None if path is None else read_compression_checkpoint(path)
+    if saved is None:
         return {}
-    try:
-        saved = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"unreadable compression checkpoint ({exc})", path=path) from exc
-    if saved.get("settings") != json.loads(json.dumps(settings)):
+    if saved["settings"] != json.loads(json.dumps(settings)):
         raise ParameterError("compression checkpoint holds a run with other settings or data: "
                              "move it away or give another --compression-checkpoint",
                              path=path)
-    folds = saved.get("folds", {})
+    folds = saved["folds"]
     if folds:
         log(f"compression: resuming, {len(folds)} finished fold(s) read from {path}")
     return folds

@@ -43,7 +43,7 @@ def detection_markdown(res: dict) -> str:
     out += ["", f"CNN10 recall on held-out Donateacry UUIDs (all cries, 8 kHz): "
             f"{100 * r['mean']:.1f} ± {100 * r['sd_over_folds']:.1f} % over folds "
             f"({100 * r['fold_range'][0]:.1f}–{100 * r['fold_range'][1]:.1f}).", "",
-           "Per fold (F1 %): " + "; ".join(
+            "Per fold (F1 %): " + "; ".join(
                 f"fold {f['fold']} ({f['n_test']} clips, {f['test_groups']} groups): CNN10 "
                 f"{100 * f['cnn10']['f1']:.1f}, "
                 f"YAMNet {100 * f['yamnet_train_threshold']['f1']:.1f}"
