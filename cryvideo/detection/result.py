@@ -43,7 +43,8 @@ class DetectionResult:
     probability : float
         The clip score: the highest window score.
     crying : bool
-        ``probability >= threshold``.
+        The verdict: ``probability >= threshold`` for an audio detector; with the face cue
+        (:mod:`cryvideo.detection.audiovisual`), False when the face vetoed every segment.
     threshold : float
     segments : list of (float, float)
         Start and end (seconds) of merged windows whose score reaches the threshold.
@@ -57,6 +58,14 @@ class DetectionResult:
     complete : bool
         False when the analysis was interrupted: the result covers ``duration`` seconds from
         the start only.
+    face : dict or None
+        The face cue's evidence (None: the face was not asked, as with ``--face off``): what
+        looked, whether it was used, and each audio segment's verdict
+        (:meth:`cryvideo.detection.audiovisual.SegmentVerdict.to_dict`).
+    face_verdicts : list of SegmentVerdict
+        The same verdicts, typed.
+    face_spans : list of SpanFaces
+        What the faces showed over each audio segment (per-frame expressions, thumbnails).
     """
 
     path: str | None
@@ -69,6 +78,9 @@ class DetectionResult:
     window_probs: np.ndarray
     detector: dict = dataclasses.field(default_factory=dict)
     complete: bool = True
+    face: dict | None = None
+    face_verdicts: list = dataclasses.field(default_factory=list)
+    face_spans: list = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_windows(cls, path: str | None, times: np.ndarray, probs: np.ndarray, *,
@@ -108,6 +120,8 @@ class DetectionResult:
         if not self.complete:
             d["complete"] = False
             d["stopped_at"] = round(float(self.duration), 2)
+        if self.face is not None:
+            d["face"] = dict(self.face)
         return d
 
 

@@ -81,6 +81,8 @@ def iter_frames(
     info: MediaInfo | None = None,
     max_frames: int | None = None,
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    start: float = 0.0,
+    duration: float | None = None,
 ) -> Iterator[Frame]:
     """Yield RGB frames of a video at ``fps`` frames per second, downscaled by ffmpeg.
 
@@ -98,11 +100,15 @@ def iter_frames(
         Stop after this many frames.
     stall_timeout : float
         Seconds without a new frame after which ffmpeg is killed.
+    start, duration : float, optional
+        Decode only ``[start, start + duration)`` seconds (ffmpeg seeks to the key frame
+        before ``start``: the rest of the file is never decoded).
 
     Yields
     ------
     Frame
-        ``image`` has shape (h, w, 3), uint8; at most one frame is held at a time.
+        ``image`` has shape (h, w, 3), uint8; at most one frame is held at a time. ``time``
+        is ``start + index / fps``.
 
     Notes
     -----
@@ -125,13 +131,21 @@ def iter_frames(
         raise InputFileError("has no video stream", path=path)
     if not info.width or not info.height:
         raise InputFileError("video stream has no usable frame size", path=path)
+    if start < 0 or (duration is not None and not duration > 0):
+        raise ParameterError(f"invalid span: start {start}, duration {duration}")
     w, h = output_size(info.width, info.height, max_side)
-    if info.duration:
+    span = info.duration - start if info.duration else None
+    if duration is not None:
+        span = duration if span is None else min(span, duration)
+    if span is not None:
         # never more frames than the claimed duration holds (hostile timestamps, see above)
-        cap = int(np.ceil((info.duration + 1.0) * fps))
+        cap = int(np.ceil((max(span, 0.0) + 1.0) * fps))
         max_frames = cap if max_frames is None else min(max_frames, cap)
+    seek = {"ss": f"{start:.3f}"} if start > 0 else {}
+    if duration is not None:
+        seek["t"] = f"{duration:.3f}"
     args = (
-        ffmpeg_python.input(input_url(path))
+        ffmpeg_python.input(input_url(path), **seek)
         .filter("setpts", _GAP_CAP.format(gap=MAX_FRAME_GAP))
         .filter("fps", fps=fps)
         .filter("scale", w, h, flags="area")
@@ -144,12 +158,12 @@ def iter_frames(
     with FFmpegStream(args, path=path, stall_timeout=stall_timeout) as st:
         for buf in st.iter_chunks(frame_bytes):
             img = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
-            yield Frame(index=count, time=count / fps, image=img)
+            yield Frame(index=count, time=start + count / fps, image=img)
             count += 1
             if max_frames is not None and count >= max_frames:
                 return
         rc, err = st.finish()
-        if count == 0:
+        if count == 0 and (start == 0 and duration is None or rc != 0):
             if rc != 0:
                 st.raise_for_status(rc, err)
             raise InputFileError("no video frames could be decoded", path=path)

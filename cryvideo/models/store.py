@@ -13,7 +13,8 @@ from ..errors import ModelError
 __all__ = ["default_models_dir", "bundled_models_dir", "check_models_dir", "find_model",
            "lite_twin", "MODEL_SUFFIXES", "AUDIO_MODEL_FILES", "FACE_HEAD_FILE", "FUSION_FILE",
            "VIDEO_AUDIO_FILE", "CNN10_DETECTOR_FILE", "CNN10_GATE_FILE",
-           "CNN10_QUANTIZED_FILE", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE"]
+           "CNN10_QUANTIZED_FILE", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE",
+           "FACE_VERDICT_CARD"]
 
 #: What counts as a model file in a models folder.
 MODEL_SUFFIXES = (".keras", ".tflite")
@@ -38,6 +39,9 @@ CNN10_DETECTOR_FILE = "cry_detector.keras"
 #: gate: it scores like the float model and starts ~40x faster.
 CNN10_QUANTIZED_FILE = "cry_detector_{}.tflite"
 CNN10_GATE_FILE = CNN10_QUANTIZED_FILE.format("dynamic")
+#: The card of the audio-visual cry verdict: the face-veto rule's constants, fixed by principle
+#: (no model file: the rule uses pretrained face models resolved from the weights folders).
+FACE_VERDICT_CARD = "face_verdict.json"
 
 
 def lite_twin(path: str | os.PathLike) -> Path:
