@@ -26,6 +26,7 @@ $(STAMP): $(BIN)/python setup.cfg setup.py
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	-$(BIN)/python data_prep/warm_caches.py
+	-$(BIN)/python data_prep/fetch_face_models.py
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -38,6 +38,12 @@ COLUMNS = (
     ("timings", "map<string, double>", "seconds per stage (probe, cry_detect, audio, face, "
                                         "fusion, detect, total)"),
     ("models", "map<string, string>", "model file name → sha256 of every model loaded"),
+    ("face", "string", "how the face took part in the cry verdict: used, unused (no video "
+                       "stream / no expression model), or null when not asked (--face off)"),
+    ("face_finder", "string", "yunet or haar (null when the face was not used)"),
+    ("vetoed_segments", "list<struct<start: double, end: double>>",
+     "crying spans of the sound that the face vetoed (visibly happy), seconds; each "
+     "segment's evidence is in record.face.segments"),
     ("cryvideo_version", "string", "the version that wrote the row"),
     ("schema_version", "int32", "this schema's version"),
     ("record", "string", "the whole JSON record, as --json prints it"),
@@ -67,7 +73,7 @@ def to_row(record: dict, *, command: str) -> dict:
     row.update(path=str(record["path"]), command=command,
                status=record.get("status", "error" if "error" in record else "ok"),
                error=record.get("error"), exit_code=record.get("exit_code"),
-               probabilities={}, segments=[], timings={},
+               probabilities={}, segments=[], timings={}, vetoed_segments=[],
                models=dict(record.get("models") or {}),
                cryvideo_version=record.get("cryvideo_version"),
                schema_version=SCHEMA_VERSION,
@@ -84,13 +90,21 @@ def to_row(record: dict, *, command: str) -> dict:
                    threshold=_float(cry.get("threshold")),
                    segments=cry.get("segments") or [],
                    duration=_float((record.get("media") or {}).get("duration")))
+        face = cry.get("face")
     else:
         row.update(crying=record.get("crying"),
                    crying_probability=_float(record.get("probability")),
                    threshold=_float(record.get("threshold")),
                    segments=record.get("segments") or [],
                    duration=_float(record.get("duration")))
-    row["segments"] = [{"start": float(a), "end": float(b)} for a, b in row["segments"]]
+        face = record.get("face")
+    if face is not None:
+        row.update(face="used" if face.get("used") else "unused",
+                   face_finder=face.get("face_finder") if face.get("used") else None,
+                   vetoed_segments=[[v["start"], v["end"]] for v in face.get("segments") or []
+                                    if v.get("decision") == "veto"])
+    for key in ("segments", "vetoed_segments"):
+        row[key] = [{"start": float(a), "end": float(b)} for a, b in row[key]]
     return row
 
 

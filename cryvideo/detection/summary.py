@@ -95,9 +95,13 @@ def format_summary(summary: dict) -> list[str]:
 
 
 def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarray,
-                 threshold: float, segments, summary: dict, title: str = "") -> None:
+                 threshold: float, segments, summary: dict, title: str = "",
+                 face_spans=(), face_verdicts=()) -> None:
     """Write a timeline: the detector's score over the recording with the crying segments
-    shaded, and minutes of crying per hour below.
+    shaded, and minutes of crying per hour below. With the face verdict
+    (``face_spans``/``face_verdicts`` of :class:`~cryvideo.detection.DetectionResult`), a
+    face panel between them shows the child's expression over each audio segment and each
+    segment's decision (crying, or vetoed by the face).
 
     Long recordings are drawn from per-pixel maxima of the score (nothing short is lost).
     """
@@ -114,11 +118,23 @@ def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarr
         s = np.maximum.reduceat(s, edges[:-1])
     hours = summary["duration_hours"]
     scale, unit = (3600.0, "h") if hours >= 2 else (60.0, "min") if hours * 60 >= 2 else (1.0, "s")
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
-    ax1, ax2 = fig.subplots(2, 1, height_ratios=[2, 1])
+    with_face = bool(face_verdicts)
+    fig = Figure(figsize=(12, 6.2 if with_face else 4.2), layout="constrained")
+    if with_face:
+        ax1, axf, ax2 = fig.subplots(3, 1, height_ratios=[2, 1.5, 1], sharex=False)
+    else:
+        ax1, ax2 = fig.subplots(2, 1, height_ratios=[2, 1])
     ax1.plot(t / scale, s, lw=0.7, color="#444")
     ax1.axhline(threshold, color="#c33", lw=0.8, ls="--", label=f"threshold {threshold:.2f}")
-    for seg in segments:
+    if with_face:
+        from .face_plot import draw_expressions, shade_verdicts
+
+        shade_verdicts(ax1, face_verdicts, scale=scale)
+        draw_expressions(axf, face_spans, face_verdicts, scale=scale,
+                         xlim=(0, max(summary["duration_hours"] * 3600.0 / scale, 1e-9)))
+        axf.set_xlabel(f"time ({unit})")
+        ax1.set_xlim(0, max(summary["duration_hours"] * 3600.0 / scale, 1e-9))
+    for seg in (() if with_face else segments):
         ax1.axvspan(seg[0] / scale, seg[1] / scale, color="#f4a", alpha=0.3, lw=0)
     ax1.set_ylim(0, 1)
     ax1.set_ylabel("crying score")
