@@ -64,3 +64,114 @@ def test_predict_no_crying_json(shared_dir, capsys):
     cry = json.loads(line)["crying"]
     assert list(cry) == ["detected", "probability", "threshold", "segments", "detector", "model"]
     assert cry["detected"] is False and cry["segments"] == [] and json.loads(line)["label"] is None
+
+
+# -- the Detector interface and the table of backends ------------------------------------------
+def test_every_shipped_backend_is_a_detector(shipped_detector, demo_clip):
+    """Each loaded backend declares name, threshold and streams_files (no getattr needed), and
+    its results carry its name."""
+    from cryvideo.detection import BACKENDS, Detector, load_detector
+
+    for name in ("yamnet-cry", "cnn10"):
+        det = load_detector(name)
+        assert isinstance(det, Detector) and det.name == name == BACKENDS[name].name
+        assert isinstance(det.streams_files, bool) and 0.0 <= det.threshold <= 1.0
+        assert det.detect(str(demo_clip)).detector["name"] == name
+    assert load_detector("yamnet-cry").streams_files is True
+    assert load_detector("cnn10").streams_files is False
+    for cls in ("detector.PatchDetector", "cnn10.CryDetector", "zeroshot.YamnetCryDetector"):
+        mod, _, attr = cls.partition(".")
+        klass = getattr(__import__(f"cryvideo.detection.{mod}", fromlist=[attr]), attr)
+        assert {"name", "streams_files", "threshold"} <= set(klass.__annotations__), cls
+
+
+def test_table_resolves_names_aliases_and_files():
+    from cryvideo.detection import BACKENDS, backend_spec, shipped_file
+    from cryvideo.detection.backends import backend_choices
+    from cryvideo.errors import ParameterError
+    from cryvideo.models import store
+
+    assert list(BACKENDS) == ["yamnet-cry", "cnn10", "yamnet-zeroshot"]
+    assert backend_spec("yamnet") is BACKENDS["yamnet-zeroshot"]
+    assert backend_choices() == ("yamnet-cry", "cnn10", "yamnet-zeroshot", "yamnet")
+    assert shipped_file("yamnet-cry") == store.DEFAULT_DETECTOR_FILE
+    assert shipped_file("cnn10") == store.CNN10_DETECTOR_FILE
+    assert BACKENDS["cnn10"].gate_names == (store.CNN10_GATE_FILE, store.CNN10_DETECTOR_FILE)
+    assert all(s.wrappable for s in BACKENDS.values())
+    with pytest.raises(ParameterError, match="has no model file"):
+        shipped_file("yamnet-zeroshot")
+    with pytest.raises(ParameterError, match=r"unknown detector 'x'; choose one of "
+                       r"yamnet-cry, cnn10, yamnet-zeroshot"):
+        backend_spec("x")
+
+
+def test_cli_choices_come_from_the_table():
+    """Every backend of the table (and its aliases) is a choice of detect and predict."""
+    from cryvideo.cli import build_parser
+    from cryvideo.detection.backends import backend_choices
+
+    parser = build_parser()
+    for name in backend_choices():
+        assert parser.parse_args(["detect", "--backend", name, "a.wav"]).backend == name
+        assert parser.parse_args(["predict", "--cry-detector", name, "a.wav"]).cry_detector \
+            == name
+
+
+class _Veto:
+    """A wrapping detector, as an audio-visual verdict would be: it asks the audio detector,
+    then silences every segment (a real detector underneath, nothing mocked)."""
+
+    name = "veto"
+
+    def __init__(self, audio) -> None:
+        self.audio = audio
+        self.threshold = audio.threshold
+        self.streams_files = audio.streams_files
+        self.asked: list = []
+
+    def detect(self, source, *, sr=None, progress=None):
+        import dataclasses
+
+        self.asked.append(source)
+        res = self.audio.detect(source, sr=sr, progress=progress)
+        return dataclasses.replace(res, crying=False, segments=[],
+                                   detector={**res.detector, "name": self.name})
+
+
+def test_a_wrapped_detector_is_predicts_gate(shipped_detector, demo_clip):
+    """A Detector wrapping a loaded backend plugs into predict's gate as is: it is handed the
+    file (it streams, as what it wraps), and its verdict is the one the result carries."""
+    from cryvideo.detection import Detector, load_detector
+    from cryvideo.pipeline import Predictor
+
+    wrapped = _Veto(load_detector("yamnet-cry"))
+    assert isinstance(wrapped, Detector)
+    res = Predictor(cry_detector=wrapped, use_face=False).predict(demo_clip)
+    assert wrapped.asked == [demo_clip]                  # the path, not a decoded waveform
+    assert res.crying.result.detector["name"] == "veto" and res.crying.detector == "_Veto"
+    assert res.label is None and res.crying.to_dict()["detected"] is False
+    assert res.to_dict()["crying"]["model"]["name"] == "veto"
+
+
+def test_a_non_detector_is_refused(shipped_detector):
+    from cryvideo.errors import ParameterError
+    from cryvideo.pipeline import Predictor
+
+    with pytest.raises(ParameterError, match="cry detector must be a Detector"):
+        Predictor(cry_detector=object(), use_face=False)
+
+
+def test_zero_shot_refuses_a_model_file(demo_clip, shipped_detector):
+    """detect --backend yamnet-zeroshot --model F: one line, exit 2."""
+    import subprocess
+    import sys
+
+    from conftest import one_error_line
+
+    r = subprocess.run([sys.executable, "-m", "cryvideo", "detect", "--backend",
+                        "yamnet-zeroshot", "--model", str(shipped_detector), str(demo_clip)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert one_error_line(r.stderr) == ("cryvideo: error: the zero-shot detector takes "
+                                        "yamnet.tflite from $CRYVIDEO_WEIGHTS_DIR, not a model "
+                                        "file")
