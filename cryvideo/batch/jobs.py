@@ -142,9 +142,9 @@ class DetectJob:
     Parameters
     ----------
     backend : str
-        See :data:`cryvideo.detection.BACKENDS`.
+        A backend of :data:`cryvideo.detection.BACKENDS` (its name or an alias).
     model : str, optional
-        Detector file (default: the backend's shipped one).
+        Detector file (default: the backend's shipped one, for a backend that takes one).
     threshold, hop : float, optional
     summary : bool
         Add minutes of crying per hour and the episodes to the record.
@@ -159,12 +159,12 @@ class DetectJob:
 
     def load(self, *, progress: Progress | None = None):
         """``(detector, notes about where its file came from, model hashes)``."""
-        from ..detection import load_detector, shipped_file
+        from ..detection import backend_spec, load_detector
         from ..models.store import find_model
 
-        model, notes = self.model, []
-        if model is None and self.backend != "yamnet-zeroshot":
-            model, note = find_model(shipped_file(self.backend))
+        model, notes, spec = self.model, [], backend_spec(self.backend)
+        if model is None and spec.takes_model_file:
+            model, note = find_model(spec.files)
             notes += [note] if note else []
         det = load_detector(self.backend, model=model, threshold=self.threshold, hop=self.hop)
         return det, notes, _model_hashes([det])

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..detection import BACKENDS
+from ..detection.backends import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    backend_choices,
+    backend_help,
+    backend_spec,
+    hop_refusal,
+)
 from ..errors import ModelError, ParameterError
 from .common import (
     StageProgress,
@@ -41,15 +48,14 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="PATH",
                    help="detector file with its JSON card beside it (default: the backend's "
                    "shipped one, from $CRYVIDEO_MODELS_DIR or saved_models/)")
-    p.add_argument("--backend", choices=(*BACKENDS, "yamnet"), default="yamnet-cry",
-                   metavar="{" + ",".join(BACKENDS) + "}",
-                   help="yamnet-cry: YAMNet with a trained cry head (default); cnn10: the "
-                   "previous log-mel CNN10; yamnet-zeroshot: YAMNet's own cry classes, no "
-                   "training (needs yamnet.tflite in $CRYVIDEO_WEIGHTS_DIR)")
+    p.add_argument("--backend", choices=backend_choices(), default=DEFAULT_BACKEND,
+                   metavar="{" + ",".join(BACKENDS) + "}", help=backend_help())
     p.add_argument("--threshold", type=float, default=None,
                    help="decision threshold in [0, 1] (default: the model card's)")
     p.add_argument("--hop", type=float, default=None, help="seconds between windows, above 0 "
-                   "and at most 60, cnn10 only (default: 0.5; the YAMNet detectors hop 0.48 s)")
+                   "and at most 60, " + " or ".join(s.name for s in BACKENDS.values()
+                                                    if s.takes_hop)
+                   + " only (default: 0.5; the YAMNet detectors hop 0.48 s)")
     p.add_argument("--summary", action="store_true",
                    help="also give minutes of crying per hour, the number of episodes and the "
                    "longest ones (for long recordings)")
@@ -80,22 +86,25 @@ def run(args: argparse.Namespace) -> int:
 
     # Every option and output is checked before any model loads (importing the detector loads
     # TensorFlow: seconds).
-    backend = "yamnet-zeroshot" if args.backend == "yamnet" else args.backend
+    spec = backend_spec(args.backend)   # an alias ("yamnet") resolves to its backend
     check_number("--threshold", args.threshold, lo=0.0, hi=1.0)
     check_number("--hop", args.hop, lo=0.0, lo_open=True, hi=MAX_HOP, unit=" seconds")
-    if args.hop is not None and backend != "cnn10":
-        raise ParameterError("--hop applies to --backend cnn10 only (the YAMNet detectors hop "
-                             "0.48 s)")
+    if args.hop is not None and not spec.takes_hop:
+        raise ParameterError(hop_refusal(spec.name, option="--backend"))
     plan = plan_batch(args)
     if args.model is not None and not os.path.isfile(args.model):
         raise ModelError("no such model file (given with --model)", path=args.model)
-    if args.model is None and backend != "yamnet-zeroshot":
+    if args.model is not None and not spec.takes_model_file:
+        from ..detection import load_detector
+
+        load_detector(spec.name, model=args.model)   # says why the backend takes none
+    if args.model is None and spec.takes_model_file:
         from ..models.store import check_models_dir, default_models_dir
 
         check_models_dir(default_models_dir())
     timelines = (report_pages(plan.paths, args.timeline, option="--timeline", kind="png")
                  if args.timeline else {})
-    job = DetectJob(backend=backend, threshold=args.threshold, hop=args.hop,
+    job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
                     summary=bool(args.summary))
 

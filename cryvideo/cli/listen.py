@@ -245,19 +245,20 @@ def _list_devices() -> int:
 
 
 def _load_detector(args):
-    from ..detection.detector import DEFAULT_DETECTOR_FILE, PatchDetector
+    from ..detection.backends import live_backend
     from ..models.store import find_model
 
+    spec = live_backend()
     note = None
     path = args.model
     if path is None:
-        path, note = find_model(DEFAULT_DETECTOR_FILE)
+        path, note = find_model(spec.files)
         if path is None:
             from ..models.store import default_models_dir
 
             raise ModelError("cry detector not found",
-                             path=default_models_dir() / DEFAULT_DETECTOR_FILE)
-    return PatchDetector(path, threshold=args.threshold, batch=1), note
+                             path=default_models_dir() / spec.shipped_file)
+    return spec.loader(path, threshold=args.threshold, batch=1), note
 
 
 def _source(args, kind: str, sr: int):

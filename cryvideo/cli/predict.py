@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..detection.backends import BACKENDS, DEFAULT_BACKEND, backend_choices, backend_help
 from ..errors import ParameterError, WeightsNotFoundError
 from .common import (
     StageProgress,
@@ -53,14 +54,11 @@ def add_parser(sub) -> None:
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="backbone weights file or folder (default: $CRYVIDEO_WEIGHTS_DIR, then "
                    "the Keras cache)")
-    p.add_argument("--cry-detector", choices=("yamnet-cry", "cnn10", "yamnet-zeroshot", "none",
-                                              "yamnet"),
-                   default="yamnet-cry", metavar="{yamnet-cry,cnn10,yamnet-zeroshot,none}",
+    p.add_argument("--cry-detector", choices=(*backend_choices(), "none"),
+                   default=DEFAULT_BACKEND, metavar="{" + ",".join((*BACKENDS, "none")) + "}",
                    help="asked first whether there is crying at all; no reason is given when "
-                   "it says no, and the reason branches read only the crying it finds "
-                   "(yamnet-cry: the shipped detector, default; cnn10: the previous detector; "
-                   "yamnet-zeroshot: YAMNet's own cry classes, needs yamnet.tflite; none: "
-                   "always give a reason, from the whole track)")
+                   "it says no, and the reason branches read only the crying it finds ("
+                   + backend_help() + "; none: always give a reason, from the whole track)")
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
                    "HTML is a folder, one page per input, named after it)")
@@ -74,15 +72,15 @@ def format_result(res) -> str:
     tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
     cry = res.crying
     if res.label is None:
-        lines.append(f"{res.path}: no crying detected (p={cry['probability']:.2f}, threshold "
-                     f"{cry['threshold']:.2f}): no reason given")
+        lines.append(f"{res.path}: no crying detected (p={cry.probability:.2f}, threshold "
+                     f"{cry.threshold:.2f}): no reason given")
     else:
         p = res.probabilities[res.label]
         lines.append(f"{res.path}: {res.label} (p={p:.2f}){tag}")
     if cry is not None:
-        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry["segments"]) or "none"
-        lines.append(f"  crying: {'yes' if cry['detected'] else 'no'} "
-                     f"(p={cry['probability']:.2f}, {cry['detector']}; segments: {segs})")
+        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry.segments) or "none"
+        lines.append(f"  crying: {'yes' if cry.detected else 'no'} "
+                     f"(p={cry.probability:.2f}, {cry.detector}; segments: {segs})")
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     if probs:
         head = "probabilities" if res.label is not None else "if it were a cry"

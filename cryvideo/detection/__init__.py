@@ -5,6 +5,9 @@
 - :mod:`.pooling` — patch probabilities → window scores, clip score, segments;
 - :mod:`.detector` — the shipped detector (:class:`PatchDetector`) and its card;
 - :mod:`.zeroshot` — YAMNet's own cry classes, zero-shot (the peer to beat);
+- :mod:`.base` — :class:`Detector`, the interface every detector has;
+- :mod:`.backends` — :data:`BACKENDS`, the table of backends (name, aliases, shipped files,
+  loader): the one place that lists them;
 - :mod:`.result` — :class:`DetectionResult`, the answer of every detector.
 
 :func:`load_detector` picks a detector by name, as ``cryvideo detect --backend`` does.
@@ -15,45 +18,50 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import ModelError, ParameterError
+from ..errors import ParameterError
+from .backends import BACKENDS, BackendSpec, backend_spec, hop_refusal
+from .base import Detector
 from .result import DetectionResult
 
-__all__ = ["BACKENDS", "DetectionResult", "load_detector", "shipped_file"]
-
-#: Detector names: the shipped YAMNet-based detector (default), the previous log-mel CNN10, and
-#: YAMNet's own cry classes used zero-shot.
-BACKENDS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+__all__ = ["BACKENDS", "BackendSpec", "Detector", "DetectionResult", "backend_spec",
+           "load_detector", "shipped_file"]
 
 
 def shipped_file(backend: str) -> str:
-    """File name of the backend's shipped model in a models folder (none for zero-shot)."""
-    from ..models.store import CNN10_DETECTOR_FILE, DEFAULT_DETECTOR_FILE
+    """File name of the backend's shipped model in a models folder (none for zero-shot).
 
-    if backend == "cnn10":
-        return CNN10_DETECTOR_FILE
-    if backend == "yamnet-cry":
-        return DEFAULT_DETECTOR_FILE
-    raise ParameterError(f"the {backend} detector has no model file")
+    Raises
+    ------
+    ParameterError
+        Unknown backend, or one that takes no model file.
+    """
+    return backend_spec(backend).shipped_file
 
 
 def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | None = None,
                   models_dir: str | os.PathLike | None = None, threshold: float | None = None,
-                  hop: float | None = None):
-    """A detector with a ``detect(source, sr=None, progress=None)`` method (``progress`` is
-    called as ``progress("audio", seconds_done, seconds_total)``).
+                  hop: float | None = None) -> Detector:
+    """The :class:`Detector` of a backend of :data:`BACKENDS` (``progress`` of its ``detect``
+    is called as ``progress("audio", seconds_done, seconds_total)``).
+
+    A wrapping detector (e.g. an audio-visual verdict) is applied to what this returns, when
+    the backend's row says ``wrappable``.
 
     Parameters
     ----------
-    backend : {"yamnet-cry", "cnn10", "yamnet-zeroshot"}
+    backend : str
+        A name or alias of :data:`BACKENDS`: ``"yamnet-cry"`` (default), ``"cnn10"``,
+        ``"yamnet-zeroshot"`` (alias ``"yamnet"``).
     model : path, optional
         A model file to use instead of the shipped one (``.tflite`` with its card; ``cnn10``
-        also takes ``.keras``).
+        also takes ``.keras``), for a backend that ``takes_model_file``.
     models_dir : path, optional
         Folder of the shipped models (default: ``$CRYVIDEO_MODELS_DIR`` or ``saved_models/``).
     threshold : float, optional
         Overrides the card's threshold.
     hop : float, optional
-        Seconds between windows (``cnn10`` only; the YAMNet detectors hop 0.48 s).
+        Seconds between windows, for a backend that ``takes_hop`` (``cnn10``; the YAMNet
+        detectors hop 0.48 s).
 
     Raises
     ------
@@ -62,34 +70,15 @@ def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | Non
     ModelError
         Missing or corrupt model file.
     """
-    if backend == "yamnet":  # the old name of the zero-shot backend
-        backend = "yamnet-zeroshot"
-    if backend not in BACKENDS:
-        raise ParameterError(f"unknown detector {backend!r}; choose one of {', '.join(BACKENDS)}")
+    spec = backend_spec(backend)
     if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
         raise ParameterError(f"threshold must be in [0, 1], got {threshold}")
-    if hop is not None and backend != "cnn10":
-        raise ParameterError(f"--hop applies to the cnn10 detector only ({backend} hops 0.48 s)")
-    if backend == "yamnet-zeroshot":
-        if model is not None:
-            raise ParameterError("the zero-shot detector takes yamnet.tflite from "
-                                 "$CRYVIDEO_WEIGHTS_DIR, not a model file")
-        from .zeroshot import ZEROSHOT_THRESHOLD, YamnetCryDetector
-
-        return YamnetCryDetector(threshold=ZEROSHOT_THRESHOLD if threshold is None
-                                 else threshold)
-    from ..models.store import CNN10_DETECTOR_FILE, DEFAULT_DETECTOR_FILE, default_models_dir
+    if hop is not None and not spec.takes_hop:
+        raise ParameterError(hop_refusal(spec.name, option="detector"))
+    kw = {"threshold": threshold, **({} if hop is None else {"hop": hop})}
+    if not spec.takes_model_file:
+        return spec.loader(model, **kw)   # the loader says why a model file does not apply
+    from ..models.store import default_models_dir
 
     root = Path(models_dir) if models_dir is not None else default_models_dir()
-    if backend == "cnn10":
-        from .cnn10 import CryDetector
-
-        kw = {"threshold": threshold, **({} if hop is None else {"hop": hop})}
-        return CryDetector.load(model if model is not None else root / CNN10_DETECTOR_FILE,
-                                **kw)
-    from .detector import PatchDetector
-
-    path = Path(model) if model is not None else root / DEFAULT_DETECTOR_FILE
-    if not path.is_file():
-        raise ModelError("cry detector not found", path=path)
-    return PatchDetector(path, threshold=threshold)
+    return spec.loader(Path(model) if model is not None else root / spec.shipped_file, **kw)

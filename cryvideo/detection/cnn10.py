@@ -40,7 +40,8 @@ DEFAULT_DETECTOR = CNN10_DETECTOR_FILE
 
 
 class CryDetector:
-    """A trained cry detector (Keras ``.keras`` or ``.tflite``) and its card.
+    """A trained cry detector (Keras ``.keras`` or ``.tflite``) and its card: a
+    :class:`~cryvideo.detection.base.Detector` (backend ``cnn10``).
 
     Parameters
     ----------
@@ -51,6 +52,12 @@ class CryDetector:
     hop : float
         Seconds between windows.
     """
+
+    name: str = "cnn10"
+    #: ``detect`` decodes the whole waveform first (a caller may hand it one).
+    streams_files: bool = False
+    #: Decision threshold (the card's unless overridden).
+    threshold: float
 
     def __init__(self, model, card, *, threshold: float | None = None, hop: float = 0.5) -> None:
         self.model = model
@@ -151,4 +158,4 @@ class CryDetector:
         return DetectionResult.from_windows(
             path, times, probs, window=self.window, threshold=self.threshold,
             duration=duration,
-            detector=detector_info("cnn10", self.card, self.path))
+            detector=detector_info(self.name, self.card, self.path))

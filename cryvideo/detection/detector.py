@@ -43,7 +43,8 @@ def detector_info(name: str, card, path) -> dict:
 
 
 class PatchDetector:
-    """A trained patch detector (``.tflite``) and its card.
+    """A trained patch detector (``.tflite``) and its card: a
+    :class:`~cryvideo.detection.base.Detector` (backend ``yamnet-cry``).
 
     Parameters
     ----------
@@ -64,9 +65,11 @@ class PatchDetector:
         run.
     """
 
-    name = "yamnet-cry"
+    name: str = "yamnet-cry"
     #: ``detect(path)`` decodes a file block by block (memory flat in its length).
-    streams_files = True
+    streams_files: bool = True
+    #: Decision threshold (the card's unless overridden).
+    threshold: float
 
     def __init__(self, path: str | os.PathLike, *, threshold: float | None = None,
                  num_threads: int = 1, batch: int = BATCH_PATCHES) -> None:

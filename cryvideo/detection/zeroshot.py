@@ -19,7 +19,8 @@ class YamnetCryDetector:
     """Zero-shot cry detection with YAMNet: the window score is
     max("Baby cry, infant cry", "Crying, sobbing") of each 0.975 s window (hop 0.48 s).
 
-    Same :meth:`detect` interface and result as the trained detectors.
+    A :class:`~cryvideo.detection.base.Detector` (backend ``yamnet-zeroshot``), with the same
+    result as the trained detectors.
 
     Parameters
     ----------
@@ -29,7 +30,11 @@ class YamnetCryDetector:
     """
 
     WINDOW = 15600 / 16000
-    name = "yamnet-zeroshot"
+    name: str = "yamnet-zeroshot"
+    #: ``detect`` decodes the whole waveform first (a caller may hand it one).
+    streams_files: bool = False
+    #: Decision threshold on the window score.
+    threshold: float
 
     def __init__(self, path=None, *, threshold: float = ZEROSHOT_THRESHOLD) -> None:
         from .yamnet_tflite import YamNet

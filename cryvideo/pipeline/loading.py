@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..data.donateacry import DONATEACRY_CLASSES
+from ..detection.backends import BACKENDS, find_backend
+from ..detection.base import Detector
 from ..errors import ParameterError
 from ..models.branches import Branch, default_audio_branches
 from ..models.smoothing import DEFAULT_WINDOW
 from ..models.store import (
-    CNN10_GATE_FILE,
     FACE_HEAD_FILE,
     FUSION_FILE,
     check_models_dir,
@@ -23,8 +24,9 @@ from ..models.store import (
 
 __all__ = ["CRY_DETECTORS", "LoadedModels", "load_models", "load_cry_detector"]
 
-#: Cry detectors ``predict`` can ask before giving a reason (``cryvideo.detection``).
-CRY_DETECTORS = ("yamnet-cry", "cnn10", "yamnet-zeroshot")
+#: Cry detectors ``predict`` can ask before giving a reason: every backend of
+#: :data:`cryvideo.detection.BACKENDS`.
+CRY_DETECTORS = tuple(BACKENDS)
 
 
 @dataclasses.dataclass
@@ -36,8 +38,7 @@ class LoadedModels:
     models_dir : Path
     notes : list of str
         Sentences for the output about models taken from elsewhere than ``models_dir``.
-    cry_detector : object or None
-        Has ``detect(...)`` returning a :class:`~cryvideo.detection.DetectionResult`.
+    cry_detector : Detector or None
     cry_detector_name : str
     face_model : cryvideo.models.face_head.FaceModel or None
     window : int
@@ -52,7 +53,7 @@ class LoadedModels:
 
     models_dir: Path
     notes: list[str]
-    cry_detector: object | None = None
+    cry_detector: Detector | None = None
     cry_detector_name: str = ""
     face_model: object | None = None
     window: int = DEFAULT_WINDOW
@@ -63,31 +64,38 @@ class LoadedModels:
     labels: list = dataclasses.field(default_factory=list)
 
 
-def load_cry_detector(spec, models_dir: Path, notes: list[str]) -> tuple[object | None, str]:
-    """The cry gate named by ``spec`` (see :data:`CRY_DETECTORS`; an object is used as is), and
-    how the output names it. A model taken from the bundled folder adds a sentence to
-    ``notes``."""
+def load_cry_detector(spec, models_dir: Path, notes: list[str]) -> tuple[Detector | None, str]:
+    """The cry gate named by ``spec`` (a backend of :data:`CRY_DETECTORS` or an alias; a
+    :class:`~cryvideo.detection.Detector` object is used as is), and how the output names it.
+    The backend's ``gate_files`` are looked for in ``models_dir``, then the bundled folder; a
+    model taken from the bundled folder adds a sentence to ``notes``.
+
+    Raises
+    ------
+    ParameterError
+        Neither a backend's name nor a Detector.
+    """
     if spec is None:
         return None, ""
     if not isinstance(spec, str):
+        if not isinstance(spec, Detector):
+            raise ParameterError(f"cry detector must be a Detector (name, threshold, "
+                                 f"streams_files, detect), got {type(spec).__name__}")
         return spec, type(spec).__name__
-    spec = "yamnet-zeroshot" if spec == "yamnet" else spec
-    if spec not in CRY_DETECTORS:
+    backend = find_backend(spec)
+    if backend is None:
         raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
                              f"None, got {spec!r}")
-    from ..detection import load_detector, shipped_file
+    from ..detection import load_detector
 
-    if spec == "yamnet-zeroshot":
-        return load_detector(spec), "yamnet-zeroshot"
-    # predict prefers CNN10's dynamic-range TFLite twin: it scores like the float model
-    # and starts ~40x faster than a Keras model's first call
-    names = (CNN10_GATE_FILE, shipped_file(spec)) if spec == "cnn10" else (shipped_file(spec),)
-    path, note = find_model(names, models_dir, what="cry detector")
+    if not backend.takes_model_file:
+        return load_detector(backend.name), backend.name
+    path, note = find_model(backend.gate_names, models_dir, what="cry detector")
     if note:  # never silently: the output says so
         notes.append(note)
     if path is None:
-        return load_detector(spec), spec  # names the missing file
-    return load_detector(spec, model=path), f"{spec} ({path.name})"
+        return load_detector(backend.name), backend.name  # names the missing file
+    return load_detector(backend.name, model=path), f"{backend.name} ({path.name})"
 
 
 def _audio_branches_for_fusion(m: LoadedModels) -> list[Branch]:

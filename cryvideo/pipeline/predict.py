@@ -33,6 +33,7 @@ from .face import NO_FACE_MODEL, FaceStage
 from .loading import CRY_DETECTORS, load_models
 from .result import (
     BranchResult,
+    CryVerdict,
     FileRun,
     PredictionResult,
     held_out,
@@ -91,14 +92,13 @@ class Predictor:
         Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
-    cry_detector : {"yamnet-cry", "cnn10", "yamnet-zeroshot", None} or detector object
-        Asked first whether there is crying at all (see :data:`CRY_DETECTORS`); ``None`` turns
-        the gate off. ``"yamnet-cry"`` (default) is the shipped YAMNet-based detector (from
-        ``models_dir`` when it has one); ``"cnn10"`` the previous log-mel CNN10;
-        ``"yamnet-zeroshot"`` YAMNet's own cry classes (needs ``yamnet.tflite``). An object
-        needs ``detect(waveform, sr=...)`` returning a
-        :class:`cryvideo.detection.DetectionResult`. The reason branches read only the crying
-        segments it finds.
+    cry_detector : str, Detector or None
+        Asked first whether there is crying at all: a backend of
+        :data:`cryvideo.detection.BACKENDS` by name (:data:`CRY_DETECTORS`; ``"yamnet-cry"``,
+        the default, is the shipped YAMNet-based detector, from ``models_dir`` when it has
+        one), or a :class:`cryvideo.detection.Detector` object (e.g. a wrapped one), used as
+        is. ``None`` turns the gate off. The reason branches read only the crying segments it
+        finds; the result carries its typed answer (:class:`~.result.CryVerdict`).
     """
 
     def __init__(
@@ -143,33 +143,27 @@ class Predictor:
                                     models_dir=self.models_dir)
 
     # -- stages: each reads the file's run and adds to it ---------------------------------
-    def _cry_gate(self, run: FileRun) -> tuple[dict | None, float]:
+    def _cry_gate(self, run: FileRun) -> tuple[CryVerdict | None, float]:
         """The detector's verdict, and the seconds of audio it decoded."""
         if self.cry_detector is None or not run.info.has_audio:
             return None, 0.0
         t0 = time.perf_counter()
-        if getattr(self.cry_detector, "streams_files", False):
+        if self.cry_detector.streams_files:
             det = self.cry_detector.detect(run.path)     # decoded block by block: flat memory
         else:
             det = self.cry_detector.detect(load_audio(run.path, sr=16000, info=run.info),
                                            sr=16000)
         run.timings["cry_detect"] = round(time.perf_counter() - t0, 3)
-        verdict = {"detected": bool(det.crying), "probability": round(float(det.probability), 4),
-                   "threshold": round(float(det.threshold), 4),
-                   "segments": [[round(a, 2), round(b, 2)] for a, b in det.segments],
-                   "detector": self.cry_detector_name}
-        if getattr(det, "detector", None):
-            verdict["model"] = {k: v for k, v in det.detector.items() if k != "threshold"}
         if not det.crying:
             run.notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
                              f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
-        return verdict, float(det.duration)
+        return CryVerdict(det, self.cry_detector_name), float(det.duration)
 
-    def _audio(self, run: FileRun, crying: dict | None) -> float:
+    def _audio(self, run: FileRun, crying: CryVerdict | None) -> float:
         """Run the reason branches on the crying segments (the whole track without a gate),
         reading only those spans. Returns the seconds of audio read."""
         skip = ("no audio track" if not run.info.has_audio else
-                "no crying detected" if crying is not None and not crying["detected"] else None)
+                "no crying detected" if crying is not None and not crying.detected else None)
         if skip:
             if not run.info.has_audio:
                 run.notes.append("no audio track: audio branches skipped")
@@ -177,7 +171,7 @@ class Predictor:
                             for br in self.audio_branches]
             return 0.0
         t0 = time.perf_counter()
-        segments = crying["segments"] if crying is not None else None
+        segments = crying.segments if crying is not None else None
         spans = segments if segments is not None else [(0.0, run.info.duration or np.inf)]
         read = 0.0
         for br in self.audio_branches:
@@ -236,7 +230,7 @@ class Predictor:
         if short:
             run.notes.insert(len(self.model_notes), short)
         used = [b for b in run.results if b.used]
-        no_cry = crying is not None and not crying["detected"]
+        no_cry = crying is not None and not crying.detected
         if not used and not no_cry:
             why = "; ".join(dict.fromkeys(b.note for b in run.results if b.note)) or "no branch"
             raise InputFileError(f"nothing to analyse ({why})", path=path)

@@ -9,11 +9,60 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..detection.result import DetectionResult
 from ..errors import ParameterError
 from ..media import MediaInfo
 
-__all__ = ["BranchResult", "PredictionResult", "FileRun", "probabilities", "held_out",
-           "trust_note"]
+__all__ = ["BranchResult", "CryVerdict", "PredictionResult", "FileRun", "probabilities",
+           "held_out", "trust_note"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CryVerdict:
+    """The cry gate's answer for one file: the detector's typed result, and how the output
+    names the detector. It becomes the record's ``crying`` dict only at output time
+    (:meth:`to_dict`).
+
+    The properties are the values the output shows (rounded as written): the reason branches
+    read :attr:`segments` as well, so they read exactly the spans the record names.
+
+    Attributes
+    ----------
+    result : DetectionResult
+    detector : str
+        The backend's name, with the model file's name when one was loaded, e.g.
+        ``"yamnet-cry (cry_detector_yamnet_int8.tflite)"``.
+    """
+
+    result: DetectionResult
+    detector: str
+
+    @property
+    def detected(self) -> bool:
+        return bool(self.result.crying)
+
+    @property
+    def probability(self) -> float:
+        """The clip score, rounded to 4 decimals."""
+        return round(float(self.result.probability), 4)
+
+    @property
+    def threshold(self) -> float:
+        return round(float(self.result.threshold), 4)
+
+    @property
+    def segments(self) -> list[list[float]]:
+        """``[[start, end], …]`` seconds, rounded to 0.01 s."""
+        return [[round(a, 2), round(b, 2)] for a, b in self.result.segments]
+
+    def to_dict(self) -> dict:
+        """``detected``, ``probability``, ``threshold``, ``segments``, ``detector`` and (when
+        the result names it) ``model``: what answered, without its threshold."""
+        d = {"detected": self.detected, "probability": self.probability,
+             "threshold": self.threshold, "segments": self.segments, "detector": self.detector}
+        if self.result.detector:
+            d["model"] = {k: v for k, v in self.result.detector.items() if k != "threshold"}
+        return d
 
 
 @dataclasses.dataclass
@@ -59,11 +108,13 @@ class PredictionResult:
         Things the user should know (no audio track, no face found, …).
     media : dict
         Probe result.
-    crying : dict or None
-        The cry detector's verdict, asked before any reason is given: ``detected``,
-        ``probability``, ``threshold``, ``segments`` (seconds) and ``detector``. ``None`` when the
-        gate is off or there is no audio. When ``detected`` is False, ``label`` is None (the
-        probabilities are still reported: what the reason branches would say if it were a cry).
+    crying : CryVerdict or None
+        The cry detector's verdict, asked before any reason is given (its typed
+        :class:`~cryvideo.detection.DetectionResult`; :meth:`to_dict` writes it as ``detected``,
+        ``probability``, ``threshold``, ``segments`` (seconds), ``detector`` and ``model``).
+        ``None`` when the gate is off or there is no audio. When not ``detected``, ``label`` is
+        None (the probabilities are still reported: what the reason branches would say if it
+        were a cry).
     """
 
     path: str
@@ -76,17 +127,19 @@ class PredictionResult:
     timings: dict[str, float]
     notes: list[str]
     media: dict
-    crying: dict | None = None
+    crying: CryVerdict | None = None
     #: Arrays kept for reports (waveform, face thumbnails, per-frame predictions); not in JSON.
     artifacts: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
-        art, self.artifacts = self.artifacts, {}
+        """The JSON record (the verdict serialised here, in its place among the fields)."""
+        art, cry, self.artifacts, self.crying = self.artifacts, self.crying, {}, None
         try:
             d = dataclasses.asdict(self)
         finally:
-            self.artifacts = art
+            self.artifacts, self.crying = art, cry
         d.pop("artifacts", None)
+        d["crying"] = None if cry is None else cry.to_dict()
         for b, br in zip(d["branches"], self.branches, strict=True):
             b["label"] = br.label
         return d

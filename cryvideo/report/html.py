@@ -138,7 +138,7 @@ def render_html(res) -> str:
     sections = []
     if "audio" in art:
         y, sr = art["audio"]
-        segs = (res.crying or {}).get("segments", ())
+        segs = res.crying.segments if res.crying is not None else ()
         for title, src in _audio_figures(np.asarray(y, np.float32), sr, segments=segs):
             sections.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='{src}'>")
     else:
@@ -163,11 +163,11 @@ def render_html(res) -> str:
     headline = e(res.label) if res.label is not None else "no crying detected"
     cry_line = ""
     if cry is not None:
-        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry["segments"]) or "none"
-        cry_line = (f"<p>Crying: <b>{'yes' if cry['detected'] else 'no'}</b> "
-                    f"(p={cry['probability']:.2f}, threshold {cry['threshold']:.2f}, "
-                    f"{e(cry['detector'])}; segments: {e(segs)})"
-                    + ("" if cry["detected"] else
+        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry.segments) or "none"
+        cry_line = (f"<p>Crying: <b>{'yes' if cry.detected else 'no'}</b> "
+                    f"(p={cry.probability:.2f}, threshold {cry.threshold:.2f}, "
+                    f"{e(cry.detector)}; segments: {e(segs)})"
+                    + ("" if cry.detected else
                        " — no reason given; the table shows what the branches would answer "
                        "if it were a cry") + "</p>")
     return f"""<!DOCTYPE html>

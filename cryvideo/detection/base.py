@@ -1,0 +1,52 @@
+"""The one interface every cry detector has: :class:`Detector`.
+
+``detect``, ``predict``'s cry gate, the batch jobs and ``listen`` ask a detector only for what
+this protocol declares, so a new detector (or a wrapper around one, e.g. an audio-visual
+verdict that vetoes an audio detector's segments) is one class plus one row of
+:data:`cryvideo.detection.backends.BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..progress import Progress
+from .result import DetectionResult
+
+__all__ = ["Detector"]
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A cry detector.
+
+    Attributes
+    ----------
+    name : str
+        The backend name its results carry (``DetectionResult.detector["name"]``).
+    threshold : float
+        Decision threshold in [0, 1] on the window score.
+    streams_files : bool
+        True when ``detect(path)`` decodes a file block by block (memory flat in its
+        length): callers then hand it the path, never a decoded waveform.
+    """
+
+    name: str
+    threshold: float
+    streams_files: bool
+
+    def detect(self, source: str | os.PathLike | np.ndarray, *, sr: int | None = None,
+               progress: Progress | None = None) -> DetectionResult:
+        """Detect crying in a media file or a mono waveform at ``sr`` Hz (default 16 kHz).
+
+        ``progress("audio", done, total)`` follows the seconds of audio scored.
+
+        Raises
+        ------
+        InputFileError
+            Unreadable file, no audio, NaN samples, or too short.
+        """
+        ...
