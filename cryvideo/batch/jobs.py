@@ -106,6 +106,7 @@ class PredictJob:
     weights_path: str | None = None
     keep_artifacts: bool = False
     cry_detector: str | None = "yamnet-cry"
+    cry_face: str = "auto"
 
     def load(self, *, progress: Progress | None = None):
         """``(predictor, model hashes)``."""
@@ -114,7 +115,7 @@ class PredictJob:
         p = Predictor(fps=self.fps, use_face=self.use_face, models_dir=self.models_dir,
                       window=self.window, runtime=self.runtime, weights_path=self.weights_path,
                       keep_artifacts=self.keep_artifacts, progress=progress,
-                      cry_detector=self.cry_detector)
+                      cry_detector=self.cry_detector, cry_face=self.cry_face)
         fusion = [p.fusion_card] if p.fusion_card is not None else []
         return p, _model_hashes([p.cry_detector, *p.audio_branches, p.face_model, *fusion])
 
@@ -148,6 +149,9 @@ class DetectJob:
     threshold, hop : float, optional
     summary : bool
         Add minutes of crying per hour and the episodes to the record.
+    face : {"auto", "on", "off"}
+        The face in the cry verdict (:func:`cryvideo.detection.audiovisual.with_face`):
+        ``off`` gives the audio detector's records exactly.
     """
 
     command: ClassVar[str] = "detect"
@@ -156,6 +160,7 @@ class DetectJob:
     threshold: float | None = None
     hop: float | None = None
     summary: bool = False
+    face: str = "auto"
 
     def load(self, *, progress: Progress | None = None):
         """``(detector, notes about where its file came from, model hashes)``."""
@@ -167,7 +172,13 @@ class DetectJob:
             model, note = find_model(spec.files)
             notes += [note] if note else []
         det = load_detector(self.backend, model=model, threshold=self.threshold, hop=self.hop)
-        return det, notes, _model_hashes([det])
+        hashes = _model_hashes([det])
+        if spec.wrappable:
+            from ..detection.audiovisual import with_face
+
+            det, face_notes = with_face(det, self.face)
+            notes += face_notes
+        return det, notes, hashes
 
     def analyse(self, path: str, *, progress: Progress | None = None):
         """``(DetectionResult, notes, timings)`` of one file. Ctrl-C part-way raises

@@ -59,6 +59,11 @@ def add_parser(sub) -> None:
     p.add_argument("--summary", action="store_true",
                    help="also give minutes of crying per hour, the number of episodes and the "
                    "longest ones (for long recordings)")
+    p.add_argument("--face", choices=("auto", "on", "off"), default="auto",
+                   help="the infant's face in the cry verdict of a video: a crying segment is "
+                   "vetoed when the face is visibly happy through it (a zero-shot cue from a "
+                   "model trained on adults' faces; docs/face_fusion.md). auto (default): used "
+                   "when the face-expression model is found; on: required; off: the sound alone")
     p.add_argument("--timeline", metavar="PNG",
                    help="write a timeline picture of each input (one input: this file; several: "
                    "a folder, one PNG per input)")
@@ -68,13 +73,17 @@ def add_parser(sub) -> None:
 
 def format_result(res, notes: list[str] = (), summary: dict | None = None) -> str:
     """Human-readable line(s) for one detection."""
+    from ..detection.audiovisual import face_lines
     from ..detection.summary import format_summary
 
-    verdict = "CRYING" if res.crying else "no crying"
+    vetoed = sum(v.decision == "veto" for v in res.face_verdicts)
+    verdict = ("CRYING" if res.crying else
+               "no crying: the face vetoed the sound" if vetoed else "no crying")
     lines = [f"{res.path}: {verdict} (p={res.probability:.2f}, threshold {res.threshold:.2f}, "
              f"{res.duration:.1f} s)"]
     if res.segments:
         lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))
+    lines += face_lines(res.face)
     if summary is not None:
         lines += format_summary(summary)
     lines += [f"  note: {n}" for n in notes]
@@ -106,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
                  if args.timeline else {})
     job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
-                    summary=bool(args.summary))
+                    summary=bool(args.summary), face=args.face)
 
     def render(outcome) -> str:
         res, notes, _ = outcome.result
@@ -120,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
             timeline_png(timelines[i], times=res.window_times, scores=res.window_probs,
                          threshold=res.threshold, segments=res.segments,
                          summary=summarize_segments(res.segments, res.duration),
-                         title=os.path.basename(str(res.path)))
+                         title=os.path.basename(str(res.path)),
+                         face_spans=res.face_spans, face_verdicts=res.face_verdicts)
 
     with locked_output(plan.out):
         return run_batch(plan, job, render=render, as_json=args.json,

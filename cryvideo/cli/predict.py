@@ -59,6 +59,10 @@ def add_parser(sub) -> None:
                    help="asked first whether there is crying at all; no reason is given when "
                    "it says no, and the reason branches read only the crying it finds ("
                    + backend_help() + "; none: always give a reason, from the whole track)")
+    p.add_argument("--face", choices=("auto", "on", "off"), default=None,
+                   help="the infant's face in the cry gate's verdict on a video, as in "
+                   "`cryvideo detect --face`: auto (default): used when the face-expression "
+                   "model is found; on: required; off: the sound alone (--no-face implies off)")
     p.add_argument("--report", metavar="HTML",
                    help="write a self-contained HTML report (one file: FILE → HTML; several: "
                    "HTML is a folder, one page per input, named after it)")
@@ -67,13 +71,17 @@ def add_parser(sub) -> None:
 
 
 def format_result(res) -> str:
+    from ..detection.audiovisual import face_lines
+
     """Human-readable block for one result."""
     lines = []
     tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
     cry = res.crying
     if res.label is None:
-        lines.append(f"{res.path}: no crying detected (p={cry.probability:.2f}, threshold "
-                     f"{cry.threshold:.2f}): no reason given")
+        vetoed = " (the face vetoed the sound)" if any(
+            v.decision == "veto" for v in cry.result.face_verdicts) else ""
+        lines.append(f"{res.path}: no crying detected{vetoed} (p={cry.probability:.2f}, "
+                     f"threshold {cry.threshold:.2f}): no reason given")
     else:
         p = res.probabilities[res.label]
         lines.append(f"{res.path}: {res.label} (p={p:.2f}){tag}")
@@ -81,6 +89,7 @@ def format_result(res) -> str:
         segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry.segments) or "none"
         lines.append(f"  crying: {'yes' if cry.detected else 'no'} "
                      f"(p={cry.probability:.2f}, {cry.detector}; segments: {segs})")
+        lines += face_lines(cry.result.face)
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     if probs:
         head = "probabilities" if res.label is not None else "if it were a cry"
@@ -122,11 +131,14 @@ def run(args: argparse.Namespace) -> int:
     if args.weights is not None and not os.path.exists(args.weights):
         raise WeightsNotFoundError("no such file or folder (given with --weights)",
                                    path=args.weights)
+    if args.no_face and args.face not in (None, "off"):
+        raise ParameterError(f"--no-face and --face {args.face} contradict each other")
     job = PredictJob(fps=DEFAULT_ANALYSIS_FPS if args.fps is None else args.fps,
                      use_face=not args.no_face, models_dir=_abs(args.models),
                      window=args.window, runtime=args.runtime,
                      weights_path=_abs(args.weights), keep_artifacts=bool(args.report),
-                     cry_detector=None if args.cry_detector == "none" else args.cry_detector)
+                     cry_detector=None if args.cry_detector == "none" else args.cry_detector,
+                     cry_face="off" if args.no_face else args.face or "auto")
 
     def write_report(i: int, res) -> None:
         from ..report import write_html_report

@@ -8,7 +8,10 @@
 - :mod:`.base` — :class:`Detector`, the interface every detector has;
 - :mod:`.backends` — :data:`BACKENDS`, the table of backends (name, aliases, shipped files,
   loader): the one place that lists them;
-- :mod:`.result` — :class:`DetectionResult`, the answer of every detector.
+- :mod:`.result` — :class:`DetectionResult`, the answer of every detector;
+- :mod:`.face_cue`, :mod:`.audiovisual` — the audio-visual verdict: an audio detector whose
+  crying segments the infant's face may veto (:func:`.audiovisual.with_face` wraps any
+  wrappable backend).
 
 :func:`load_detector` picks a detector by name, as ``cryvideo detect --backend`` does.
 """

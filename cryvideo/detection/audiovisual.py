@@ -34,7 +34,7 @@ from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
 __all__ = ["VerdictRule", "SegmentVerdict", "decide", "load_rule", "AudioVisualDetector",
-           "load_face_cue", "FACE_MODES", "RULE_KIND"]
+           "load_face_cue", "with_face", "check_face_mode", "face_lines", "FACE_MODES", "RULE_KIND"]
 
 #: ``--face``: ``auto`` uses the face on videos when the expression model is found (a note
 #: says when it is not), ``on`` requires it, ``off`` is the audio-only answer.
@@ -233,8 +233,10 @@ def load_face_cue(rule: VerdictRule, *, finder: str = "auto",
 class AudioVisualDetector:
     """An audio detector whose crying segments the infant's face may veto (see the module).
 
-    Implements the same ``detect`` as every detector. On audio files and videos without a
-    video stream it answers as the audio detector does, and says the face was not used.
+    Implements the :class:`~cryvideo.detection.base.Detector` protocol. It takes files itself
+    (``streams_files``): an audio detector that does not stream is given the file's 16 kHz
+    waveform. On audio files and videos without a video stream it answers as the audio
+    detector does, and says the face was not used.
 
     Parameters
     ----------
@@ -246,28 +248,58 @@ class AudioVisualDetector:
         The rule's card (its name travels with every answer).
     """
 
-    def __init__(self, audio, cue: FaceCue, rule: VerdictRule, *,
-                 card: dict | None = None) -> None:
+    def __init__(self, audio, cue: FaceCue | None, rule: VerdictRule, *,
+                 card: dict | None = None, unavailable: str | None = None) -> None:
+        if cue is None and not unavailable:
+            raise ParameterError("an audio-visual detector without a face cue must say why")
         self.audio, self.cue, self.rule = audio, cue, rule
         self.card = card or {}
-        self.name = f"{audio.name}+face"
-        self.threshold = audio.threshold
-        self.streams_files = getattr(audio, "streams_files", False)
+        #: Why the face cannot be used at all (its model was not found), or None.
+        self.unavailable = unavailable
+        self.name: str = f"{audio.name}+face"
+        self.threshold: float = audio.threshold
+        self.streams_files: bool = True
 
     def describe(self) -> dict:
+        """What looks at the faces (the finder, the expression model, the rule)."""
+        if self.cue is None:
+            return {"rule": self.card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
         return {**self.cue.describe(), "rule": self.card.get("name", "face_verdict")}
 
     def detect(self, source, *, sr: int | None = None,
                progress: Progress | None = None) -> DetectionResult:
-        """Detect crying (the audio detector), then let the face decide on each segment."""
-        res = self.audio.detect(source, sr=sr, progress=progress)
-        return self.judge(res, source)
+        """Detect crying (the audio detector), then let the face decide on each segment.
 
-    def judge(self, res: DetectionResult, source) -> DetectionResult:
-        """Apply the face verdict to an audio detector's result on ``source``."""
+        A Ctrl-C during the audio part carries the audio detector's partial result, unjudged
+        (``face.used`` False, saying why)."""
+        audio_in = source
+        if isinstance(source, str | os.PathLike) and not self.audio.streams_files:
+            from ..media import load_audio
+
+            audio_in, sr = load_audio(source, sr=16000), 16000
+        try:
+            res = self.audio.detect(audio_in, sr=sr, progress=progress)
+        except KeyboardInterrupt as exc:
+            part = getattr(exc, "partial", None)
+            if part is not None:
+                exc.partial = dataclasses.replace(part, face={
+                    **self.describe(), "used": False,
+                    "why": "interrupted before the face was looked at"})
+            raise
+        if isinstance(source, str | os.PathLike):
+            res = dataclasses.replace(res, path=os.fspath(source))
+        return self.judge(res, source, progress=progress)
+
+    def judge(self, res: DetectionResult, source, *,
+              progress: Progress | None = None) -> DetectionResult:
+        """Apply the face verdict to an audio detector's result on ``source``
+        (``progress("faces", segments done, segments)``)."""
         from ..media import probe
 
         face = self.describe()
+        if self.unavailable:
+            face.update(used=False, why=self.unavailable)
+            return dataclasses.replace(res, face=face)
         if not isinstance(source, str | os.PathLike):
             face.update(used=False, why="a waveform has no video")
             return dataclasses.replace(res, face=face)
@@ -276,10 +308,12 @@ class AudioVisualDetector:
             face.update(used=False, why="no video stream: the sound decides alone")
             return dataclasses.replace(res, face=face)
         verdicts, spans = [], []
-        for a, b in res.segments:
+        for k, (a, b) in enumerate(res.segments):
             span = self.cue.look(source, a, b, info=info)
             spans.append(span)
             verdicts.append(decide(span, self.rule))
+            if progress is not None:
+                progress("faces", k + 1, len(res.segments))
         kept = [(v.start, v.end) for v in verdicts if v.decision != "veto"]
         face.update(used=True, segments=[v.to_dict() for v in verdicts])
         crying = bool(kept) if res.segments else bool(res.crying)
@@ -287,4 +321,61 @@ class AudioVisualDetector:
                                    face_verdicts=verdicts, face_spans=spans)
 
 
-__all__ += ["ZERO_SHOT_NOTE"]
+
+def check_face_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`FACE_MODES` (ParameterError otherwise)."""
+    if mode not in FACE_MODES:
+        raise ParameterError(f"--face must be one of {', '.join(FACE_MODES)}, got {mode!r}")
+    return mode
+
+
+def with_face(detector, mode: str = "auto", *, models_dir: str | os.PathLike | None = None
+              ) -> tuple:
+    """``detector`` wrapped in the audio-visual verdict as ``mode`` asks, and notes for the
+    output.
+
+    Parameters
+    ----------
+    detector : Detector
+        An audio detector.
+    mode : {"auto", "on", "off"}
+        ``off``: the detector as it is. ``auto``: wrapped when the expression model is found
+        (else as it is, with a note). ``on``: wrapped, or WeightsNotFoundError.
+    models_dir : path, optional
+        Where the verdict's card is looked for first.
+
+    Returns
+    -------
+    (Detector, list of str)
+    """
+    from ..errors import WeightsNotFoundError
+
+    if check_face_mode(mode) == "off":
+        return detector, []
+    rule, card = load_rule(models_dir)
+    try:
+        cue = load_face_cue(rule)
+    except WeightsNotFoundError as exc:
+        if mode == "on":
+            raise
+        why = f"the face-expression model was not found: {exc.message}"
+        return (AudioVisualDetector(detector, None, rule, card=card, unavailable=why),
+                [f"the face was not used: {exc.message}"])
+    notes = [cue.finder_note] if cue.finder_note else []
+    return AudioVisualDetector(detector, cue, rule, card=card), notes
+
+
+def face_lines(face: dict | None) -> list[str]:
+    """Text lines (indented two spaces) saying what the face said about each audio segment,
+    from a result's ``face`` dict (none with ``--face off`` or without the expression model)."""
+    if face is None:
+        return []
+    if not face.get("used"):
+        return [] if face.get("why", "").startswith("the face-expression model") else [
+            f"  face: not used ({face.get('why', 'no video')})"]
+    lines = []
+    for v in face.get("segments") or []:
+        who = "vetoed by the face" if v["decision"] == "veto" else "sound decided"
+        lines.append(f"  face {v['start']:.1f}–{v['end']:.1f} s: {who}: {v['reason']}")
+    lines.append(f"  face: {face['face_finder']} faces, {face['note']}")
+    return lines

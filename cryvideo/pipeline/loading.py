@@ -64,7 +64,8 @@ class LoadedModels:
     labels: list = dataclasses.field(default_factory=list)
 
 
-def load_cry_detector(spec, models_dir: Path, notes: list[str]) -> tuple[Detector | None, str]:
+def load_cry_detector(spec, models_dir: Path, notes: list[str], *,
+                      face: str = "off") -> tuple[Detector | None, str]:
     """The cry gate named by ``spec`` (a backend of :data:`CRY_DETECTORS` or an alias; a
     :class:`~cryvideo.detection.Detector` object is used as is), and how the output names it.
     The backend's ``gate_files`` are looked for in ``models_dir``, then the bundled folder; a
@@ -89,13 +90,21 @@ def load_cry_detector(spec, models_dir: Path, notes: list[str]) -> tuple[Detecto
     from ..detection import load_detector
 
     if not backend.takes_model_file:
-        return load_detector(backend.name), backend.name
-    path, note = find_model(backend.gate_names, models_dir, what="cry detector")
-    if note:  # never silently: the output says so
-        notes.append(note)
-    if path is None:
-        return load_detector(backend.name), backend.name  # names the missing file
-    return load_detector(backend.name, model=path), f"{backend.name} ({path.name})"
+        det, name = load_detector(backend.name), backend.name
+    else:
+        path, note = find_model(backend.gate_names, models_dir, what="cry detector")
+        if note:  # never silently: the output says so
+            notes.append(note)
+        if path is None:
+            det, name = load_detector(backend.name), backend.name  # names the missing file
+        else:
+            det, name = load_detector(backend.name, model=path), f"{backend.name} ({path.name})"
+    if backend.wrappable and face != "off":
+        from ..detection.audiovisual import with_face
+
+        det, face_notes = with_face(det, face, models_dir=models_dir)
+        notes += face_notes
+    return det, name
 
 
 def _audio_branches_for_fusion(m: LoadedModels) -> list[Branch]:
@@ -124,7 +133,8 @@ def load_models(*, models_dir: str | os.PathLike | None = None,
                 audio_branches: Sequence[Branch] | None = None, use_face: bool = True,
                 window: int | None = None, runtime: str = "tflite",
                 weights_path: str | os.PathLike | None = None, use_fusion_model: bool = True,
-                cry_detector: str | object | None = "yamnet-cry") -> LoadedModels:
+                cry_detector: str | object | None = "yamnet-cry",
+                cry_face: str = "auto") -> LoadedModels:
     """Load what ``predict`` needs (see :class:`~cryvideo.pipeline.predict.Predictor` for the
     parameters).
 
@@ -140,7 +150,8 @@ def load_models(*, models_dir: str | os.PathLike | None = None,
 
     m = LoadedModels(models_dir=check_models_dir(
         Path(models_dir) if models_dir is not None else default_models_dir()), notes=[])
-    m.cry_detector, m.cry_detector_name = load_cry_detector(cry_detector, m.models_dir, m.notes)
+    m.cry_detector, m.cry_detector_name = load_cry_detector(cry_detector, m.models_dir, m.notes,
+                                                            face=cry_face)
 
     face_path, note = find_model(FACE_HEAD_FILE, m.models_dir)
     if use_face and face_path is not None:

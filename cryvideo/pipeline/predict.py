@@ -99,6 +99,10 @@ class Predictor:
         one), or a :class:`cryvideo.detection.Detector` object (e.g. a wrapped one), used as
         is. ``None`` turns the gate off. The reason branches read only the crying segments it
         finds; the result carries its typed answer (:class:`~.result.CryVerdict`).
+    cry_face : {"auto", "on", "off"}
+        The infant's face in the cry gate's verdict on a video (the audio-visual verdict of
+        :mod:`cryvideo.detection.audiovisual`: a crying segment is vetoed when the face is
+        visibly happy through it). ``auto``: when the face-expression model is found.
     """
 
     def __init__(
@@ -116,6 +120,7 @@ class Predictor:
         keep_artifacts: bool = False,
         progress: Progress | None = None,
         cry_detector: str | object | None = "yamnet-cry",
+        cry_face: str = "auto",
     ) -> None:
         if fps is None or not 0 < float(fps) <= 240:  # NaN fails too
             raise ParameterError(f"fps must be in (0, 240], got {fps}")
@@ -129,7 +134,7 @@ class Predictor:
         m = load_models(models_dir=models_dir, audio_branches=audio_branches,
                         use_face=use_face, window=window, runtime=runtime,
                         weights_path=weights_path, use_fusion_model=use_fusion_model,
-                        cry_detector=cry_detector)
+                        cry_detector=cry_detector, cry_face=cry_face)
         self.models_dir = m.models_dir
         #: Sentences for the output about models taken from elsewhere than ``models_dir``.
         self.model_notes = m.notes
@@ -154,7 +159,11 @@ class Predictor:
             det = self.cry_detector.detect(load_audio(run.path, sr=16000, info=run.info),
                                            sr=16000)
         run.timings["cry_detect"] = round(time.perf_counter() - t0, 3)
-        if not det.crying:
+        if not det.crying and any(v.decision == "veto" for v in det.face_verdicts):
+            run.notes.append(f"the sound found crying (p={det.probability:.2f} >= threshold "
+                             f"{det.threshold:.2f}, {self.cry_detector_name}) but the face "
+                             "vetoed every segment (visibly happy): no reason given")
+        elif not det.crying:
             run.notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
                              f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
         return CryVerdict(det, self.cry_detector_name), float(det.duration)

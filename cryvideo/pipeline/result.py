@@ -56,12 +56,15 @@ class CryVerdict:
         return [[round(a, 2), round(b, 2)] for a, b in self.result.segments]
 
     def to_dict(self) -> dict:
-        """``detected``, ``probability``, ``threshold``, ``segments``, ``detector`` and (when
-        the result names it) ``model``: what answered, without its threshold."""
+        """``detected``, ``probability``, ``threshold``, ``segments``, ``detector``, (when
+        the result names it) ``model``: what answered, without its threshold, and (when the
+        face took part in the verdict) ``face``: each audio segment's verdict."""
         d = {"detected": self.detected, "probability": self.probability,
              "threshold": self.threshold, "segments": self.segments, "detector": self.detector}
         if self.result.detector:
             d["model"] = {k: v for k, v in self.result.detector.items() if k != "threshold"}
+        if self.result.face is not None:
+            d["face"] = dict(self.result.face)
         return d
 
 
