@@ -175,3 +175,14 @@ def test_zero_shot_refuses_a_model_file(demo_clip, shipped_detector):
     assert one_error_line(r.stderr) == ("cryvideo: error: the zero-shot detector takes "
                                         "yamnet.tflite from $CRYVIDEO_WEIGHTS_DIR, not a model "
                                         "file")
+
+
+def test_report_reads_the_typed_verdict(demo_clip, tmp_path, capsys):
+    """The HTML report's crying line and its shaded spans come from the same verdict."""
+    det = json.loads(_json_line(capsys, ["detect", "--json", str(demo_clip)]))
+    page = tmp_path / "r.html"
+    assert cli_main(["predict", "--no-face", "--report", str(page), str(demo_clip)]) == 0
+    segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det["segments"])
+    assert (f"<p>Crying: <b>yes</b> (p={det['probability']:.2f}, threshold "
+            f"{det['threshold']:.2f}, yamnet-cry (cry_detector_yamnet_int8.tflite); "
+            f"segments: {segs})") in page.read_text(encoding="utf-8")
