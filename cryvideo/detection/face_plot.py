@@ -62,8 +62,9 @@ def draw_expressions(ax, spans, verdicts, *, scale: float = 1.0, thumbnails: boo
         mid = (v.start + v.end) / 2 / scale
         txt = "veto" if v.decision == "veto" else ("no face" if v.frames_with_face == 0
                                                    else "audio")
-        ax.text(mid, 1.02, txt, ha="center", va="bottom", fontsize=7,
-                transform=ax.get_xaxis_transform())
+        ax.text(mid, 0.97, txt, ha="center", va="top", fontsize=7,
+                transform=ax.get_xaxis_transform(),
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
     ax.set_ylim(0, 1)
     if xlim is not None:
         ax.set_xlim(*xlim)

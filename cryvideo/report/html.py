@@ -111,6 +111,52 @@ def _face_timeline(faces, probs) -> str:
     return _png(fig)
 
 
+def _verdict_timeline(det) -> str:
+    """The cry verdict over the clip's time: the audio cry probability per window with each
+    segment shaded by its decision, and (when the face took part) the child's expression over
+    each segment with face thumbnails at their times."""
+    from matplotlib.figure import Figure
+
+    from ..detection.face_plot import draw_expressions, shade_verdicts
+
+    with_face = bool(det.face_verdicts)
+    fig = Figure(figsize=(10, 4.6 if with_face else 2.4), layout="constrained")
+    axes = fig.subplots(2 if with_face else 1, 1, sharex=True, squeeze=False)[:, 0]
+    ax = axes[0]
+    ax.plot(det.window_times, det.window_probs, color="#444", lw=0.9,
+            label="audio cry probability (at window starts)")
+    ax.axhline(det.threshold, color="#c33", lw=0.8, ls="--",
+               label=f"threshold {det.threshold:.2f}")
+    if with_face:
+        shade_verdicts(ax, det.face_verdicts)
+    else:
+        for i, (a, b) in enumerate(det.segments):
+            ax.axvspan(a, b, color="#f4a", alpha=0.35, lw=0, label="crying" if i == 0 else None)
+    ax.set_ylim(0, 1)
+    ax.set_xlim(0, max(float(det.duration), 1e-9))
+    ax.set_ylabel("cry probability")
+    ax.legend(loc="upper right", fontsize=7)
+    if with_face:
+        draw_expressions(axes[1], det.face_spans, det.face_verdicts,
+                         xlim=(0, max(float(det.duration), 1e-9)))
+    axes[-1].set_xlabel("time (s)")
+    return _png(fig)
+
+
+def _verdict_rows(face: dict) -> str:
+    """One table row per audio segment: its decision, evidence and reason."""
+    e = html.escape
+    rows = []
+    for v in face.get("segments") or []:
+        mean = v.get("mean_expression") or {}
+        top = ", ".join(f"{k} {p:.2f}" for k, p in sorted(mean.items(), key=lambda kv: -kv[1])[:3])
+        rows.append(f"<tr><td>{v['start']:.1f}–{v['end']:.1f} s</td><td><b>{e(v['decision'])}"
+                    f"</b> ({e(v['decided_by'])})</td><td>{v['frames_with_face']} of "
+                    f"{v['frames']}</td><td>{e(top)}</td><td>{e(v['reason'])}</td></tr>")
+    return ("<table><tr><th>segment</th><th>decision</th><th>frames with the face</th>"
+            "<th>mean expression</th><th>why</th></tr>" + "".join(rows) + "</table>")
+
+
 def render_html(res) -> str:
     """The report page for a :class:`~cryvideo.pipeline.result.PredictionResult`.
 
@@ -136,6 +182,16 @@ def render_html(res) -> str:
         branch_rows.append(f"<tr><td>{e(b.name)}</td><td>{what}</td><td>{e(share)}</td>"
                            f"<td class=src>{e(b.source)}</td></tr>")
     sections = []
+    cry = res.crying
+    if cry is not None and len(cry.result.window_times):
+        face = cry.result.face
+        sections.append("<h2>The cry verdict over time</h2>"
+                        f"<img alt='cry verdict over time' src='{_verdict_timeline(cry.result)}'>")
+        if face is not None and face.get("used"):
+            sections.append(f"<p>{e(face['note'])}. Faces found by {e(face['face_finder'])}."
+                            "</p>" + _verdict_rows(face))
+        elif face is not None:
+            sections.append(f"<p>The face took no part in the verdict: {e(face['why'])}.</p>")
     if "audio" in art:
         y, sr = art["audio"]
         segs = res.crying.segments if res.crying is not None else ()
@@ -159,7 +215,6 @@ def render_html(res) -> str:
     timings = ", ".join(f"{e(k)} {v:.2f} s" for k, v in res.timings.items())
     warn = "" if res.trained else \
         "<p class=warn>UNTRAINED MODELS: these probabilities are not a result.</p>"
-    cry = res.crying
     headline = e(res.label) if res.label is not None else "no crying detected"
     cry_line = ""
     if cry is not None:
