@@ -30,7 +30,7 @@ def _crying_text(line: str) -> str:
 def test_predict_crying_json_is_pinned(demo_clip, capsys):
     """predict's ``crying`` on the demo clip is exactly what the detector answered, in today's
     keys, order, rounding and place in the record."""
-    det = json.loads(_json_line(capsys, ["detect", "--json", str(demo_clip)]))
+    det = json.loads(_json_line(capsys, ["detect", "--json", "--face", "off", str(demo_clip)]))
     line = _json_line(capsys, ["predict", "--json", "--no-face", str(demo_clip)])
     rec = json.loads(line)
     assert list(rec) == ["path", "label", "probabilities", "trained", "modalities", "branches",
@@ -47,7 +47,7 @@ def test_predict_crying_json_is_pinned(demo_clip, capsys):
 
 def test_predict_crying_text_lines(demo_clip, capsys):
     """The text output's crying line reads the same verdict."""
-    det = json.loads(_json_line(capsys, ["detect", "--json", str(demo_clip)]))
+    det = json.loads(_json_line(capsys, ["detect", "--json", "--face", "off", str(demo_clip)]))
     assert cli_main(["predict", "--no-face", str(demo_clip)]) == 0
     lines = capsys.readouterr().out.splitlines()
     segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det["segments"])
@@ -179,7 +179,7 @@ def test_zero_shot_refuses_a_model_file(demo_clip, shipped_detector):
 
 def test_report_reads_the_typed_verdict(demo_clip, tmp_path, capsys):
     """The HTML report's crying line and its shaded spans come from the same verdict."""
-    det = json.loads(_json_line(capsys, ["detect", "--json", str(demo_clip)]))
+    det = json.loads(_json_line(capsys, ["detect", "--json", "--face", "off", str(demo_clip)]))
     page = tmp_path / "r.html"
     assert cli_main(["predict", "--no-face", "--report", str(page), str(demo_clip)]) == 0
     segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det["segments"])
