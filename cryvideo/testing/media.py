@@ -319,7 +319,7 @@ class SceneFace:
 
 
 def scene_frames(n_frames: int, faces: Sequence[SceneFace], *,
-                 size: tuple[int, int] = (320, 240), grey: int = 96):
+                 size: tuple[int, int] = (320, 240), grey: int = 150):
     """Yield RGB frames of real faces on a plain background, each drifting a few pixels.
 
     Parameters
