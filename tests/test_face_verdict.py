@@ -675,3 +675,43 @@ def test_fetch_face_models(tmp_path):
     run = _fetch(["--dest", str(dest)], keras_home)
     assert run.returncode == 0, run.stderr
     assert sha256sum(dest / spec["file"]) == spec["sha256"] and (dest / "LICENSE").is_file()
+
+
+# -- the demo clip shows both channels ------------------------------------------------------------
+def test_demo_clip_shows_both_channels(av, demo_clip):
+    """The bundled demo (data_prep/make_demo_clip.py): a cry with no face in view, kept on the
+    sound alone, then the same cry under the smiling astronaut, vetoed by the face."""
+    res = av.detect(demo_clip)
+    first, second = res.to_dict()["face"]["segments"]
+    assert first["decision"] == "audio" and first["reason"].startswith("no face seen")
+    assert second["decision"] == "veto" and second["decided_by"] == "face"
+    assert first["end"] < 4.0 < second["start"]  # the scene changes at 4 s, in the silence
+    assert res.crying is True and len(res.segments) == 1  # the first cry only
+    assert res.segments[0] == pytest.approx((first["start"], first["end"]), abs=0.01)
+
+
+def _demo_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_demo_clip",
+                                                  REPO / "data_prep" / "make_demo_clip.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_demo_soundtrack_and_audio_option(tmp_path):
+    import soundfile as sf
+
+    mdc = _demo_script()
+    y = mdc.soundtrack(np.ones(int(0.7 * mdc.SR), np.float32))  # a short sound is repeated
+    sr, cry, gap = mdc.SR, int(mdc.CRY * mdc.SR), int(mdc.GAP * mdc.SR)
+    assert len(y) == int(mdc.DURATION * sr) and y.dtype == np.float32
+    assert (y[:cry] == 1).all() and (y[cry + gap:] == 1).all()
+    assert np.abs(y[cry:cry + gap]).max() < 0.02  # the silence between the two cries
+    sf.write(tmp_path / "rec.wav", 0.5 * np.sin(np.arange(sr) * 0.3), sr)
+    out = tmp_path / "demo.mp4"
+    assert mdc.main(["--audio", str(tmp_path / "rec.wav"), "--out", str(out)]) == 0
+    info = probe(out)
+    assert info.has_audio and info.has_video and (info.width, info.height) == mdc.SIZE
+    assert info.duration == pytest.approx(mdc.DURATION, abs=0.1)
