@@ -5,9 +5,14 @@ sources, a synthesized cry, and videos of a moving face.
   H.264/AAC (or WAV/MP3) files from ffmpeg's ``testsrc2`` and ``sine`` sources;
 - :func:`synth_cry` — a cry-like sound made the way a voice is (glottal pulses through
   formants), which YAMNet and the shipped detector hear as crying; no recording;
-- :func:`demo_frames` — the demo clip's astronaut face, slowly panned and zoomed;
+- :func:`demo_frames`, :func:`no_face_frames` — the demo clip's two scenes: the astronaut's
+  smiling face, and a face-free picture (a coffee cup), each slowly panned and zoomed;
 - :func:`face_frames`, :func:`write_video`, :func:`make_labelled_set` — labelled synthetic
   videos (a class-coloured face) for testing ``cryvideo train`` end to end;
+- :func:`face_picture`, :class:`SceneFace`, :func:`scene_frames` — scenes of several real faces
+  (a smiling one, a sad one) of chosen sizes, each in chosen frames, for the face cue;
+  :func:`clock_frames` — frames whose grey level tells their time; :func:`retime_video`,
+  :func:`rotate_video` — a variable-frame-rate copy and a copy with a rotation display matrix;
 - :func:`batch_folder` — a folder of small mixed clips (cries, tones, videos) for batch runs.
 
 ``data_prep/make_demo_clip.py`` and ``data_prep/synthetic_videos.py`` are the command-line
@@ -17,6 +22,7 @@ front ends of these.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -24,12 +30,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..io import atomic_path
 from ..media.ffmpeg import ffmpeg_exe
 
 __all__ = ["SR", "AUDIO_SR", "CUE_COLOURS", "ffmpeg", "lavfi_video", "lavfi_audio",
-           "make_video", "synth_cry", "demo_frames", "face_frames", "write_video",
-           "make_labelled_set", "batch_folder"]
+           "make_video", "synth_cry", "pan_frames", "demo_frames", "no_face_frames",
+           "face_frames", "write_video",
+           "make_labelled_set", "batch_folder", "FACE_PICTURES", "face_picture", "SceneFace",
+           "scene_frames", "clock_frames", "clock_level", "retime_video", "rotate_video"]
 
 #: Sample rate of the synthesized cry by default (Hz).
 SR = 16000
@@ -148,22 +157,58 @@ def synth_cry(duration: float = 8.0, sr: int = SR, *, seed: int = 0) -> np.ndarr
 
 
 # -- videos of a face ----------------------------------------------------------------------------
-def demo_frames(n_frames: int, size: tuple[int, int] = (480, 360)):
-    """Yield RGB frames of the astronaut image, slowly panned and zoomed (the demo clip's)."""
-    import cv2
-    from skimage import data
+def pan_frames(image: np.ndarray, n_frames: int, *, size: tuple[int, int] = (480, 360),
+               centre: tuple[float, float] = (215, 150), view: tuple[float, float] = (300, 225),
+               drift: tuple[float, float] = (12, 8), zoom: float = 0.08):
+    """Yield RGB frames of a still ``image`` seen through a slowly panning and zooming camera.
 
-    img = data.astronaut()  # 512x512 RGB, face near (x≈210, y≈110)
+    Parameters
+    ----------
+    image : np.ndarray [shape=(h, w, 3), dtype=uint8]
+    n_frames : int
+        The camera goes round once in this many frames.
+    size : (int, int)
+        Width, height of the frames.
+    centre : (float, float)
+        Centre of the view in the image, pixels.
+    view : (float, float)
+        Width, height of the view in the image, pixels (at zoom 1).
+    drift : (float, float)
+        Amplitude of the pan, pixels of the image.
+    zoom : float
+        Amplitude of the zoom (relative).
+    """
+    import cv2
+
     w, h = size
     for i in range(n_frames):
         phase = 2 * np.pi * i / n_frames
-        zoom = 1.0 + 0.08 * np.sin(phase)
-        cw, ch = 300 / zoom, 225 / zoom
-        cx = 215 + 12 * np.sin(phase)
-        cy = 150 + 8 * np.cos(phase)
+        z = 1.0 + zoom * np.sin(phase)
+        cw, ch = view[0] / z, view[1] / z
+        cx = centre[0] + drift[0] * np.sin(phase)
+        cy = centre[1] + drift[1] * np.cos(phase)
         m = np.array([[w / cw, 0, -(cx - cw / 2) * w / cw], [0, h / ch, -(cy - ch / 2) * h / ch]])
-        yield cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA,
+        yield cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_AREA,
                              borderMode=cv2.BORDER_REFLECT)
+
+
+def demo_frames(n_frames: int, size: tuple[int, int] = (480, 360)):
+    """Yield RGB frames of the astronaut image, slowly panned and zoomed (the demo clip's face:
+    a broad smile)."""
+    from skimage import data
+
+    # 512x512 RGB, face near (x≈210, y≈110)
+    yield from pan_frames(data.astronaut(), n_frames, size=size)
+
+
+def no_face_frames(n_frames: int, size: tuple[int, int] = (480, 360)):
+    """Yield RGB frames of scikit-image's ``coffee`` picture (a cup on a table, no face),
+    slowly panned and zoomed as :func:`demo_frames`."""
+    from skimage import data
+
+    # 400x600 RGB: the cup in the middle
+    yield from pan_frames(data.coffee(), n_frames, size=size, centre=(300, 200),
+                          view=(500, 375), drift=(10, 8), zoom=0.05)
 
 
 def face_frames(n_frames: int, *, size: tuple[int, int] = (240, 180), cue: int | None = None,
@@ -212,6 +257,151 @@ def face_frames(n_frames: int, *, size: tuple[int, int] = (240, 180), cue: int |
         m = np.array([[w / cw, 0, -(cx - cw / 2) * w / cw], [0, h / ch, -(cy - ch / 2) * h / ch]])
         yield cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA,
                              borderMode=cv2.BORDER_REFLECT)
+
+
+#: Pictures :func:`face_picture` knows: a smiling face and faces that do not smile.
+FACE_PICTURES = ("astronaut", "sad", "fearful")
+#: Faces of scikit-image's LFW subset (``data.lfw_subset()``, 25×25 grey) that the FER-2013 model
+#: reads as not happy under both finders: index 6 as sad, index 0 as fearful.
+_LFW_INDEX = {"sad": 6, "fearful": 0}
+
+
+def face_picture(name: str = "astronaut") -> np.ndarray:
+    """A square RGB picture of one real face, for composing scenes.
+
+    Parameters
+    ----------
+    name : {"astronaut", "sad", "fearful"}
+        ``astronaut``: scikit-image's astronaut, head and shoulders (a broad smile: FER-2013
+        reads happy ≈ 1.0; the face's box is about 0.4 of the picture's side). ``sad``,
+        ``fearful``: a face of scikit-image's bundled LFW subset, upscaled (the face fills
+        about 0.8 of the picture; read as sad, as fearful).
+
+    Returns
+    -------
+    np.ndarray [shape=(side, side, 3), dtype=uint8]
+    """
+    import cv2
+    from skimage import data
+
+    if name == "astronaut":
+        return np.ascontiguousarray(data.astronaut()[0:250, 100:350])
+    if name not in _LFW_INDEX:
+        raise ParameterError(f"face picture must be one of {FACE_PICTURES}, got {name!r}")
+    g = data.lfw_subset()[_LFW_INDEX[name]]
+    if g.dtype != np.uint8:  # scikit-image gives floats in [0, 1] (its docstring says uint8)
+        g = (np.asarray(g, np.float64) * 255).round().clip(0, 255).astype(np.uint8)
+    g = cv2.resize(g, (100, 100), interpolation=cv2.INTER_CUBIC)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+@dataclasses.dataclass(frozen=True)
+class SceneFace:
+    """One face of a :func:`scene_frames` scene.
+
+    Attributes
+    ----------
+    picture : str
+        A name of :data:`FACE_PICTURES`.
+    side : int
+        Side of the pasted picture, pixels (the face's box is a fraction of it, see
+        :func:`face_picture`).
+    centre : (float, float)
+        Centre of the picture, as fractions of the frame's width and height.
+    frames : range or collection of int, optional
+        The frames that show this face (None: every frame).
+    """
+
+    picture: str
+    side: int
+    centre: tuple = (0.5, 0.5)
+    frames: object = None
+
+
+def scene_frames(n_frames: int, faces: Sequence[SceneFace], *,
+                 size: tuple[int, int] = (320, 240), grey: int = 150):
+    """Yield RGB frames of real faces on a plain background, each drifting a few pixels.
+
+    Parameters
+    ----------
+    n_frames : int
+    faces : sequence of SceneFace
+        Later faces are drawn over earlier ones.
+    size : (int, int)
+        Width, height.
+    grey : int
+        Background level.
+    """
+    import cv2
+
+    w, h = size
+    pics = {}
+    for f in faces:
+        if (f.picture, f.side) not in pics:
+            pic = face_picture(f.picture)
+            interp = cv2.INTER_AREA if pic.shape[0] > f.side else cv2.INTER_CUBIC
+            pics[f.picture, f.side] = cv2.resize(pic, (f.side, f.side), interpolation=interp)
+    for i in range(n_frames):
+        img = np.full((h, w, 3), grey, np.uint8)
+        for k, f in enumerate(faces):
+            if f.frames is not None and i not in f.frames:
+                continue
+            pic = pics[f.picture, f.side]
+            phase = 2 * np.pi * i / max(n_frames, 8) + k
+            x0 = int(round(f.centre[0] * w - f.side / 2 + 3 * np.sin(phase)))
+            y0 = int(round(f.centre[1] * h - f.side / 2 + 2 * np.cos(phase)))
+            xa, ya = max(0, x0), max(0, y0)
+            xb, yb = min(w, x0 + f.side), min(h, y0 + f.side)
+            img[ya:yb, xa:xb] = pic[ya - y0:yb - y0, xa - x0:xb - x0]
+        yield img
+
+
+def clock_level(t: float) -> int:
+    """Grey level :func:`clock_frames` shows during second ``int(t)`` (steps of 40)."""
+    return 20 + 40 * (int(t) % 6)
+
+
+def clock_frames(times: Sequence[float], *, size: tuple[int, int] = (64, 48)):
+    """Yield one plain RGB frame per time in ``times``, whose grey level tells that time
+    (:func:`clock_level`)."""
+    w, h = size
+    for t in times:
+        yield np.full((h, w, 3), clock_level(t), np.uint8)
+
+
+def retime_video(src: Path, out: Path, *, pts: str, audio: np.ndarray | None = None) -> Path:
+    """A copy of ``src``'s video whose frames get new time stamps (``setpts`` expression, in
+    seconds, of the frame number ``N``), written at a variable frame rate.
+
+    Example: ``pts="if(lt(N,50),N/25,2+(N-50)/5)"`` — 25 fps for 2 s, then 5 fps.
+
+    Parameters
+    ----------
+    audio : np.ndarray, optional
+        Mono float32 sound at :data:`AUDIO_SR` for the copy (else ``src``'s sound is copied).
+    """
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as td, atomic_path(out) as tmp:
+        args = ["-i", str(src)]
+        if audio is not None:
+            wav = Path(td) / "a.wav"
+            sf.write(wav, audio, AUDIO_SR)
+            args += ["-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-ac", "1"]
+        else:
+            args += ["-c:a", "copy"]
+        ffmpeg(*args, "-vf", f"setpts='({pts})/TB'", "-fps_mode", "vfr", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mp4", str(tmp))
+    return out
+
+
+def rotate_video(src: Path, out: Path, *, degrees: int = 90) -> Path:
+    """A copy of ``src`` (streams copied) whose video carries a display matrix rotating it by
+    ``degrees`` counter-clockwise (ffmpeg's ``-display_rotation``), as phones write."""
+    with atomic_path(out) as tmp:
+        ffmpeg("-display_rotation", str(degrees), "-i", str(src), "-c", "copy",
+               "-f", "mp4", str(tmp))
+    return out
 
 
 def write_video(out: Path, frames, *, fps: float, size: tuple[int, int],
