@@ -80,6 +80,10 @@ class VerdictRule:
     min_happy_share: float = 2 / 3
 
     def __post_init__(self) -> None:
+        ints = (self.smoothing, self.min_face_frames, self.max_side)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in ints) or any(
+                isinstance(v, bool) for v in (self.fps, self.happy_min, self.min_face_share)):
+            raise ParameterError(f"invalid audio-visual verdict rule: {self}")
         ok = (0 < self.fps <= 30 and self.margins and all(0 <= m <= 1 for m in self.margins)
               and self.smoothing >= 1 and self.max_side >= 64 and 0 < self.happy_min <= 1
               and self.happy_over_distress >= 1 and self.min_face_frames >= 1
@@ -173,9 +177,12 @@ def decide(span: SpanFaces, rule: VerdictRule) -> SegmentVerdict:
     share = min(_happy_share(t.probs[m], rule) for t in tracks for m in rule.margins)
     base.update(faces=len(tracks), happy_share=share, mean_expression=child_mean)
     seen = span.frames_with_face
-    if seen < rule.min_face_frames or seen < rule.min_face_share * span.n_frames:
+    # the segment's frames are those its span holds at the rule's rate, decoded or not (a
+    # picture that ends part-way through the segment does not shrink the segment)
+    frames = max(span.n_frames, int(round((span.end - span.start) * rule.fps)))
+    if seen < rule.min_face_frames or seen < rule.min_face_share * frames:
         return SegmentVerdict(**base, decision="audio", reason=(
-            f"face seen in {seen} of {span.n_frames} frames, too few to judge: the sound "
+            f"face seen in {seen} of {frames} frames, too few to judge: the sound "
             "decides alone"))
     if share >= rule.min_happy_share:
         who = "the face" if len(tracks) == 1 else f"all {len(tracks)} faces"

@@ -164,13 +164,9 @@ def load_face_finder(kind: str = "auto", *, path: str | os.PathLike | None = Non
         return HaarFinder(), None
     try:
         found = resolve_weights("yunet", path=path, allow_download=False)
-    except WeightsNotFoundError:
+    except WeightsNotFoundError as exc:
         if kind == "yunet":
             raise
-        from ..weights import KNOWN_WEIGHTS, keras_cache_dir
-
-        return HaarFinder(), (f"YuNet face detector not found ({KNOWN_WEIGHTS['yunet']['file']} "
-                              f"in $CRYVIDEO_WEIGHTS_DIR or {keras_cache_dir()}/yunet): faces "
-                              "found with OpenCV's Haar cascade, which misses turned and small "
-                              "faces")
+        return HaarFinder(), (f"{exc.message}: faces found with OpenCV's Haar cascade, which "
+                              "misses turned and small faces")
     return YuNetFinder(found), None
