@@ -36,6 +36,7 @@ __all__ = [
     "DatasetError",
     "PartialFailure",
     "first_line",
+    "display_path",
 ]
 
 #: Longest message :func:`first_line` keeps whole.
@@ -59,6 +60,18 @@ def first_line(text: str, *, limit: int = MAX_MESSAGE) -> str:
     return head[:head.rfind(" ")].rstrip(",;:") + " […]" if " " in head else head + " […]"
 
 
+def display_path(path: str | os.PathLike) -> str:
+    """A path as a line of text output shows it: as it is, unless it holds a character that
+    cannot be shown (a newline, a tab, an escape, a byte that is not UTF-8, …): then as a
+    quoted Python literal with those characters escaped (``'night\\n1.wav'``), so that one
+    record stays one line and a terminal shows what the name really is.
+
+    JSON and Parquet records keep the path as it is (their encoders escape what they must).
+    """
+    text = os.fsdecode(path)
+    return text if text.isprintable() else repr(text)
+
+
 class CryVideoError(Exception):
     """Base class of every error cryvideo raises on purpose.
 
@@ -80,7 +93,7 @@ class CryVideoError(Exception):
     def __str__(self) -> str:
         if self.path is None:
             return self.message
-        return f"{self.path}: {self.message}"
+        return f"{display_path(self.path)}: {self.message}"
 
     def __reduce__(self):
         # pickled with its path (a batch worker's error reaches the client whole)

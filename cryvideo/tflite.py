@@ -13,7 +13,8 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-__all__ = ["make_interpreter", "quiet_stderr", "TFLiteModel", "default_threads", "THREADS_ENV"]
+__all__ = ["make_interpreter", "quiet_stderr", "captured_output", "TFLiteModel",
+           "default_threads", "THREADS_ENV"]
 
 #: Environment variable that caps the threads of the multi-threaded models (the face backbone)
 #: in this process; a batch run's workers set it so that N workers do not oversubscribe the
@@ -47,6 +48,50 @@ def quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def captured_output() -> Iterator[list[str]]:
+    """Send file descriptors 1 and 2 to a temporary file for the block: C libraries' logging
+    (TensorFlow's absl lines), Python's prints and log records all land there, not on the
+    terminal.
+
+    Yields
+    ------
+    list of str
+        Empty in the block; at its end (success or error) it holds the captured text. Where
+        there are no real file descriptors (an embedded interpreter) nothing is captured.
+    """
+    import tempfile
+
+    text: list[str] = []
+    saved: dict[int, int] = {}
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd in (1, 2):
+            saved[fd] = os.dup(fd)
+    except (OSError, ValueError):
+        for dup in saved.values():
+            os.close(dup)
+        saved = {}
+    if not saved:
+        yield text
+        return
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            for fd in saved:
+                os.dup2(tmp.fileno(), fd)
+            yield text
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            for fd, dup in saved.items():
+                os.dup2(dup, fd)
+                os.close(dup)
+            tmp.seek(0)
+            text.append(tmp.read().decode("utf-8", "replace"))
 
 
 def make_interpreter(*, model_path: str | os.PathLike | None = None,

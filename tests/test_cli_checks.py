@@ -326,3 +326,102 @@ def test_package_never_cuts_messages():
             if pattern.search(line) and "hexdigest" not in line:
                 offenders.append(f"{py.relative_to(REPO)}:{n}: {line.strip()}")
     assert not offenders, "messages cut at a fixed length:\n" + "\n".join(offenders)
+
+
+# -- issue 22, item 9: export never replaces a shipped model by itself, and keeps quiet --------
+@pytest.fixture
+def shipped_folder_untouched():
+    """Fails the test if ``saved_models/`` changed, and puts it back as it was (a run of this
+    test on code without the check must not leave the shipped models replaced)."""
+    from cryvideo.testing.user_files import file_digests
+
+    folder = REPO / "saved_models"
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    digests = file_digests(folder)
+    yield folder
+    after = file_digests(folder)
+    for p in folder.iterdir():
+        if p.is_file() and p.name not in before:
+            p.unlink()
+        elif p.is_file() and after.get(p.name) != digests.get(p.name):
+            p.write_bytes(before[p.name])  # atomic-ok: restoring a test's damage
+    assert after == digests, "export changed the shipped models folder"
+
+
+@pytest.mark.parametrize("extra", [[], ["--quantize", "dynamic"]])
+def test_export_does_not_write_into_the_shipped_folder_without_o(shipped_folder_untouched,
+                                                                 extra):
+    model = shipped_folder_untouched / "audio_mfcc.keras"
+    rc, err, loaded = cli_without_models(["export", model, "--format", "tflite", *extra])
+    assert rc == 2, err
+    line = one_error_line(err)
+    assert "saved_models/audio_mfcc_" in line and "shipped models folder" in line
+    assert "-o" in line
+    assert not loaded, "refused only after the model was loaded"
+
+
+@pytest.mark.slow
+def test_export_keeps_the_converters_chatter_off_stderr(tmp_path):
+    models = copy_models(tmp_path / "m", "audio_mfcc.keras")
+    proc = _run("export", models / "audio_mfcc.keras", "-o", tmp_path / "quiet.tflite")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""                       # no absl line, no "Saved artifact at"
+    assert re.fullmatch(rf"{re.escape(str(tmp_path / 'quiet.tflite'))} \(\d+ KiB\)\n",
+                        proc.stdout), proc.stdout
+    # --debug: what the converter said is shown (on stderr; stdout stays the one line)
+    proc = _run("--debug", "export", models / "audio_mfcc.keras", "-o", tmp_path / "dbg.tflite")
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1
+    assert proc.stderr.strip() and "cryvideo: error" not in proc.stderr
+    assert (tmp_path / "dbg.tflite").read_bytes() == (tmp_path / "quiet.tflite").read_bytes()
+
+
+def test_a_failed_conversion_is_one_model_error():
+    keras = pytest.importorskip("keras")
+    from cryvideo.errors import ModelError
+    from cryvideo.models.export import keras_to_tflite
+
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(2)(inp))
+    said = []
+    with pytest.raises(ModelError, match=r"^the TFLite conversion failed \(.*dimension") as ei:
+        # calibration windows of the wrong width: the converter gives up
+        keras_to_tflite(model, quantize="int8", representative=np.zeros((3, 7), np.float32),
+                        log=said.append)
+    assert "\n" not in str(ei.value)
+    assert len(said) == 1 and said[0].strip()      # the converter's own words, for --debug
+
+
+# -- issue 22, item 10: small ones ---------------------------------------------------------
+def test_timeline_bytes_match_the_name(media_dir, tmp_path):
+    from PIL import Image
+
+    wav = str(media_dir / "audio_only.wav")
+    for name, fmt in (("t.jpg", "JPEG"), ("t.JPEG", "JPEG"), ("t.png", "PNG"), ("t.jpg", "JPEG")):
+        pic = tmp_path / name                      # t.jpg twice: an earlier JPEG is replaced
+        rc, _, err, _ = run_cli_inprocess(["detect", "--timeline", str(pic), wav])
+        assert rc == 0, err
+        with Image.open(pic) as im:
+            assert im.format == fmt
+    # any other name is refused before a model loads, and nothing is written
+    for name in ("t.gif", "timeline"):
+        rc, err, loaded = cli_without_models(["detect", "--timeline", tmp_path / name, wav])
+        assert rc == 2 and ".png, .jpg or .jpeg" in one_error_line(err)
+        assert not loaded and not (tmp_path / name).exists()
+
+
+def test_text_output_escapes_a_newline_in_a_file_name(media_dir, tmp_path):
+    odd = tmp_path / "night\n1.wav"
+    odd.write_bytes((media_dir / "audio_only.wav").read_bytes())  # atomic-ok: a test input
+    shown = repr(str(odd))
+    for argv in (["detect"], ["predict", "--no-face"]):
+        rc, out, err, _ = run_cli_inprocess([*argv, str(odd)])
+        assert rc == 0, err
+        lines = out.splitlines()
+        assert lines[0].startswith(f"{shown}: "), lines[0]
+        assert all(ln.startswith("  ") for ln in lines[1:]), out   # one record, its lines
+    rc, out, _, _ = run_cli_inprocess(["detect", "--json", str(odd)])
+    assert rc == 0 and json.loads(out)["path"] == str(odd)        # JSON keeps the real name
+    gone = tmp_path / "gone\nx.wav"
+    rc, err, _ = cli_without_models(["detect", gone])
+    assert rc == 3
+    assert one_error_line(err) == f"cryvideo: error: {repr(str(gone))}: no such file"

@@ -58,6 +58,20 @@ def test_error_message_is_one_line_with_path():
     assert str(e) == "/x/y.mp4: bad thing here"
 
 
+def test_a_path_that_cannot_be_shown_is_escaped():
+    """Issue 22: a newline (or any character a terminal cannot show) in a file name must not
+    break the one-line error: such a name is shown as an escaped, quoted literal."""
+    from cryvideo.errors import display_path
+
+    assert str(InputFileError("no such file", path="/x/a\nb.mp4")) == \
+        "'/x/a\\nb.mp4': no such file"
+    assert display_path("/x/y z é.mp4") == "/x/y z é.mp4"           # nothing to escape
+    assert display_path(Path("tab\there")) == "'tab\\there'"
+    assert display_path(b"/x/\xff.wav") == "'/x/\\udcff.wav'"       # not UTF-8: escaped
+    for odd in ("a\rb", "a\x1b[2Jb", "a\u2028b", "a\x85b"):
+        assert len(f"{display_path(odd)}: x".splitlines()) == 1
+
+
 def test_version_and_help():
     from cryvideo import __version__
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import one_error_line
+from conftest import cli_without_models, one_error_line
 from listen_audio import ONE_CRY, SR, FakeSoundDevice, at_rate, gone, sequence, write_wav
 
 from cryvideo.cli import main
@@ -235,6 +235,94 @@ def test_server_killed_and_restarted_mid_stream(shipped_detector, processes):
     assert any("stream lost" in ln and "reconnecting in 1 s" in ln for ln in lis.err)
 
 
+# -- a camera that is not up yet (issue 22) ----------------------------------------------------
+class BootingCamera:
+    """An HTTP "camera" on 127.0.0.1 that answers 503 to its first ``booting`` connections (it
+    is starting up), then streams ``body`` to each later one. It counts connections, so a test
+    depends on how many attempts were made, never on how long they took."""
+
+    def __init__(self, body: bytes, *, booting: int):
+        self.body, self.booting = body, booting
+        self.connections = 0
+        self.served: list[int] = []          # the connections that got audio
+        self._sock = socket.create_server((LOOPBACK, 0))
+        self.url = f"http://{LOOPBACK}:{self._sock.getsockname()[1]}/stream"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:                  # closed: the test is over
+                return
+            with conn:
+                self.connections += 1
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                with contextlib.suppress(OSError):
+                    if self.connections <= self.booting:
+                        conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0"
+                                     b"\r\nConnection: close\r\n\r\n")
+                    else:
+                        self.served.append(self.connections)
+                        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\n"
+                                     b"Connection: close\r\n\r\n" + self.body)
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)    # wakes the accept() (close alone does not)
+        self._sock.close()
+        self._thread.join(timeout=DEADLINE)
+        assert not self._thread.is_alive()
+
+
+@pytest.fixture
+def camera_body(tmp_path):
+    y, _ = sequence(ONE_CRY[:1])                 # a few seconds of quiet
+    return write_wav(tmp_path / "camera.wav", y).read_bytes()
+
+
+def test_listen_waits_for_a_camera_that_is_not_up_yet(shipped_detector, camera_body,
+                                                      processes):
+    """With --retries, a source that cannot be opened at first is tried again with back-off
+    (1, 2 s): the camera answers on its 3rd connection and listen takes its audio."""
+    cam = BootingCamera(camera_body, booting=2)
+    try:
+        lis = Listener(processes, cam.url, "--retries", "3")
+        lis.wait_for(event="connected")
+        lis.proc.send_signal(signal.SIGTERM)
+        assert lis.finish() == 0, "".join(lis.err)
+    finally:
+        cam.close()
+    waiting = [r for r in lis.records if r["event"] == "waiting"]
+    assert [(r["attempt"], r["retry_in"]) for r in waiting] == [(1, 1.0), (2, 2.0)]
+    assert lis.records.index(waiting[-1]) < [r["event"] for r in lis.records].index("connected")
+    assert cam.served[0] == 3                    # two refused tries, then the audio
+    assert sum("cannot open" in ln and "yet" in ln for ln in lis.err) == 2
+
+
+@pytest.mark.parametrize("retries, tries", [(None, 1), ("0", 1), ("1", 2)])
+def test_listen_gives_up_on_a_camera_after_its_retries(shipped_detector, camera_body, capsys,
+                                                       retries, tries):
+    """Never up: exit 3 after exactly 1 + --retries connections (at once without --retries:
+    a wrong address is not tried forever)."""
+    cam = BootingCamera(camera_body, booting=100)
+    try:
+        rc = main(["listen", cam.url, *(["--retries", retries] if retries else [])])
+    finally:
+        cam.close()
+    assert rc == 3
+    assert cam.connections == tries and cam.served == []
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"cryvideo: error: {cam.url}: cannot be opened (")
+    assert ("gave up after 1 more attempt" in last) == (tries == 2), last
+
+
 # -- standard input: on-cry commands and recordings --------------------------------------------
 @pytest.fixture(scope="module")
 def stdin_run(shipped_detector, known, tmp_path_factory):
@@ -352,6 +440,17 @@ def test_a_source_that_cannot_be_opened_is_exit_3(shipped_detector, capsys):
     assert main(["listen", url]) == 3
     line = one_error_line(capsys.readouterr().err.split("\n", 1)[-1])
     assert url in line and "cannot be opened" in line
+
+
+def test_a_file_without_audio_says_so_as_detect_does(media_dir):
+    """Issue 22: not ffmpeg's "Stream map '' matches no streams", and before any model."""
+    video = media_dir / "video_only.mp4"
+    rc, err, _ = cli_without_models(["listen", video])
+    assert rc == 3
+    line = one_error_line(err)
+    assert line == f"cryvideo: error: {video}: has no audio stream"
+    rc, err, _ = cli_without_models(["detect", video])
+    assert rc == 3 and one_error_line(err) == line
 
 
 def test_missing_file_is_exit_3(tmp_path, capsys):

@@ -3,6 +3,7 @@ on-cry commands, and the microphone source driven through a fake ``sounddevice``
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -367,3 +368,68 @@ def test_ffmpeg_source_gives_up_after_its_retries(tmp_path):
                 kinds.append(item.kind)
     assert kinds == ["connected", "lost", "retry failed"]
     assert slept == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("retries, appears_after, slept, outcome", [
+    (3, 2, [1.0, 2.0], "connected"),        # a camera that comes up after two tries
+    (2, 5, [1.0, 2.0], "gave up after 2 more attempts"),
+    (None, 1, [], "cannot be opened"),       # no --retries: a wrong address fails at once
+    (0, 1, [], "cannot be opened"),
+])
+def test_a_source_not_yet_there_is_tried_again_with_retries(tmp_path, retries, appears_after,
+                                                             slept, outcome):
+    """Issue 22: with ``retries`` a source that cannot be opened at first is tried again (with
+    back-off) before it counts as lost; the file appears after ``appears_after`` waits (counted,
+    not timed)."""
+    from listen_audio import write_wav
+
+    path = tmp_path / "later.wav"
+    y = (0.5 * np.sin(np.arange(SR) / 20.0)).astype(np.float32)
+    waits = []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == appears_after:
+            write_wav(path, y)
+
+    src = FFmpegLiveSource(str(path), reconnect=True, retries=retries, sleep=sleep,
+                           backoff=Backoff(first=1.0, most=30.0))
+    notices, items = [], iter(src)
+    if outcome == "connected":
+        with contextlib.closing(items):
+            for item in items:
+                if isinstance(item, SourceNotice):
+                    notices.append(item)
+                    if item.kind == "connected":
+                        break
+        assert [n.kind for n in notices] == ["waiting", "waiting", "connected"]
+        assert [(n.attempt, n.retry_in) for n in notices[:2]] == [(1, 1.0), (2, 2.0)]
+        assert "No such file" in notices[0].message
+    else:
+        with pytest.raises(InputFileError, match=outcome) as err:
+            for item in items:
+                notices.append(item)
+        assert all(n.kind == "waiting" for n in notices)
+        assert len(notices) == len(slept) and str(path) in str(err.value)
+    assert waits == slept
+
+
+def test_a_stream_without_audio_says_so(media_dir):
+    """Issue 22: standard input (or a stream) holding video only: "it has no audio stream",
+    not ffmpeg's "Stream map '' matches no streams"."""
+    with open(media_dir / "video_only.mp4", "rb") as f, \
+            pytest.raises(InputFileError, match=r"^standard input: cannot be opened \(it has no "
+                                                r"audio stream\)$"):
+        list(FFmpegLiveSource("-", stdin=f))
+
+
+def test_an_episode_length_is_said_in_the_unit_that_suits():
+    from cryvideo.detection.live import CryEvent
+
+    def stop(start, end):
+        return CryEvent(event=STOPPED, episode=1, stream_time=end, detected_at=end + 5,
+                        probability=0.1, peak=0.9, wall_time=0.0, start=start,
+                        reason="quiet").describe()
+
+    assert "lasted 2.4 s  " in stop(1.0, 3.4)
+    assert "lasted 1 min 15 s  " in stop(5.0, 80.0)       # not "75.0 s"

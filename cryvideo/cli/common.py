@@ -47,7 +47,7 @@ MEDIA_EXTENSIONS = frozenset(
 )
 #: What an existing output file must look like to be replaced (``kind`` of :func:`check_output`).
 OUTPUT_KINDS = {"text": "a text or JSON-lines file", "html": "an HTML page",
-                "png": "a PNG picture", "parquet": "a Parquet file"}
+                "png": "a PNG picture", "jpeg": "a JPEG picture", "parquet": "a Parquet file"}
 
 
 def expand_inputs(paths: Iterable[str]) -> list[str]:
@@ -106,6 +106,8 @@ def _looks_like(path: Path, kind: str) -> bool:
         return True  # an empty file holds nothing to lose
     if kind == "png":
         return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if kind == "jpeg":
+        return head.startswith(b"\xff\xd8\xff")
     if kind == "parquet":
         return head.startswith(b"PAR1")
     if b"\x00" in head:
@@ -237,7 +239,7 @@ def report_pages(paths: Sequence[str], report: str | os.PathLike, *,
     Several: ``report`` is a folder and every input gets its own file, never two on one.
     """
     report = Path(report)
-    suffix = {"html": ".html", "png": ".png"}[kind]
+    suffix = {"html": ".html", "png": ".png", "jpeg": ".jpg"}[kind]
     if len(paths) == 1:
         page = report / (Path(paths[0]).stem + suffix) if report.is_dir() else report
         return {0: check_output(page, option=option, kind=kind, inputs=paths)}

@@ -64,9 +64,9 @@ def add_parser(sub) -> None:
                    "vetoed when the face is visibly happy through it (a zero-shot cue from a "
                    "model trained on adults' faces; docs/face_fusion.md). auto (default): used "
                    "when the face-expression model is found; on: required; off: the sound alone")
-    p.add_argument("--timeline", metavar="PNG",
-                   help="write a timeline picture of each input (one input: this file; several: "
-                   "a folder, one PNG per input)")
+    p.add_argument("--timeline", metavar="PICTURE",
+                   help="write a timeline picture of each input (one input: this file, a PNG "
+                   "or, named .jpg/.jpeg, a JPEG; several: a folder, one PNG per input)")
     add_batch_options(p)
     p.set_defaults(func=run)
 
@@ -75,12 +75,13 @@ def format_result(res, notes: list[str] = (), summary: dict | None = None) -> st
     """Human-readable line(s) for one detection."""
     from ..detection.audiovisual import face_lines
     from ..detection.summary import format_summary
+    from ..errors import display_path
 
     vetoed = sum(v.decision == "veto" for v in res.face_verdicts)
     verdict = ("CRYING" if res.crying else
                "no crying: the face vetoed the sound" if vetoed else "no crying")
-    lines = [f"{res.path}: {verdict} (p={res.probability:.2f}, threshold {res.threshold:.2f}, "
-             f"{res.duration:.1f} s)"]
+    lines = [f"{display_path(res.path)}: {verdict} (p={res.probability:.2f}, threshold "
+             f"{res.threshold:.2f}, {res.duration:.1f} s)"]
     if res.segments:
         lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))
     lines += face_lines(res.face)
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         from ..models.store import check_models_dir, default_models_dir
 
         check_models_dir(default_models_dir())
-    timelines = (report_pages(plan.paths, args.timeline, option="--timeline", kind="png")
+    timelines = (report_pages(plan.paths, args.timeline, option="--timeline",
+                              kind=_picture_kind(args.timeline, len(plan.paths)))
                  if args.timeline else {})
     job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
@@ -135,3 +137,13 @@ def run(args: argparse.Namespace) -> int:
     with locked_output(plan.out):
         return run_batch(plan, job, render=render, as_json=args.json,
                          after=draw if timelines else None, progress=StageProgress(unit="s"))
+
+
+def _picture_kind(timeline: str, n_inputs: int) -> str:
+    """The format of the --timeline file(s): that of its name for one input (PNG or JPEG,
+    else exit 2), PNG for the files made in a folder."""
+    from ..detection.summary import timeline_format
+
+    if n_inputs == 1 and not os.path.isdir(timeline):
+        return timeline_format(timeline)
+    return "png"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from ..errors import ParameterError
@@ -15,9 +17,11 @@ def add_parser(sub) -> None:
         "export", help=HELP, description=HELP + ". A log-mel model takes one fixed window "
         "(the card's window_frames); a reason branch (AE+DNN) its pooled feature vector. The "
         "exported file gets its own JSON card.",
-        epilog="examples:\n  cryvideo export saved_models/cry_detector.keras --format tflite "
+        epilog="examples:\n  cryvideo export my_models/cry_detector.keras --format tflite "
         "--quantize dynamic\n  cryvideo export saved_models/cry_detector.keras --format tflite "
-        "--quantize int8 --calibration clips/ -o det_int8.tflite",
+        "--quantize int8 --calibration clips/ -o det_int8.tflite\n\nThe shipped models folder "
+        "(saved_models/) is written to only when -o names a file in it.\nWhat TensorFlow's "
+        "converter prints is shown with --debug (cryvideo --debug export …).",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help=".keras model with its JSON card")
     p.add_argument("--format", choices=("tflite", "onnx"), default="tflite")
@@ -29,7 +33,8 @@ def add_parser(sub) -> None:
                    help="calibration windows used at most (default: %(default)s)")
     p.add_argument("-o", "--output", metavar="PATH",
                    help="output file (default: beside MODEL, named MODEL_float32.tflite, "
-                   "MODEL_dynamic.tflite, MODEL_int8.tflite or MODEL.onnx)")
+                   "MODEL_dynamic.tflite, MODEL_int8.tflite or MODEL.onnx; never by default "
+                   "into the shipped saved_models/)")
     p.set_defaults(func=run)
 
 
@@ -57,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from ..models import export as ex
-    from ..models import panns as _models  # noqa: F401  (registers custom layers)
     from ..models.cards import load_model_with_card, save_model_with_card
 
+    # Every option and the output are checked before TensorFlow is imported (seconds).
     if args.format == "onnx" and args.quantize:
         raise ParameterError("--quantize applies to --format tflite only")
     if args.quantize == "int8" and not args.calibration:
@@ -77,6 +82,14 @@ def run(args: argparse.Namespace) -> int:
     if card_path(out).resolve() == card_path(src).resolve() or out.resolve() == src.resolve():
         raise ParameterError(f"{out.name} would overwrite {src.name} or its card: give another "
                              "name with -o", path=out)
+    if args.output is None and _in_bundled_folder(out):
+        raise ParameterError("is in the shipped models folder: export writes there only when "
+                             "-o names the file (give -o PATH to write elsewhere, or this path "
+                             "to replace the shipped model on purpose)", path=out)
+    log = _debug_log if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG") \
+        else None
+    from ..models import panns as _models  # noqa: F401  (registers custom layers)
+
     model, card = load_model_with_card(args.model)
     vector_input = len(model.inputs[0].shape) == 2
     frames = int((card.inputs or {}).get("window_frames", 201))
@@ -93,14 +106,15 @@ def run(args: argparse.Namespace) -> int:
             rep = calibration_windows(args.calibration, frames=frames,
                                       max_windows=args.max_windows)
         if vector_input:
-            blob = ex.keras_to_tflite(model, quantize=args.quantize)
+            blob = ex.keras_to_tflite(model, quantize=args.quantize, log=log)
         else:
-            blob = ex.to_tflite(model, frames=frames, quantize=args.quantize, representative=rep)
+            blob = ex.to_tflite(model, frames=frames, quantize=args.quantize, representative=rep,
+                                log=log)
         save_model_with_card(blob, out, new)
     else:
         from ..io import atomic_path, write_json_atomic
 
-        blob = ex.to_onnx(model, frames=frames)
+        blob = ex.to_onnx(model, frames=frames, log=log)
         with atomic_path(out) as tmp:
             tmp.write_bytes(blob)
         from ..audio.cache import file_sha256
@@ -109,3 +123,18 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(card_path(out), new.to_dict())
     print(f"{out} ({out.stat().st_size / 1024:.0f} KiB)")
     return 0
+
+
+def _in_bundled_folder(path: Path) -> bool:
+    """Whether ``path`` would be a file of the shipped models folder (``saved_models/``)."""
+    from ..models.store import bundled_models_dir
+
+    try:
+        return os.path.samefile(path.parent, bundled_models_dir())
+    except OSError:             # a folder that does not exist (yet) is not that one
+        return False
+
+
+def _debug_log(text: str) -> None:
+    """``--debug``: what the converter printed, on stderr."""
+    print(text.rstrip("\n"), file=sys.stderr, flush=True)

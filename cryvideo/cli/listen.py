@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, display_path
 from .common import check_number, check_output_folder, emit_json
 
 HELP = "listen to a microphone or a live stream and report crying as it starts and stops"
@@ -86,7 +86,9 @@ def add_parser(sub) -> None:
                    f"stream or microphone is reopened, a file is an error (default: "
                    f"{DEFAULT_TIMEOUT:g})")
     p.add_argument("--retries", type=int, default=None, metavar="N",
-                   help="reconnection attempts in a row before giving up (default: no limit)")
+                   help="reconnection attempts in a row before giving up (default: no limit); "
+                   "given, a stream or microphone that cannot be opened yet is tried again too, "
+                   "N times (default: it is an error at once)")
     p.add_argument("--model", metavar="PATH",
                    help="detector file (.tflite with its JSON card beside it; default: the "
                    "shipped one, from $CRYVIDEO_MODELS_DIR or saved_models/)")
@@ -159,7 +161,7 @@ class _Printer:
         else:
             line = ev.describe()
             if recording is not None:
-                line += f"  saved {recording}"
+                line += f"  saved {display_path(recording)}"
             print(line, flush=True)
 
     def notice(self, kind: str, message: str, *, position: float, **extra) -> None:
@@ -179,7 +181,7 @@ def _device(value: str | None):
 
 def _check(args: argparse.Namespace) -> str:
     """Every option checked before any model loads; returns the source's kind."""
-    from ..media import check_input_file
+    from ..media import check_input_file, require_audio
     from ..media.live_source import STDIN, is_network_url
 
     check_number("--threshold", args.threshold, lo=0.0, hi=1.0)
@@ -208,7 +210,7 @@ def _check(args: argparse.Namespace) -> str:
                              f"{'stream' if kind == 'network' else 'microphone'} is live "
                              "already")
     if kind == "file":
-        check_input_file(args.source)
+        require_audio(check_input_file(args.source))   # as detect says it, before any model
     if args.record is not None:
         check_output_folder(args.record, option="--record")
     if args.model is not None and not args.model.endswith(".tflite"):
@@ -330,7 +332,7 @@ def listen(args: argparse.Namespace, detector, source, *, note: str | None = Non
 
     if note:
         warn(note)
-    print(f"cryvideo: listening to {name} (detector {detector.card.name}, threshold "
+    print(f"cryvideo: listening to {display_path(name)} (detector {detector.card.name}, threshold "
           f"{live.threshold:.2f}, window {live.window} patches, stop after "
           f"{live.stop_after:g} s)", file=sys.stderr, flush=True)
     reason = "stream lost"    # unless the loop ends otherwise (an error from the source)
@@ -402,5 +404,9 @@ def _notice(item, live, recorder, out, emit) -> None:
         out.notice("lost", f"stream lost ({item.message}); reconnecting in "
                    f"{item.retry_in:g} s (attempt {item.attempt})", position=live.position,
                    retry_in=item.retry_in, attempt=item.attempt)
+    elif item.kind == "waiting":
+        out.notice("waiting", f"cannot open {display_path(out.source)} yet ({item.message}); "
+                   f"trying again in {item.retry_in:g} s (attempt {item.attempt})",
+                   position=live.position, retry_in=item.retry_in, attempt=item.attempt)
     elif item.kind == "ended":
         out.notice("ended", f"{item.message}", position=live.position)

@@ -74,17 +74,19 @@ def format_result(res) -> str:
     from ..detection.audiovisual import face_lines
 
     """Human-readable block for one result."""
-    lines = []
+    from ..errors import display_path
+
+    lines, name = [], display_path(res.path)
     tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
     cry = res.crying
     if res.label is None:
         vetoed = " (the face vetoed the sound)" if any(
             v.decision == "veto" for v in cry.result.face_verdicts) else ""
-        lines.append(f"{res.path}: no crying detected{vetoed} (p={cry.probability:.2f}, "
+        lines.append(f"{name}: no crying detected{vetoed} (p={cry.probability:.2f}, "
                      f"threshold {cry.threshold:.2f}): no reason given")
     else:
         p = res.probabilities[res.label]
-        lines.append(f"{res.path}: {res.label} (p={p:.2f}){tag}")
+        lines.append(f"{name}: {res.label} (p={p:.2f}){tag}")
     if cry is not None:
         segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry.segments) or "none"
         lines.append(f"  crying: {'yes' if cry.detected else 'no'} "

@@ -116,7 +116,9 @@ class CryEvent:
         head = f"{wall}  {self.event:<11}  episode {self.episode}  stream {self.stream_time:.1f} s"
         if self.event == STARTED:
             return f"{head}  p={self.probability:.2f}"
-        return (f"{head}  lasted {self.duration:.1f} s  peak p={self.peak:.2f}  "
+        from ..media.probe import format_duration
+
+        return (f"{head}  lasted {format_duration(self.duration)}  peak p={self.peak:.2f}  "
                 f"({self.reason})")
 
 

@@ -8,11 +8,31 @@ import os
 
 import numpy as np
 
-__all__ = ["summarize_segments", "episodes", "format_summary", "timeline_png", "EPISODE_GAP"]
+__all__ = ["summarize_segments", "episodes", "format_summary", "timeline_png", "EPISODE_GAP",
+           "TIMELINE_FORMATS", "timeline_format"]
 
 
 #: Crying segments closer than this (seconds) belong to one episode.
 EPISODE_GAP = 5.0
+#: The picture formats of a timeline, by file ending: the bytes always match the name.
+TIMELINE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
+def timeline_format(path: str | os.PathLike) -> str:
+    """The picture format of a timeline file, from its ending: ``"png"`` or ``"jpeg"``.
+
+    Raises
+    ------
+    ParameterError
+        Any other ending (a picture's bytes must match its name).
+    """
+    from ..errors import ParameterError
+
+    fmt = TIMELINE_FORMATS.get(os.path.splitext(os.fspath(path))[1].lower())
+    if fmt is None:
+        raise ParameterError("a timeline picture is a PNG or a JPEG: give it a name ending in "
+                             ".png, .jpg or .jpeg", path=path)
+    return fmt
 
 
 def episodes(segments, *, gap: float = EPISODE_GAP) -> list[tuple[float, float]]:
@@ -77,20 +97,23 @@ def _clock(s: float) -> str:
 
 
 def format_summary(summary: dict) -> list[str]:
-    """Text lines of a summary (for ``detect --summary``)."""
-    hours = summary["duration_hours"]
-    length = f"{hours:.2f} h" if hours >= 1 else f"{60 * hours:.1f} min"
-    lines = [f"  summary: {summary['crying_minutes']:.1f} min of crying in "
-             f"{length} ({100 * summary['crying_share']:.1f} %), "
+    """Text lines of a summary (for ``detect --summary``); every length is given in the unit
+    that suits it (:func:`~cryvideo.media.probe.format_duration`: seconds below a minute)."""
+    from ..media.probe import format_duration
+
+    length = summary["hours"][-1]["end_s"]          # the recording's seconds, unrounded
+    lines = [f"  summary: {format_duration(60 * summary['crying_minutes'])} of crying in "
+             f"{format_duration(length)} ({100 * summary['crying_share']:.1f} %), "
              f"{summary['episodes']} episode(s) (segments less than "
              f"{summary['episode_gap_s']:g} s apart are one)"]
     if len(summary["hours"]) > 1:
-        lines.append("  per hour: " + "  ".join(
-            f"{h['hour']}h {h['crying_minutes']:.1f} min" for h in summary["hours"]))
+        lines.append("  per hour: " + ", ".join(
+            f"{h['hour']}h {format_duration(60 * h['crying_minutes'])}"
+            for h in summary["hours"]))
     if summary["longest"]:
         lines.append("  longest: " + ", ".join(
-            f"{_clock(e['start_s'])}–{_clock(e['end_s'])} ({e['minutes']:.1f} min)"
-            for e in summary["longest"]))
+            f"{_clock(e['start_s'])}–{_clock(e['end_s'])} "
+            f"({format_duration(e['end_s'] - e['start_s'])})" for e in summary["longest"]))
     return lines
 
 
@@ -98,7 +121,8 @@ def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarr
                  threshold: float, segments, summary: dict, title: str = "",
                  face_spans=(), face_verdicts=()) -> None:
     """Write a timeline: the detector's score over the recording with the crying segments
-    shaded, and minutes of crying per hour below. With the face verdict
+    shaded, and minutes of crying per hour below; a PNG, or a JPEG when ``path`` ends in
+    ``.jpg`` or ``.jpeg`` (:func:`timeline_format`). With the face verdict
     (``face_spans``/``face_verdicts`` of :class:`~cryvideo.detection.DetectionResult`), a
     face panel between them shows the child's expression over each audio segment and each
     segment's decision (crying, or vetoed by the face).
@@ -109,6 +133,7 @@ def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarr
 
     from ..io import atomic_path
 
+    fmt = timeline_format(path)
     t = np.asarray(times, float)
     s = np.asarray(scores, float)
     width = 1600
@@ -157,4 +182,4 @@ def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarr
         ax2.set_ylabel("s of crying")
     ax2.set_xlim(0, None)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
+        fig.savefig(tmp, dpi=100, format=fmt)

@@ -1,6 +1,6 @@
 """Media layer: ffmpeg discovery, probing, audio decoding and frame streaming."""
 
-from .audio import iter_audio_blocks, load_audio
+from .audio import iter_audio_blocks, load_audio, require_audio
 from .ffmpeg import check_input_file, ffmpeg_exe
 from .frames import DEFAULT_FPS, DEFAULT_MAX_SIDE, Frame, iter_frames
 from .probe import MediaInfo, probe
@@ -16,4 +16,5 @@ __all__ = [
     "iter_frames",
     "load_audio",
     "probe",
+    "require_audio",
 ]

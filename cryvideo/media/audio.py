@@ -18,7 +18,7 @@ from .ffmpeg import (
 )
 from .probe import MediaInfo, probe
 
-__all__ = ["load_audio", "iter_audio_blocks"]
+__all__ = ["load_audio", "iter_audio_blocks", "require_audio"]
 
 
 def _audio_args(path, sr: int, offset: float, duration: float | None) -> list[str]:
@@ -56,12 +56,28 @@ def _samples(raw: bytes) -> np.ndarray:
     return y
 
 
-def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
-    if sr <= 0 or int(sr) != sr:
-        raise ParameterError(f"sample rate must be a positive integer, got {sr}")
+def require_audio(path: str | os.PathLike, info: MediaInfo | None = None) -> MediaInfo:
+    """Probe ``path`` (unless ``info`` is given) and check that it has an audio stream.
+
+    Returns
+    -------
+    MediaInfo
+
+    Raises
+    ------
+    InputFileError
+        Not a media file, or "has no audio stream" (the one message every command gives).
+    """
     info = probe(path) if info is None else info
     if not info.has_audio:
         raise InputFileError("has no audio stream", path=path)
+    return info
+
+
+def _check_audio(path, info: MediaInfo | None, sr: int) -> MediaInfo:
+    if sr <= 0 or int(sr) != sr:
+        raise ParameterError(f"sample rate must be a positive integer, got {sr}")
+    info = require_audio(path, info)
     lo, hi = PLAUSIBLE_SAMPLE_RATES
     if info.sample_rate is not None and not lo <= info.sample_rate <= hi:
         raise InputFileError(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..errors import InputFileError, MediaTimeoutError, ParameterError
+from ..errors import InputFileError, MediaTimeoutError, ParameterError, display_path
 from .audio import _samples
 from .ffmpeg import FFmpegStream, ffmpeg_exe, ffmpeg_problem, input_url
 
@@ -34,6 +34,8 @@ DEFAULT_TIMEOUT = 15.0
 BLOCK_SECONDS = 0.1
 
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+#: What ffmpeg says when the input has no audio stream to map.
+_NO_AUDIO = re.compile(r"Stream map '[^']*' matches no streams")
 
 
 def is_network_url(source: str) -> bool:
@@ -49,13 +51,15 @@ class SourceNotice:
 
     Attributes
     ----------
-    kind : {"connected", "lost", "retry failed", "ended"}
+    kind : {"connected", "waiting", "lost", "retry failed", "ended"}
+        ``waiting``: the source could not be opened yet (never connected so far) and will be
+        tried again (only with ``retries``: a monitor often starts before its camera).
     message : str
-        For people (why it was lost; what was opened).
+        For people (why it was lost or could not be opened; what was opened).
     retry_in : float, optional
-        Seconds until the next try (``lost``, ``retry failed``).
+        Seconds until the next try (``waiting``, ``lost``, ``retry failed``).
     attempt : int
-        Reconnection attempts since the stream was last connected.
+        Attempts since the stream was last connected (or since the start).
     """
 
     kind: str
@@ -97,7 +101,9 @@ class FFmpegLiveSource:
     reconnect : bool, optional
         Reopen the source when it ends or breaks (default: for network URLs only).
     retries : int, optional
-        Reconnection attempts in a row before giving up (default: no limit).
+        Reconnection attempts in a row before giving up (default: no limit). Given, a source
+        that reconnects is also tried again when it cannot be opened at first (that many
+        times); without it, that is an error at once.
     backoff : Backoff
         Waits between attempts.
     stdin : int or file, optional
@@ -166,7 +172,10 @@ class FFmpegLiveSource:
                 if len(buf) < self.block_bytes:
                     break
             rc, err = st.finish()
-        return None if rc == 0 else ffmpeg_problem(err)
+        if rc == 0:
+            return None
+        # "-map 0:a:0" on a video-only input: say it as every command does
+        return "it has no audio stream" if _NO_AUDIO.search(err) else ffmpeg_problem(err)
 
     def __iter__(self) -> Iterator[np.ndarray | SourceNotice]:
         return reconnecting(self._session, name=self.name, reconnect=self.reconnect,
@@ -190,7 +199,10 @@ def reconnecting(open_session: Callable[[], Iterator[np.ndarray]], *, name: str,
     reconnect : bool
         Open a new session when one ends; otherwise the first end is the end.
     retries : int, optional
-        Failed attempts in a row before giving up (None: no limit).
+        Failed attempts in a row before giving up (None: no limit). With a limit (and
+        ``reconnect``), a source that gives no audio in its first session is tried again too,
+        that many times, with ``waiting`` notices; without one, it is an error at once (a
+        wrong address must not be tried forever).
     backoff : Backoff
     sleep : callable
     errors : tuple of exception types
@@ -200,8 +212,9 @@ def reconnecting(open_session: Callable[[], Iterator[np.ndarray]], *, name: str,
     Raises
     ------
     InputFileError
-        The first session gave no audio (the source cannot be opened), or ``retries`` attempts
-        in a row failed.
+        The source cannot be opened (its first session gave no audio and it is not to be tried
+        again, or ``retries`` more attempts gave none either), or ``retries`` attempts in a row
+        failed after it was lost.
     """
     connected_once = False
     attempt = 0
@@ -219,7 +232,7 @@ def reconnecting(open_session: Callable[[], Iterator[np.ndarray]], *, name: str,
                 if not got:
                     got = connected_once = True
                     attempt = 0
-                    yield SourceNotice("connected", f"receiving audio from {name}")
+                    yield SourceNotice("connected", f"receiving audio from {display_path(name)}")
                 if y.size:
                     yield y
         except errors as exc:
@@ -229,7 +242,16 @@ def reconnecting(open_session: Callable[[], Iterator[np.ndarray]], *, name: str,
         finally:
             session.close()
         if not connected_once:
-            raise InputFileError(f"cannot be opened ({why or 'no audio in it'})", path=name)
+            why = why or "no audio in it"
+            if not reconnect or retries is None or attempt >= retries:
+                tried = (f"; gave up after {attempt} more attempt{'' if attempt == 1 else 's'}"
+                         if attempt else "")
+                raise InputFileError(f"cannot be opened ({why}){tried}", path=name)
+            attempt += 1
+            delay = backoff.delay(attempt)
+            yield SourceNotice("waiting", why, retry_in=delay, attempt=attempt)
+            sleep(delay)
+            continue
         if not reconnect:
             yield SourceNotice("ended", why or "end of the input")
             return

@@ -160,10 +160,12 @@ def probe(path: str | os.PathLike, *, timeout: float = PROBE_TIMEOUT) -> MediaIn
 
 
 def format_duration(seconds: float) -> str:
-    """A duration for people: ``3.6 s``, ``12 min 5 s``, ``200 h``, ``31 years``."""
+    """A duration for people: ``3.6 s``, ``12 min 5 s``, ``200 h``, ``31 years`` (seconds
+    below a minute, to a tenth)."""
     s = float(seconds)
-    if s < 60:
+    if round(s, 1) < 60:                     # 59.97 s is "1 min 0 s", not "60.0 s"
         return f"{s:.1f} s"
+    s = round(s)
     if s < 3600:
         return f"{int(s // 60)} min {int(s % 60)} s"
     if s < 10 * 86400:

@@ -3,21 +3,47 @@
 TFLite models take one fixed-length window ``(1, frames, n_mels)`` (the card says how many
 frames) and keep float32 input and output; "int8" quantizes every weight and activation
 (calibrated on a representative set of real log-mel windows), "dynamic" only the weights.
+
+The converters talk a lot on stdout and stderr (absl log lines, deprecation notices, "Saved
+artifact at …"): all of it is captured and handed to the ``log`` callable of each function
+(dropped without one); a failed conversion is one :class:`~cryvideo.errors.ModelError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ModelError, ParameterError, first_line
+from ..errors import CryVideoError, ModelError, ParameterError, first_line
 
 __all__ = ["QUANTIZATIONS", "to_tflite", "keras_to_tflite", "to_onnx", "tflite_interpreter",
            "run_tflite"]
 
 QUANTIZATIONS = (None, "dynamic", "int8")
+
+
+@contextlib.contextmanager
+def _converting(what: str, log: Callable[[str], None] | None) -> Iterator[None]:
+    """Run a conversion with its chatter captured (given to ``log``, if any, even when it
+    fails) and its failure turned into one :class:`ModelError` line."""
+    from ..tflite import captured_output
+
+    said: list[str] = []
+    try:
+        with warnings.catch_warnings(), captured_output() as said:
+            warnings.simplefilter("ignore")
+            yield
+    except CryVideoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the converters raise many kinds
+        reason = first_line(str(exc)) or type(exc).__name__
+        raise ModelError(f"the {what} conversion failed ({reason})") from exc
+    finally:
+        if log is not None and said and said[0].strip():
+            log(said[0])
 
 
 def _signature(model, shape: tuple):
@@ -37,7 +63,8 @@ def _signature(model, shape: tuple):
 
 
 def to_tflite(model, *, frames: int, quantize: str | None = None,
-              representative: np.ndarray | None = None, batch: int | None = 1) -> bytes:
+              representative: np.ndarray | None = None, batch: int | None = 1,
+              log: Callable[[str], None] | None = None) -> bytes:
     """Convert a Keras model (log-mel input) to a TFLite flatbuffer.
 
     Parameters
@@ -52,18 +79,26 @@ def to_tflite(model, *, frames: int, quantize: str | None = None,
         Calibration windows, required for "int8" (a few hundred real windows).
     batch : int or None
         Batch size of the input (None: any, resized at run time).
+    log : callable, optional
+        ``log(text)`` gets what the converter printed (default: it is dropped).
 
     Returns
     -------
     bytes
+
+    Raises
+    ------
+    ModelError
+        The conversion failed (one line: the converter's reason).
     """
     n_mels = int(model.inputs[0].shape[-1])
     return keras_to_tflite(model, shape=(batch, frames, n_mels), quantize=quantize,
-                           representative=representative)
+                           representative=representative, log=log)
 
 
 def keras_to_tflite(model, *, shape: tuple | None = None, quantize: str | None = None,
-                    representative: np.ndarray | None = None) -> bytes:
+                    representative: np.ndarray | None = None,
+                    log: Callable[[str], None] | None = None) -> bytes:
     """Any one-input Keras model as a TFLite flatbuffer.
 
     Parameters
@@ -75,6 +110,8 @@ def keras_to_tflite(model, *, shape: tuple | None = None, quantize: str | None =
         As :func:`to_tflite`.
     representative : np.ndarray [shape=(n, *shape[1:])], optional
         Calibration inputs for "int8".
+    log : callable, optional
+        As :func:`to_tflite`.
     """
     import tensorflow as tf
 
@@ -84,25 +121,25 @@ def keras_to_tflite(model, *, shape: tuple | None = None, quantize: str | None =
         raise ParameterError(f"quantize must be one of dynamic, int8 (got {quantize!r})")
     if quantize == "int8" and (representative is None or len(representative) == 0):
         raise ParameterError("int8 quantization needs representative (calibration) data")
-    conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, shape)])
-    if quantize is not None:
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantize == "int8":
-        rep = np.asarray(representative, dtype=np.float32)
+    with _converting("TFLite", log):
+        conv = tf.lite.TFLiteConverter.from_concrete_functions([_signature(model, shape)])
+        if quantize is not None:
+            conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "int8":
+            rep = np.asarray(representative, dtype=np.float32)
 
-        def gen() -> Iterable:
-            for w in rep:
-                yield [w[None]]
+            def gen() -> Iterable:
+                for w in rep:
+                    yield [w[None]]
 
-        conv.representative_dataset = gen
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+            conv.representative_dataset = gen
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         return conv.convert()
 
 
-def to_onnx(model, *, frames: int) -> bytes:
-    """Convert to ONNX with tf2onnx (``pip install cryvideo[onnx]``)."""
+def to_onnx(model, *, frames: int, log: Callable[[str], None] | None = None) -> bytes:
+    """Convert to ONNX with tf2onnx (``pip install cryvideo[onnx]``); ``log`` as
+    :func:`to_tflite`."""
     try:
         import tf2onnx
     except ImportError:
@@ -111,8 +148,9 @@ def to_onnx(model, *, frames: int) -> bytes:
 
     n_mels = int(model.inputs[0].shape[-1])
     spec = (tf.TensorSpec([1, frames, n_mels], tf.float32, name="logmel"),)
-    proto, _ = tf2onnx.convert.from_function(_signature(model, (1, frames, n_mels)),
-                                             input_signature=spec)
+    with _converting("ONNX", log):
+        proto, _ = tf2onnx.convert.from_function(_signature(model, (1, frames, n_mels)),
+                                                 input_signature=spec)
     return proto.SerializeToString()
 
 
