@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError, ParameterError
+from ..errors import InputFileError, ModelError, ParameterError
 from ..progress import Progress
 from ..vision.expression import distress, happy
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
@@ -316,9 +316,16 @@ class AudioVisualDetector:
             return dataclasses.replace(res, face=face)
         verdicts, spans = [], []
         for k, (a, b) in enumerate(res.segments):
-            span = self.cue.look(source, a, b, info=info)
+            try:
+                span = self.cue.look(source, a, b, info=info)
+                verdict = decide(span, self.rule)
+            except InputFileError as exc:  # a broken picture never costs the sound's answer
+                span = SpanFaces(a, b, np.zeros(0), np.zeros(0, np.int64))
+                verdict = SegmentVerdict(a, b, "audio", (
+                    f"the video could not be decoded over this segment ({exc.message}): the "
+                    "sound decides alone"))
             spans.append(span)
-            verdicts.append(decide(span, self.rule))
+            verdicts.append(verdict)
             if progress is not None:
                 progress("faces", k + 1, len(res.segments))
         kept = [(v.start, v.end) for v in verdicts if v.decision != "veto"]
