@@ -10,6 +10,7 @@ from ..errors import ModelError, ParameterError
 from .common import (
     StageProgress,
     add_batch_options,
+    check_distinct_outputs,
     check_number,
     locked_output,
     plan_batch,
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         check_models_dir(default_models_dir())
     timelines = (report_pages(plan.paths, args.timeline, option="--timeline", kind="png")
                  if args.timeline else {})
+    check_distinct_outputs(plan.out, timelines, option="--timeline")
     job = DetectJob(backend=backend, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
                     summary=bool(args.summary))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..errors import ParameterError, WeightsNotFoundError
+from ..errors import WeightsNotFoundError
 from .common import (
     StageProgress,
     add_batch_options,
+    check_distinct_outputs,
     check_number,
     locked_output,
     plan_batch,
@@ -118,8 +119,7 @@ def run(args: argparse.Namespace) -> int:
     check_number("--window", args.window, lo=1, hi=100_000, unit=" frames")
     plan = plan_batch(args)
     pages = report_pages(plan.paths, args.report) if args.report else {}
-    if plan.out is not None and any(_same(plan.out, page) for page in pages.values()):
-        raise ParameterError("is both the --out file and a --report page", path=plan.out)
+    check_distinct_outputs(plan.out, pages, option="--report")
     check_models_dir(args.models if args.models is not None else default_models_dir())
     if args.weights is not None and not os.path.exists(args.weights):
         raise WeightsNotFoundError("no such file or folder (given with --weights)",
@@ -146,6 +146,3 @@ def _abs(path: str | None) -> str | None:
     """An option's path made absolute (the same file on a worker started elsewhere)."""
     return None if path is None else os.path.abspath(path)
 
-
-def _same(a, b) -> bool:
-    return os.path.abspath(a) == os.path.abspath(b)
