@@ -19,6 +19,8 @@ Exit codes (also listed in the README):
 7     batch run: some (not all) files failed, the others were processed
       (:class:`PartialFailure`)
 130   interrupted (Ctrl-C)
+143   terminated (SIGTERM) during a batch ``predict``/``detect``: the finished files' records
+      are kept, as on Ctrl-C (:class:`Terminated`)
 ====  ==========================================================
 """
 
@@ -35,6 +37,7 @@ __all__ = [
     "WeightsNotFoundError",
     "DatasetError",
     "PartialFailure",
+    "Terminated",
     "first_line",
     "display_path",
 ]
@@ -147,3 +150,14 @@ class PartialFailure(CryVideoError):
     """A batch run finished, but some of its inputs failed."""
 
     exit_code = 7
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``docker stop``, Slurm, systemd) during a batch run: raised where a Ctrl-C
+    would be, so the same clean-up runs (the finished records are committed, the output's lock
+    removed), then the command exits with :attr:`exit_code`.
+
+    Not a :class:`CryVideoError`: a request to stop, not a mistake.
+    """
+
+    exit_code = 143

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import InputFileError, ParameterError, first_line
 from ..progress import Progress
-from .jobs import FileOutcome, forget_models, partial_outcome, run_file
+from .jobs import FileOutcome, as_given, error_outcome, forget_models, partial_outcome, run_file
 
 __all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_worker",
            "run_records", "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
@@ -155,6 +155,9 @@ def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutco
     """The outcomes of ``job`` on ``items`` (``(index, path)``), run on ``client``'s cluster, in
     the order they finish.
 
+    The workers are sent absolute paths, resolved here (a worker may run in another folder, on
+    another machine); the outcomes name the files as ``items`` do.
+
     A worker that dies mid-file has its files rescheduled by Dask; a file that kills workers
     again and again (Dask's ``allowed-failures``) becomes an error outcome. A model problem
     (any non-file :class:`~cryvideo.errors.CryVideoError`) cancels the rest and is raised.
@@ -164,7 +167,7 @@ def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutco
 
     items = list(items)
     run = uuid.uuid4().hex[:8]
-    futures = client.map(run_file, [job] * len(items), [p for _, p in items],
+    futures = client.map(run_file, [job] * len(items), [os.path.abspath(p) for _, p in items],
                          [i for i, _ in items],
                          key=[f"cryvideo-{job.command}-{run}-{i}" for i, _ in items])
     where = {f.key: (i, p) for f, (i, p) in zip(futures, items, strict=True)}
@@ -172,14 +175,13 @@ def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutco
     del futures   # as_completed holds them until each is handed out
     try:
         for fut in done:
+            index, path = where[fut.key]
             try:
-                outcome = fut.result()
+                outcome = as_given(fut.result(), path)
             except KilledWorker as exc:
-                index, path = where[fut.key]
                 err = InputFileError(f"killed the worker that analysed it, again and again "
                                      f"({type(exc).__name__}: out of memory?)", path=path)
-                outcome = FileOutcome(index, path, "error", None,
-                                      job.error_record(path, err), err)
+                outcome = error_outcome(job, index, path, err)
             fut.release()
             yield outcome
     finally:

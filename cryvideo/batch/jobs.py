@@ -15,8 +15,8 @@ from .. import __version__
 from ..errors import InputFileError, ParameterError
 from ..progress import Progress
 
-__all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome", "FAULT_ENV",
-           "loaded_models", "forget_models"]
+__all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome",
+           "error_outcome", "as_given", "FAULT_ENV", "loaded_models", "forget_models"]
 
 #: Fault injection, for the reliability tests only (never set in normal use):
 #: ``kill:NAME:MARKER`` SIGKILLs the process that starts on a file named NAME, the first time
@@ -277,9 +277,16 @@ def run_file(job, path: str, index: int, *, progress: Progress | None = None) ->
     try:
         result = job.analyse(path, progress=progress)
     except InputFileError as exc:
-        return FileOutcome(index, str(path), "error", None, job.error_record(path, exc), exc)
-    rec = job.record(result)
+        return error_outcome(job, index, path, exc)
+    rec = _tagged(job, job.record(result))
     return FileOutcome(index, str(path), rec["status"], result, rec)
+
+
+def error_outcome(job, index: int, path: str, exc) -> FileOutcome:
+    """The outcome of a file that failed with ``exc`` (a :class:`~cryvideo.errors.CryVideoError`),
+    with its error record."""
+    return FileOutcome(index, str(path), "error", None,
+                       _tagged(job, job.error_record(path, exc)), exc)
 
 
 def partial_outcome(job, path: str, index: int, exc: KeyboardInterrupt) -> FileOutcome | None:
@@ -287,7 +294,51 @@ def partial_outcome(job, path: str, index: int, exc: KeyboardInterrupt) -> FileO
     part = getattr(exc, "partial", None)
     if part is None:
         return None
-    rec = job.record(part)
+    rec = _tagged(job, job.record(part))
     rec["status"] = "interrupted"
     return FileOutcome(index, str(path), "interrupted", part, rec)
+
+
+def _tagged(job, record: dict) -> dict:
+    """``record`` saying which command made it (an output holds one command's records)."""
+    record["command"] = job.command
+    return record
+
+
+def as_given(outcome: FileOutcome, path: str) -> FileOutcome:
+    """The outcome of a file that was analysed under another name (its absolute path, for a
+    worker that may run in another folder), renamed ``path``: the name the user gave.
+
+    Every string equal to the name it was analysed under becomes ``path``: in the record, the
+    result (its ``path``, the media's) and the error's file.
+    """
+    opened = outcome.path
+    if opened == path:
+        return outcome
+    outcome.path = path
+    outcome.record = _renamed(outcome.record, opened, path)
+    outcome.result = _renamed(outcome.result, opened, path)
+    if getattr(outcome.error, "path", None) == opened:
+        outcome.error.path = path
+    return outcome
+
+
+def _renamed(obj, old: str, new: str):
+    """``obj`` with every string equal to ``old`` replaced by ``new`` (in dicts, lists, tuples
+    and dataclasses, copied where something changes; anything else as it is)."""
+    if isinstance(obj, str):
+        return new if obj == old else obj
+    if type(obj) in (dict, list, tuple):
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        changed = {k: r for k, v in items if (r := _renamed(v, old, new)) is not v}
+        if not changed:
+            return obj
+        if isinstance(obj, dict):
+            return {**obj, **changed}
+        return type(obj)(changed.get(i, v) for i, v in enumerate(obj))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changed = {f.name: r for f in dataclasses.fields(obj) if f.init
+                   and (r := _renamed(getattr(obj, f.name), old, new)) is not getattr(obj, f.name)}
+        return dataclasses.replace(obj, **changed) if changed else obj
+    return obj
 

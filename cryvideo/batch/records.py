@@ -11,14 +11,19 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import InputFileError, first_line
 from ..io import atomic_path, json_line
 
-__all__ = ["COLUMNS", "SCHEMA_VERSION", "arrow_schema", "to_row", "write_parquet",
-           "read_records", "record_key", "finished", "json_line"]
+__all__ = ["COLUMNS", "SCHEMA_VERSION", "COMMANDS", "STATUSES", "arrow_schema", "to_row",
+           "write_parquet", "read_records", "record_key", "record_command", "finished", "failed",
+           "json_line"]
 
 #: Bumped when a column changes meaning or type (adding a column does not bump it).
 SCHEMA_VERSION = 1
+#: The commands that write batch outputs (an output holds the records of one of them).
+COMMANDS = ("predict", "detect")
+#: A record's ``status``.
+STATUSES = ("ok", "error", "interrupted")
 
 #: ``(name, Arrow type, meaning)`` of every column, in order.
 COLUMNS = (
@@ -50,8 +55,9 @@ COLUMNS = (
 )
 
 
-def arrow_schema():
-    """The Parquet schema of :data:`COLUMNS` (a ``pyarrow.Schema``)."""
+def arrow_schema(command: str | None = None):
+    """The Parquet schema of :data:`COLUMNS` (a ``pyarrow.Schema``); with ``command``, its
+    metadata also says which command's output the file is (``cryvideo.command``)."""
     import pyarrow as pa
 
     span = pa.struct([("start", pa.float64()), ("end", pa.float64())])
@@ -59,8 +65,10 @@ def arrow_schema():
              "double": pa.float64(), "map<string, double>": pa.map_(pa.string(), pa.float64()),
              "map<string, string>": pa.map_(pa.string(), pa.string()),
              "list<struct<start: double, end: double>>": pa.list_(span)}
-    return pa.schema([pa.field(name, types[t]) for name, t, _ in COLUMNS],
-                     metadata={"cryvideo.schema_version": str(SCHEMA_VERSION)})
+    meta = {"cryvideo.schema_version": str(SCHEMA_VERSION)}
+    if command is not None:
+        meta["cryvideo.command"] = str(command)
+    return pa.schema([pa.field(name, types[t]) for name, t, _ in COLUMNS], metadata=meta)
 
 
 def _float(x) -> float | None:
@@ -108,12 +116,14 @@ def to_row(record: dict, *, command: str) -> dict:
     return row
 
 
-def write_parquet(path: str | os.PathLike, rows: list[dict]) -> None:
-    """Write ``rows`` (:func:`to_row`) to a Parquet file atomically (never half-written)."""
+def write_parquet(path: str | os.PathLike, rows: list[dict], *,
+                  command: str | None = None) -> None:
+    """Write ``rows`` (:func:`to_row`) to a Parquet file atomically (never half-written); its
+    metadata names ``command`` (:func:`arrow_schema`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema()
+    schema = arrow_schema(command)
     table = pa.Table.from_pylist(
         [{k: (list(v.items()) if isinstance(v, dict) and k != "record" else v)
           for k, v in r.items()} for r in rows], schema=schema)
@@ -127,7 +137,8 @@ def read_records(path: str | os.PathLike) -> list[dict]:
     Raises
     ------
     InputFileError
-        The file is not such an output.
+        The file is not such an output, or one of its records is not a cryvideo record (a path
+        that is not a string, an unknown status or command), naming the line (or row).
     """
     p = Path(path)
     if p.suffix.lower() == ".parquet":
@@ -137,25 +148,43 @@ def read_records(path: str | os.PathLike) -> list[dict]:
         try:
             table = pq.read_table(p, columns=["record"])
         except (OSError, pa.ArrowException, KeyError) as exc:
-            raise InputFileError(f"is not a cryvideo Parquet output ({exc})", path=p) from None
-        return [json.loads(s) for s in table.column("record").to_pylist()]
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(f"cannot be read ({exc})", path=p) from None
+            raise InputFileError(f"no readable record column: {first_line(str(exc))}",
+                                 path=p) from None
+        texts, where = table.column("record").to_pylist(), "row"
+    else:
+        try:
+            texts = p.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputFileError(f"cannot be read: {exc}", path=p) from None
+        where = "line"
     out = []
-    for i, line in enumerate(lines):
-        if not line.strip():
+    for i, text in enumerate(texts):
+        if where == "line" and not text.strip():
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            raise InputFileError(f"line {i + 1} is not JSON: not a JSON-lines output",
-                                 path=p) from None
-        if not isinstance(rec, dict) or "path" not in rec:
-            raise InputFileError(f"line {i + 1} is not a cryvideo record (no path)", path=p)
+            rec = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            raise InputFileError(f"{where} {i + 1} is not JSON", path=p) from None
+        why = _not_a_record(rec)
+        if why:
+            raise InputFileError(f"{where} {i + 1} is not a cryvideo record: {why}", path=p)
         out.append(rec)
     return out
+
+
+def _not_a_record(rec) -> str | None:
+    """Why a parsed JSON value is not a record of a batch output, or None."""
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    if "path" not in rec:
+        return "no path"
+    if not isinstance(rec["path"], str) or not rec["path"]:
+        return f"its path is {json.dumps(rec['path'])}, not a file name"
+    if "status" in rec and rec["status"] not in STATUSES:
+        return f"its status is {json.dumps(rec['status'])}, not one of {', '.join(STATUSES)}"
+    if "command" in rec and rec["command"] not in COMMANDS:
+        return f"its command is {json.dumps(rec['command'])}, not one of {', '.join(COMMANDS)}"
+    return None
 
 
 def record_key(path: str | os.PathLike) -> str:
@@ -163,7 +192,24 @@ def record_key(path: str | os.PathLike) -> str:
     return os.path.abspath(os.fspath(path))
 
 
+def record_command(record: dict) -> str | None:
+    """The command that made a record: its ``command`` field, else (a record written before the
+    field existed) ``predict`` when it has branches, ``detect`` when it names a detector at its
+    top level; None when that cannot be told (an old ``predict`` error record)."""
+    if "command" in record:
+        return record["command"]
+    if "branches" in record:
+        return "predict"
+    if "detector" in record:
+        return "detect"
+    return None
+
+
 def finished(record: dict) -> bool:
-    """Whether a record is final (``--resume`` skips its file): anything but a file stopped
-    part-way."""
+    """Whether a record is final: anything but a file stopped part-way."""
     return record.get("status") != "interrupted" and record.get("complete", True) is not False
+
+
+def failed(record: dict) -> bool:
+    """Whether a record is a failed file's (``status`` ``error``)."""
+    return record.get("status", "error" if "error" in record else "ok") == "error"

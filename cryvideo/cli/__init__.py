@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import CryVideoError, first_line
+from ..errors import CryVideoError, Terminated, first_line
 
 __all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
 
@@ -91,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
     except CryVideoError as exc:
         print(error_line(exc), file=sys.stderr)
         return exc.exit_code
+    except Terminated:
+        print("cryvideo: terminated (SIGTERM)", file=sys.stderr)
+        return Terminated.exit_code
     except KeyboardInterrupt:
         print("cryvideo: interrupted", file=sys.stderr)
         return 130

@@ -8,8 +8,10 @@ import contextlib
 import dataclasses
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from ..errors import (
     MediaTimeoutError,
     ParameterError,
     PartialFailure,
+    Terminated,
 )
 from ..io import json_line, output_lock
 from ..progress import StageProgress, progress_bar
@@ -31,10 +34,13 @@ __all__ = [
     "check_output",
     "check_output_folder",
     "report_pages",
+    "check_distinct_outputs",
     "add_batch_options",
     "plan_batch",
     "BatchPlan",
     "run_batch",
+    "InputOrder",
+    "sigterm_as_interrupt",
     "batch_failure",
     "progress_bar",
     "StageProgress",
@@ -252,6 +258,24 @@ def report_pages(paths: Sequence[str], report: str | os.PathLike, *,
     return pages
 
 
+def check_distinct_outputs(out: str | os.PathLike | None, pages: dict[int, Path], *,
+                           option: str) -> None:
+    """Refuse an ``--out`` file that is also one of the files of ``option`` (``--report`` pages,
+    ``--timeline`` pictures): one would replace the other.
+
+    Raises
+    ------
+    ParameterError
+        (exit 2) naming the file.
+    """
+    if out is None:
+        return
+    for page in pages.values():
+        if _same_file(Path(out), page) or os.path.realpath(out) == os.path.realpath(page):
+            raise ParameterError(f"is both the --out file and a {option} file: one would "
+                                 "replace the other", path=out)
+
+
 # -- the batch loop ----------------------------------------------------------------------------
 def add_batch_options(p) -> None:
     """The options every per-file command shares: manifest, outputs, resume, where it runs."""
@@ -261,10 +285,18 @@ def add_batch_options(p) -> None:
     p.add_argument("--out", metavar="PATH",
                    help="also write the records to this file, atomically, committed in batches: "
                    "FILE.parquet (Parquet), FILE.jsonl (JSON lines; also any name with --json), "
-                   "else text; never over an input or a file of another kind")
+                   "else text; never over an input or a file of another kind, nor (without "
+                   "--force) over a file that is not a cryvideo output")
     p.add_argument("--resume", action="store_true",
                    help="skip the files that already have a record in --out (JSON lines or "
-                   "Parquet) and add the others")
+                   "Parquet, of this command) and add the others; a file whose record is an "
+                   "error, or was stopped part-way, is analysed again")
+    p.add_argument("--skip-failed", action="store_true",
+                   help="with --resume: also skip the files whose record is an error (a "
+                   "broken file stays broken)")
+    p.add_argument("--force", action="store_true",
+                   help="let --out replace an existing file that is not a cryvideo output "
+                   "(never an input, a media file or binary data)")
     p.add_argument("--workers", type=int, metavar="N", default=None,
                    help="analyse on N worker processes (an embedded Dask LocalCluster; each "
                    "loads the models once)")
@@ -287,6 +319,7 @@ class BatchPlan:
     workers: int | None
     scheduler: str | None
     commit_every: int
+    skip_failed: bool = False
 
 
 def plan_batch(args) -> BatchPlan:
@@ -296,13 +329,15 @@ def plan_batch(args) -> BatchPlan:
     ------
     ParameterError
         No input; ``--workers`` with ``--scheduler``; a number out of range; ``--resume``
-        without a JSON-lines or Parquet ``--out``; an output refused by :func:`check_output`.
+        without a JSON-lines or Parquet ``--out``, ``--skip-failed`` without ``--resume``; an
+        output refused by :func:`check_output` (a manifest is an input too), or an existing
+        file that is not a cryvideo output of that format (unless ``--force``).
     InputFileError
         A manifest that cannot be read.
     """
     from ..batch.executors import MAX_WORKERS, SCHEDULER_ENV
     from ..batch.manifest import read_manifest
-    from ..batch.outputs import output_format
+    from ..batch.outputs import output_command, output_format
 
     paths = expand_inputs(args.paths)
     for m in args.manifest:
@@ -322,12 +357,24 @@ def plan_batch(args) -> BatchPlan:
     out = None
     if args.out:
         kind = "parquet" if fmt == "parquet" else "text"
-        out = check_output(args.out, option="--out", kind=kind, inputs=paths)
+        out = check_output(args.out, option="--out", kind=kind,
+                           inputs=[*paths, *args.manifest])
     if args.resume and (out is None or fmt == "text"):
         raise ParameterError("--resume needs --out FILE.jsonl or FILE.parquet (an output it "
                              "can read back)")
+    if args.skip_failed and not args.resume:
+        raise ParameterError("--skip-failed goes with --resume (it skips the files whose "
+                             "record in --out is an error)")
+    if out is not None and out.is_file() and not args.resume and not args.force:
+        try:  # (--resume reads it under the output's lock: RecordSink)
+            output_command(out, fmt)
+        except InputFileError as exc:
+            raise ParameterError(f"exists and is not a cryvideo output ({exc.message}): --out "
+                                 "will not replace it (--force replaces it; or choose another "
+                                 "name)", path=out) from None
     return BatchPlan(paths=paths, out=out, fmt=fmt, resume=args.resume, workers=args.workers,
-                     scheduler=scheduler, commit_every=args.commit_every)
+                     scheduler=scheduler, commit_every=args.commit_every,
+                     skip_failed=args.skip_failed)
 
 
 def batch_failure(failures: Sequence[CryVideoError], n: int) -> CryVideoError:
@@ -346,8 +393,9 @@ def batch_failure(failures: Sequence[CryVideoError], n: int) -> CryVideoError:
 def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json: bool,
               after: Callable[[int, object], None] | None = None,
               progress: StageProgress | None = None) -> int:
-    """Analyse the plan's files with ``job``; print each record as it is done; keep every
-    finished record in ``--out``, committed in batches (:class:`cryvideo.batch.RecordSink`).
+    """Analyse the plan's files with ``job``; print each record once it and those of every
+    file before it are done (input order, as in ``--out``); keep every finished record in
+    ``--out``, committed in batches (:class:`cryvideo.batch.RecordSink`).
 
     Parameters
     ----------
@@ -373,7 +421,9 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
     -------
     int
         0 when every file was processed. Raises the single file's error for one input, and
-        :func:`batch_failure` when some of several failed.
+        :func:`batch_failure` when some of several failed. Ctrl-C (KeyboardInterrupt) and
+        SIGTERM (:class:`~cryvideo.errors.Terminated`) are raised once the finished files'
+        records are printed and committed.
     """
     from ..batch.executors import dashboard_link, dask_client, on_dask, serial
     from ..batch.outputs import RecordSink
@@ -381,13 +431,15 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
 
     paths = plan.paths
     sink = RecordSink(plan.out, fmt=plan.fmt, command=job.command, resume=plan.resume,
-                      commit_every=plan.commit_every)
-    done = sink.done()
+                      skip_failed=plan.skip_failed, commit_every=plan.commit_every)
+    done, redo = sink.done(), sink.redo()
     todo = [(i, p) for i, p in enumerate(paths) if record_key(p) not in done]
-    if done:
+    if done or redo:
+        again = sum(record_key(p) in redo for _, p in todo)
         print(f"cryvideo: resuming: {len(paths) - len(todo)} of {len(paths)} files already have "
-              f"a record in {plan.out}; analysing the other {len(todo)}", file=sys.stderr,
-              flush=True)
+              f"a record in {plan.out}; analysing the other {len(todo)}"
+              + (f" ({again} of them failed or were stopped before)" if again else ""),
+              file=sys.stderr, flush=True)
     failures: list[CryVideoError] = []
     finished = False
     single = len(paths) == 1
@@ -415,6 +467,17 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
         say(text, sys.stdout)
         keep(outcome, text)
 
+    def handle(outcome) -> None:
+        if outcome.status == "error":
+            failed(outcome, outcome.error)
+            return
+        show(outcome)
+        if after is not None:
+            try:
+                after(outcome.index, outcome.result)
+            except CryVideoError as exc:  # its record is printed and kept already
+                failed(outcome, exc, record=False)
+
     def say(text: str, stream) -> None:
         with bar.external_write_mode(file=stream):  # the bar is cleared, then drawn again
             print(text, file=stream, flush=True)
@@ -423,8 +486,10 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
     bar = progress_bar(total=len(todo), desc="files", unit="file",
                        disable=len(todo) < 2 and not use_dask or None)
     bar.set_postfix(failed=0, refresh=False)
+    order = InputOrder([i for i, _ in todo])
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(sigterm_as_interrupt())
             if use_dask and todo:
                 client = stack.enter_context(dask_client(workers=plan.workers,
                                                          scheduler=plan.scheduler))
@@ -437,19 +502,16 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
             try:
                 for outcome in outcomes:
                     bar.update(1)
-                    if outcome.status == "error":
-                        failed(outcome, outcome.error)
-                        continue
-                    show(outcome)
-                    if after is not None:
-                        try:
-                            after(outcome.index, outcome.result)
-                        except CryVideoError as exc:  # its record is printed and kept already
-                            failed(outcome, exc, record=False)
-            except KeyboardInterrupt as exc:
-                # a long file stopped half-way: what was found so far is a record too
+                    for ready in order.arrived(outcome):
+                        handle(ready)
+            except BaseException as exc:
+                # what finished before the stop (a Ctrl-C, SIGTERM, a model error) is kept,
+                # in input order; a long file stopped half-way: what was found so far too
+                if not single:
+                    for ready in order.rest():
+                        handle(ready)
                 partial = getattr(exc, "outcome", None)
-                if partial is not None:
+                if isinstance(exc, KeyboardInterrupt) and partial is not None:
                     show(partial)
                 raise
         finished = True
@@ -461,6 +523,61 @@ def run_batch(plan: BatchPlan, job, *, render: Callable[[object], str], as_json:
     if failures:
         raise batch_failure(failures, len(paths))
     return 0
+
+
+class InputOrder:
+    """Outcomes put back in input order: :meth:`arrived` takes them as they finish and gives
+    back those now next in line.
+
+    Parameters
+    ----------
+    indices : sequence of int
+        The input indices, in the order they are to be handed out.
+    """
+
+    def __init__(self, indices: Sequence[int]) -> None:
+        self.indices, self.next, self.waiting = list(indices), 0, {}
+
+    def arrived(self, outcome) -> list:
+        """The outcomes (``outcome`` perhaps among them) whose turn has come."""
+        self.waiting[outcome.index] = outcome
+        ready = []
+        while self.next < len(self.indices) and self.indices[self.next] in self.waiting:
+            ready.append(self.waiting.pop(self.indices[self.next]))
+            self.next += 1
+        return ready
+
+    def rest(self) -> list:
+        """The outcomes still waiting for one before them, in input order (handed out once)."""
+        rank = {i: k for k, i in enumerate(self.indices)}
+        ready = sorted(self.waiting.values(), key=lambda o: rank.get(o.index, len(rank)))
+        self.waiting = {}
+        return ready
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM (``docker stop``, Slurm, systemd) raises
+    :class:`~cryvideo.errors.Terminated`, a KeyboardInterrupt: the run stops as on Ctrl-C,
+    keeping what is finished. Once it has, a second SIGTERM is ignored (the clean-up runs to
+    its end). Nothing changes outside the main thread, where Python cannot handle signals.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame) -> None:
+        fired.append(signum)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if not fired:
+            signal.signal(signal.SIGTERM, old)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from ..errors import ModelError, ParameterError
 from .common import (
     StageProgress,
     add_batch_options,
+    check_distinct_outputs,
     check_number,
     locked_output,
     plan_batch,
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     timelines = (report_pages(plan.paths, args.timeline, option="--timeline",
                               kind=_picture_kind(args.timeline, len(plan.paths)))
                  if args.timeline else {})
+    check_distinct_outputs(plan.out, timelines, option="--timeline")
     job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
                     summary=bool(args.summary), face=args.face)

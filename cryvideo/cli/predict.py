@@ -10,6 +10,7 @@ from ..errors import ParameterError, WeightsNotFoundError
 from .common import (
     StageProgress,
     add_batch_options,
+    check_distinct_outputs,
     check_number,
     locked_output,
     plan_batch,
@@ -80,7 +81,7 @@ def format_result(res) -> str:
     tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
     cry = res.crying
     if res.label is None:
-        vetoed = " (the face vetoed the sound)" if any(
+        vetoed = ", the face vetoed the sound" if any(
             v.decision == "veto" for v in cry.result.face_verdicts) else ""
         lines.append(f"{name}: no crying detected{vetoed} (p={cry.probability:.2f}, "
                      f"threshold {cry.threshold:.2f}): no reason given")
@@ -127,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
     check_number("--window", args.window, lo=1, hi=100_000, unit=" frames")
     plan = plan_batch(args)
     pages = report_pages(plan.paths, args.report) if args.report else {}
-    if plan.out is not None and any(_same(plan.out, page) for page in pages.values()):
-        raise ParameterError("is both the --out file and a --report page", path=plan.out)
+    check_distinct_outputs(plan.out, pages, option="--report")
     check_models_dir(args.models if args.models is not None else default_models_dir())
     if args.weights is not None and not os.path.exists(args.weights):
         raise WeightsNotFoundError("no such file or folder (given with --weights)",
@@ -158,6 +158,3 @@ def _abs(path: str | None) -> str | None:
     """An option's path made absolute (the same file on a worker started elsewhere)."""
     return None if path is None else os.path.abspath(path)
 
-
-def _same(a, b) -> bool:
-    return os.path.abspath(a) == os.path.abspath(b)
