@@ -1,4 +1,5 @@
-"""``cryvideo listen``: latency to ``cry started``, CPU while listening, memory over an hour.
+"""``cryvideo listen``: latency to ``cry started``, CPU while listening, memory over an hour
+of audio (pushed through as fast as it runs, not an hour of wall clock).
 
 1. **Latency** from cry onset to the ``cry started`` event over N onsets (default 50), for the
    live smoothing window of 3 patches (the default, the card's) and of 2 and 1 patches
@@ -353,7 +354,7 @@ def _split_note(mem: dict) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--onsets", type=int, default=50)
     ap.add_argument("--hours", type=float, default=1.0)
     ap.add_argument("--cpu-seconds", type=float, default=150.0)
@@ -409,7 +410,9 @@ def report(res: dict) -> str:
         lines += ["## Latency from cry onset to `cry started`", "",
                   "Latency = stream time from the onset to the end of the 0.1 s block whose "
                   "push emitted the event, plus that push's processing time. Target: ≤ 1.5 s "
-                  "at the 95th percentile.", "",
+                  "at the 95th percentile. The median, p95 and max are over the *detected* "
+                  "onsets: a missed onset has no latency and is left out of them, so read them "
+                  "beside *detected / onsets*.", "",
                   "| cry | window (patches) | detected / onsets | median | p95 | max | "
                   "detector floor: median, p95 | live overhead: median, max | "
                   "false starts in background |",
@@ -466,9 +469,12 @@ def report(res: dict) -> str:
                   "(wall clock, ±0.1 s for the first block).", ""]
     mem = res.get("memory")
     if mem:
-        lines += ["## Memory over an hour of stream", "",
-                  f"{mem['stream_minutes']} minutes fed through standard input as fast as "
-                  f"listen runs ({mem['wall_seconds']:.0f} s), one cry a minute, each recorded "
+        lines += [f"## Memory over {mem['stream_minutes']} minutes of audio pushed through in "
+                  f"{mem['wall_seconds']:.0f} s", "",
+                  f"{mem['stream_minutes']} minutes of audio fed through standard input as fast "
+                  f"as listen runs ({mem['wall_seconds']:.0f} s: this is {mem['stream_minutes']}"
+                  " minutes of stream, not of running — slow growth over hours of wall clock "
+                  "would not show here), one cry a minute, each recorded "
                   f"(`--record`: {mem['recordings']} files) and alerted (`--on-cry true`): "
                   f"{mem['episodes']} episodes for {mem['stream_minutes']} cries"
                   + _split_note(mem) + ".", "",
@@ -476,7 +482,8 @@ def report(res: dict) -> str:
                   f"({mem['first_sample_stream_minutes']:.1f} min) and at the last "
                   f"({mem['last_sample_stream_minutes']:.1f} min); every minute's value is in "
                   "`listen.json`.", "",
-                  "| | after 1 min | after the hour | max |", "|---|---|---|---|",
+                  "| | after 1 min of audio | at the end of the audio | max |",
+                  "|---|---|---|---|",
                   f"| listen (RSS) | {mem['rss_mb_after_1_min']:.1f} MiB | "
                   f"{mem['rss_mb_at_end']:.1f} MiB | {mem['rss_mb_max']:.1f} MiB |",
                   f"| its ffmpeg (RSS) | {mem['ffmpeg_rss_mb_after_1_min']:.1f} MiB | "

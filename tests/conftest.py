@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from cryvideo.testing.media import make_video
 
@@ -15,6 +16,26 @@ os.environ.setdefault("CRYVIDEO_CACHE_DIR", str(Path(__file__).resolve().parents
                                                 / "cryvideo-tests"))
 
 REPO = Path(__file__).resolve().parents[1]
+
+#: Property tests (hypothesis) in CI: derandomized (each test's examples drawn from a fixed seed
+#: derived from the test), no example database (nothing carried over from an earlier run), no
+#: deadline and no health check that depends on timing: the same examples on every machine and
+#: every run, so CI cannot flip. Locally (``CI`` unset) hypothesis explores at random as usual.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+
+
+def hypothesis_profile(environ=os.environ) -> str:
+    """The hypothesis profile of a run: ``$HYPOTHESIS_PROFILE`` if set, else ``ci`` when
+    ``$CI`` is set to anything but ``0``/``false``/``no`` (``.ci/run`` sets ``CI=true``),
+    else hypothesis's ``default``."""
+    if environ.get("HYPOTHESIS_PROFILE"):
+        return environ["HYPOTHESIS_PROFILE"]
+    ci = environ.get("CI", "").strip().lower()
+    return "ci" if ci not in ("", "0", "false", "no") else "default"
+
+
+settings.load_profile(hypothesis_profile())
 
 
 def shared_root() -> Path | None:

@@ -12,7 +12,9 @@ from cryvideo.evaluation import (
     classification_metrics,
     group_bootstrap,
     group_label_permutation,
+    interval_text,
     max_statistic_permutation_test,
+    no_event_bound,
     seed_spread,
     summarize_pooled,
 )
@@ -237,3 +239,74 @@ def test_summarize_pooled_gives_estimate_interval_and_repeats():
     assert sb["f1"]["estimate"] == pytest.approx(f1_score(yb, pb, sample_weight=w))
     assert sb["recall"]["per_repeat"][1] == pytest.approx(
         recall_score(yb[reps == 1], pb[reps == 1], sample_weight=w[reps == 1]))
+
+
+# ---------------------------------------------------------------- where there is no interval
+
+def test_one_group_gives_no_interval():
+    """One recording: every resample is that recording, so [8.3, 8.3] would be no interval."""
+    y_pred = [1] + [0] * 11
+    iv = group_bootstrap("false_positive_rate", [0] * 12, y_pred, ["rec"] * 12, n_boot=200)
+    assert iv.n_groups == 1 and iv.low == iv.high == iv.estimate  # the bootstrap collapses
+    assert iv.fmt(unit="recording") == "8.3 (1 recording: no interval)"
+    assert "[" not in interval_text(iv.to_dict() | {"metric": "f1"})  # any metric
+
+
+def test_no_event_gets_a_one_sided_exact_bound():
+    """No false positive in 83 recordings: not [0.0, 0.0] but the Clopper–Pearson bound."""
+    groups = np.repeat(np.arange(83), 2)
+    y = np.zeros(groups.size, int)
+    iv = group_bootstrap("false_positive_rate", y, y, groups, n_boot=200)
+    assert (iv.estimate, iv.low, iv.high) == (0.0, 0.0, 0.0)
+    b = no_event_bound(83)
+    assert (1 - b) ** 83 == pytest.approx(0.05)  # at the bound, no event has chance 5 %
+    assert iv.fmt(unit="recording") == "0.0 (≤ 3.5)"
+    # every one found: the lower bound
+    hit = group_bootstrap("recall", np.ones(groups.size, int), np.ones(groups.size, int),
+                          groups, n_boot=200)
+    assert hit.fmt() == f"100.0 (≥ {100 * (1 - b):.1f})" == "100.0 (≥ 96.5)"
+
+
+@pytest.mark.parametrize("n", [1, 10, 100, 1000])
+def test_no_event_bound_is_the_rule_of_three_for_large_n(n):
+    b = no_event_bound(n)
+    assert (1 - b) ** n == pytest.approx(0.05)
+    if n >= 100:
+        assert b == pytest.approx(3 / n, rel=0.02)
+    assert no_event_bound(n, level=0.99) > b
+
+
+def test_no_event_bound_refuses_nonsense():
+    with pytest.raises(ParameterError):
+        no_event_bound(0)
+    with pytest.raises(ParameterError):
+        no_event_bound(5, level=1.0)
+
+
+def test_interval_text_keeps_real_intervals():
+    node = {"estimate": 0.315, "low": 0.207, "high": 0.426, "n_groups": 40,
+            "metric": "balanced_accuracy", "level": 0.95}
+    assert interval_text(node) == "31.5 [20.7, 42.6]"
+    # a constant that is no rate (the majority baseline's balanced accuracy) stays as it is
+    flat = dict(node, estimate=0.2, low=0.2, high=0.2)
+    assert interval_text(flat) == "20.0 [20.0, 20.0]"
+    # results written before n_groups was recorded: as they are
+    assert interval_text({"estimate": 0.0, "low": 0.0, "high": 0.0}) == "0.0 [0.0, 0.0]"
+    # a difference, signed
+    assert interval_text({"estimate": 0.002, "low": -0.0004, "high": 0.005},
+                         signed=True) == "+0.2 [-0.0, +0.5]"
+
+
+def test_an_interval_of_some_width_is_never_written_as_a_point():
+    node = {"estimate": 0.00013, "low": 0.0, "high": 0.0004, "n_groups": 105,
+            "metric": "false_positive_rate", "level": 0.95}
+    assert interval_text(node) == "0.01 [0.00, 0.04]"
+
+
+def test_summarize_pooled_rows_carry_what_interval_text_needs():
+    groups = np.repeat(np.arange(30), 2)
+    y = np.zeros(groups.size, int)
+    row = summarize_pooled(y, y, groups, np.zeros(groups.size, int), metrics=("recall",),
+                           labels=[0, 1], pos_label=0, n_boot=200)["recall"]
+    assert row["n_groups"] == 30 and row["metric"] == "recall" and row["level"] == 0.95
+    assert interval_text(row) == f"100.0 (≥ {100 * (1 - no_event_bound(30)):.1f})"

@@ -1,7 +1,8 @@
 """``cryvideo benchmark detection [DATA_DIR]``: grouped CV of the cry detectors, per recording.
 
 Writes ``detection_cv.json`` (every out-of-fold score), ``detection.json`` (the metrics),
-``detection.md`` (the report) and ``detection.png`` into ``--out``; with ``--ship-to DIR`` it
+``detection.md`` (the report) and ``detection.png`` into ``--out`` (``--render-only`` rewrites
+the last two from the first two, recomputing nothing); with ``--ship-to DIR`` it
 then trains the shipped recipe on the whole corpus and writes the TFLite detectors and their
 cards into ``DIR`` (``saved_models``).
 """
@@ -45,6 +46,10 @@ def add_subparser(benchsub) -> None:
                    help="results folder (default: %(default)s)")
     p.add_argument("--report-only", action="store_true",
                    help="rewrite the report from --out/detection_cv.json")
+    p.add_argument("--render-only", action="store_true",
+                   help="rewrite detection.md and detection.png from the figures of "
+                   "--out/detection.json, recomputing nothing (the run's facts and corpus "
+                   "table from --out/detection_cv.json); needs no data")
     p.add_argument("--ship-to", metavar="DIR", default=None,
                    help="then train the shipped recipe on all data and save it into DIR")
     p.add_argument("--ship-seeds", nargs="+", default=None, metavar="SEED",
@@ -61,12 +66,19 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import DatasetError, ParameterError
     from ..io import write_json_atomic, write_text_atomic
     from ..studies.detection import run_detection_cv, summarize_detection_cv
-    from ..studies.detection_report import detection_figure, detection_markdown
     from ..training.cry_detector import RECIPES
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ParameterError("--out must be a folder", path=out)
+    if args.render_only:
+        other = [f for f, v in (("--report-only", args.report_only), ("--ship-to", args.ship_to),
+                                ("--refresh-cards", args.refresh_cards),
+                                ("--resume-from", args.resume_from)) if v]
+        if other:
+            raise ParameterError(f"--render-only recomputes and writes nothing but the report; "
+                                 f"drop {', '.join(other)}")
+        return _render_only(out)
     if args.folds < 2:
         raise ParameterError(f"--folds must be at least 2, got {args.folds}")
     if args.n_boot < 100:
@@ -111,9 +123,14 @@ def run(args: argparse.Namespace) -> int:
                                             False if "none" in args.tflite else
                                             tuple(args.tflite)),
                                   log=lambda m: print(m, flush=True))
+        import datetime as dt
+        import platform
+
         from ..machine import machine_line
 
         result["machine"] = machine_line()
+        result["date"] = dt.date.today().isoformat()
+        result["python"] = platform.python_version()
         out.mkdir(parents=True, exist_ok=True)
         write_text_atomic(raw, json.dumps(result, separators=(",", ":")))
     summary = summarize_detection_cv(result, n_boot=args.n_boot)
@@ -139,9 +156,52 @@ def run(args: argparse.Namespace) -> int:
     if sizes and args.ship_to:
         shipped["sizes"] = sizes
         write_json_atomic(out / "detection_shipped.json", shipped)
+    _write_report(out, summary, result, table, sizes)
+    return 0
+
+
+def _write_report(out: Path, summary: dict, result: dict, table: list[dict],
+                  sizes: dict | None) -> None:
+    from ..io import write_text_atomic
+    from ..studies.detection_report import detection_figure, detection_markdown
+
     md = detection_markdown(summary, result_meta=result, corpus_table=table, sizes=sizes,
-                            machine=result.get("machine"))
+                            machine=result.get("machine"), generated=result.get("date"),
+                            python=result.get("python"))
     write_text_atomic(out / "detection.md", md)
     detection_figure(summary, out / "detection.png")
     print(f"wrote {out / 'detection.md'}")
+
+
+def _render_only(out: Path) -> int:
+    """``--render-only``: the report again from the committed figures, nothing recomputed."""
+    import datetime as dt
+
+    from ..errors import DatasetError
+    from ..io import write_text_atomic
+    from ..studies.detection_report import detection_figure, report_from_results
+
+    docs = {}
+    for name in ("detection.json", "detection_cv.json"):
+        f = out / name
+        try:
+            docs[name] = json.loads(f.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DatasetError(f"no {name} to render the report from", path=f) from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"not a JSON file ({exc})", path=f) from None
+    summary, result = docs["detection.json"], docs["detection_cv.json"]
+    if not (isinstance(summary, dict) and "methods" in summary and isinstance(result, dict)
+            and "clips" in result):
+        raise DatasetError("not the results of `cryvideo benchmark detection`", path=out)
+    old = out / "detection.md"
+    shipped = out / "detection_shipped.json"
+    sizes = (json.loads(shipped.read_text(encoding="utf-8")).get("sizes")
+             if shipped.is_file() else None)
+    md = report_from_results(summary, result, sizes=sizes,
+                             previous=old.read_text(encoding="utf-8") if old.is_file() else "",
+                             rendered=dt.date.today().isoformat())
+    write_text_atomic(old, md)
+    detection_figure(summary, out / "detection.png")
+    print(f"wrote {old}")
     return 0

@@ -14,6 +14,20 @@ Each permutation exchanges whole label blocks between groups of equal size, reru
 evaluation for every candidate and keeps the best score; a candidate's family-wise p-value is
 the share of permutations whose *best* score reaches its observed score. No Bonferroni needed.
 
+Two cases where the bootstrap gives no interval, and what a report writes instead
+(:func:`interval_text`):
+
+* **One group.** Resampling one recording gives the same figure every time: ``[8.3, 8.3]``
+  would claim a certainty that one recording cannot give. Written ``8.3 (1 recording: no
+  interval)``.
+* **No event at all** (a rate of 0: no false positive in any of the category's recordings; or
+  1: every one found). Every resample gives 0 again, so the percentile interval is ``[0, 0]``.
+  Written with a one-sided exact binomial (Clopper–Pearson) bound over the groups instead:
+  ``0.0 (≤ 3.5)`` for 0 events in 83 recordings, ``1 − (1 − level)^(1/n)`` (≈ 3/n at 95 %, the
+  "rule of three"; :func:`no_event_bound`). Over recordings as Bernoulli trials it is exact;
+  for a mean of per-recording rates in [0, 1] it is conservative (a recording whose rate is p
+  has no event with probability at most 1 − p).
+
 Typical use::
 
     iv = group_bootstrap("balanced_accuracy", y_true, y_pred, uuids,
@@ -27,6 +41,7 @@ Typical use::
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -37,9 +52,12 @@ from ..progress import Progress
 __all__ = [
     "CONFUSION_METRICS",
     "Interval",
+    "RATE_METRICS",
     "group_bootstrap",
     "confusion_metric",
     "group_label_permutation",
+    "interval_text",
+    "no_event_bound",
     "max_statistic_permutation_test",
     "seed_spread",
     "summarize_pooled",
@@ -52,6 +70,9 @@ __all__ = [
 #: rest): ``recall``, ``precision``, ``f1``, ``false_positive_rate``, ``specificity``.
 CONFUSION_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "recall", "precision", "f1",
                      "false_positive_rate", "specificity")
+#: Metrics that are a proportion of events (a mean of 0/1 outcomes): at 0 or 1 with no event
+#: to resample they get :func:`no_event_bound` instead of a collapsed bootstrap interval.
+RATE_METRICS = ("accuracy", "recall", "false_positive_rate", "specificity")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,11 +115,81 @@ class Interval:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def fmt(self, *, scale: float = 100.0, digits: int = 1) -> str:
-        """``"31.5 [18.2, 47.1]"`` (values times ``scale``)."""
-        f = f"{{:.{digits}f}}"
-        return (f"{f.format(self.estimate * scale)} "
-                f"[{f.format(self.low * scale)}, {f.format(self.high * scale)}]")
+    def fmt(self, *, scale: float = 100.0, digits: int = 1, unit: str = "group") -> str:
+        """``"31.5 [18.2, 47.1]"`` (values times ``scale``), or what stands for an interval
+        where there is none (:func:`interval_text`)."""
+        return interval_text(self.to_dict(), scale=scale, digits=digits, unit=unit)
+
+
+def no_event_bound(n: int, *, level: float = 0.95) -> float:
+    """One-sided exact (Clopper–Pearson) bound on a rate with no event in ``n`` groups.
+
+    The largest rate ``p`` under which seeing no event in ``n`` independent groups still has
+    probability at least ``1 - level``: ``1 - (1 - level) ** (1 / n)`` (≈ 3 / n at 95 %, the
+    "rule of three"). For a rate of 1 (an event in every group) the lower bound is one minus it.
+
+    Parameters
+    ----------
+    n : int
+        Groups (recordings) observed, at least 1.
+    level : float
+        One-sided coverage in (0, 1).
+    """
+    if int(n) < 1:
+        raise ParameterError(f"n must be at least 1, got {n}")
+    if not 0.0 < level < 1.0:
+        raise ParameterError(f"level must be in (0, 1), got {level}")
+    return float(1.0 - (1.0 - level) ** (1.0 / int(n)))
+
+
+def interval_text(node, *, scale: float = 100.0, digits: int = 1, unit: str = "group",
+                  signed: bool = False) -> str:
+    """An estimate and its interval as a report writes it.
+
+    Parameters
+    ----------
+    node : Interval or mapping
+        ``estimate``, ``low``, ``high``; with ``n_groups`` (and ``metric``, ``level``) the two
+        cases of the module docstring are recognised — without them (older results) the
+        interval is written as it is.
+    scale, digits : float, int
+        Values times ``scale``, with ``digits`` decimals.
+    unit : str
+        What a group is, singular ("recording").
+    signed : bool
+        Write a sign on every value (differences).
+
+    Returns
+    -------
+    str
+        ``"31.5 [18.2, 47.1]"``; ``"8.3 (1 recording: no interval)"`` for one group;
+        ``"0.0 (≤ 3.5)"`` / ``"100.0 (≥ 96.5)"`` for a rate with no event (or an event in every
+        group) in ``n`` groups: the one-sided bound of :func:`no_event_bound` at the node's
+        level. An interval of some width that would round to a point gets more decimals
+        (``"0.01 [0.00, 0.04]"``).
+    """
+    if isinstance(node, Interval):
+        node = node.to_dict()
+    f = f"{{:{'+' if signed else ''}.{digits}f}}"
+    est, low, high = (float(node[k]) for k in ("estimate", "low", "high"))
+    n = node.get("n_groups")
+    if n is not None and int(n) == 1:
+        return f"{f.format(est * scale)} (1 {unit}: no interval)"
+    if n is not None and node.get("metric") in RATE_METRICS:
+        bound = no_event_bound(int(n), level=float(node.get("level", 0.95)))
+        flat = math.isclose(low, high, abs_tol=1e-12)
+        if flat and math.isclose(est, 0.0, abs_tol=1e-12) and math.isclose(high, 0.0,
+                                                                          abs_tol=1e-12):
+            return f"{f.format(0.0)} (≤ {f.format(bound * scale)})"
+        if flat and math.isclose(est, 1.0, abs_tol=1e-12) and math.isclose(low, 1.0,
+                                                                          abs_tol=1e-12):
+            return f"{f.format(scale)} (≥ {f.format((1.0 - bound) * scale)})"
+    for extra in range(4):  # an interval of some width is never written as a point
+        g = f"{{:{'+' if signed else ''}.{digits + extra}f}}"
+        if g.format(low * scale) != g.format(high * scale) or math.isclose(low, high,
+                                                                           abs_tol=1e-12):
+            break
+    return f"{g.format(est * scale)} [{g.format(low * scale)}, {g.format(high * scale)}]"
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -335,8 +426,9 @@ def summarize_pooled(
     Returns
     -------
     dict
-        ``{metric: {"estimate", "low", "high", "interval", "n_boot", "per_repeat",
-        "repeat_mean", "repeat_sd"}}``.
+        ``{metric: {"estimate", "low", "high", "interval", "n_boot", "n_groups", "metric",
+        "level", "per_repeat", "repeat_mean", "repeat_sd"}}`` (a row for
+        :func:`interval_text`).
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     groups, repeats = np.asarray(groups), np.asarray(repeats)
@@ -352,7 +444,8 @@ def summarize_pooled(
                               weights=None if w is None else w[sel], pos_label=pos_label))
         spread = seed_spread(per)
         out[m] = {"estimate": iv.estimate, "low": iv.low, "high": iv.high,
-                  "interval": iv.label, "n_boot": iv.n_boot, "per_repeat": spread["values"],
+                  "interval": iv.label, "n_boot": iv.n_boot, "n_groups": iv.n_groups,
+                  "metric": iv.metric, "level": iv.level, "per_repeat": spread["values"],
                   "repeat_mean": spread["mean"], "repeat_sd": spread["sd"]}
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -14,6 +15,18 @@ __all__ = ["grouped_splits", "paper_splits", "leakage", "protocol_splits", "PROT
 #: The evaluation protocols: the paper's random split (leaky: clips of one source on both
 #: sides) and splits grouped by recording source (honest).
 PROTOCOLS = ("paper", "grouped")
+
+
+def _class_counts(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Classes, the class code of each item and the items per class."""
+    if y.ndim != 1:
+        raise ParameterError(f"labels must be 1-D, got shape {y.shape}")
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    return classes, codes.ravel(), counts
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
 def grouped_splits(
@@ -33,28 +46,56 @@ def grouped_splits(
     groups : sequence [shape=(n,)]
         Group of each item (Donateacry: app-install UUID).
     n_splits : int
-        Folds per repeat; reduced to the number of groups if larger.
+        Folds per repeat (at least 2); reduced to the number of groups if larger.
     n_repeats : int
-        Repeats, each with its own shuffle.
+        Repeats (at least 1), each with its own shuffle.
     seed : int
 
     Yields
     ------
     (repeat, train_idx, test_idx)
-        ``train_idx`` and ``test_idx`` are int arrays of positions.
+        ``train_idx`` and ``test_idx`` are int arrays of positions. In each repeat every item
+        is tested exactly once. On very small data ``StratifiedGroupKFold`` can leave a fold
+        without any group: that fold is skipped (a repeat then has fewer folds).
+
+    Raises
+    ------
+    ParameterError
+        Data too small to split, naming what is missing: fewer than two groups, or no class
+        with as many items as there are folds (a stratified split cannot be made); also
+        ``n_splits < 2``, ``n_repeats < 1`` or labels and groups of different lengths.
     """
     y = np.asarray(y)
     groups = np.asarray(groups)
-    if y.shape[0] != groups.shape[0]:
-        raise ParameterError(f"y has {y.shape[0]} items but groups has {groups.shape[0]}")
+    if int(n_splits) < 2:
+        raise ParameterError(f"n_splits must be at least 2, got {n_splits}")
+    if int(n_repeats) < 1:
+        raise ParameterError(f"n_repeats must be at least 1, got {n_repeats}")
+    if y.shape[:1] != groups.shape[:1] or groups.ndim != 1:
+        raise ParameterError(f"y has {y.shape[0] if y.ndim else 0} items but groups has "
+                             f"shape {groups.shape}")
+    classes, codes, counts = _class_counts(y)
     n_groups = len(np.unique(groups))
     if n_groups < 2:
-        raise ParameterError("grouped splits need at least two groups")
-    k = min(n_splits, n_groups)
-    for r in range(n_repeats):
+        raise ParameterError(f"grouped splits need at least two groups (recording sources); "
+                             f"the {_plural(len(y), 'item')} come from {n_groups}")
+    k = min(int(n_splits), n_groups)
+    if counts.max() < k:
+        big = classes[int(np.argmax(counts))].tolist()
+        raise ParameterError(
+            f"cannot make {k} stratified grouped folds of {_plural(len(y), 'item')}: no class "
+            f"has {k} items (the largest, {big!r}, has {counts.max()}); give more items per "
+            f"class or fewer folds")
+    for r in range(int(n_repeats)):
         cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed + r)
-        for tr, te in cv.split(np.zeros(len(y)), y, groups):
-            yield r, tr, te
+        try:
+            folds = list(cv.split(np.zeros(len(y)), codes, groups))
+        except ValueError as exc:  # a case the checks above do not foresee: still one line
+            raise ParameterError(f"cannot make {k} stratified grouped folds of "
+                                 f"{_plural(len(y), 'item')}: {exc}") from exc
+        for tr, te in folds:
+            if len(te):
+                yield r, tr, te
 
 
 def paper_splits(
@@ -70,12 +111,45 @@ def paper_splits(
     Yields
     ------
     (repeat, train_idx, test_idx)
+
+    Raises
+    ------
+    ParameterError
+        Data too small to split, naming what is missing: a class with fewer than two items,
+        or fewer test (or training) items than classes; also ``test_size`` outside (0, 1) or
+        ``n_repeats < 1``.
     """
     y = np.asarray(y)
-    for r in range(n_repeats):
+    if not 0.0 < float(test_size) < 1.0:
+        raise ParameterError(f"test_size must be in (0, 1), got {test_size}")
+    if int(n_repeats) < 1:
+        raise ParameterError(f"n_repeats must be at least 1, got {n_repeats}")
+    classes, _, counts = _class_counts(y)
+    n = len(y)
+    n_test = math.ceil(float(test_size) * n)
+    n_train = n - n_test
+    what = f"a stratified {_split_name(test_size)} split of {_plural(n, 'item')}"
+    if n == 0 or counts.min() < 2:
+        small = classes[int(np.argmin(counts))].tolist() if n else None
+        raise ParameterError(f"{what} needs at least 2 items of every class"
+                             + (f" ({small!r} has {counts.min()})" if n else ""))
+    if min(n_test, n_train) < len(classes):
+        side = "test" if n_test < len(classes) else "training"
+        raise ParameterError(f"{what} needs at least one {side} item per class: "
+                             f"{_plural(min(n_test, n_train), side + ' item')} for "
+                             f"{_plural(len(classes), 'class')}")
+    for r in range(int(n_repeats)):
         sss = StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=seed + r)
-        tr, te = next(sss.split(np.zeros(len(y)), y))
+        try:
+            tr, te = next(sss.split(np.zeros(n), y))
+        except ValueError as exc:  # a case the checks above do not foresee: still one line
+            raise ParameterError(f"{what}: {exc}") from exc
         yield r, tr, te
+
+
+def _split_name(test_size: float) -> str:
+    test = round(100 * float(test_size))
+    return f"{100 - test}/{test}"
 
 
 def leakage(train_idx: np.ndarray, test_idx: np.ndarray, groups: Sequence) -> float:

@@ -38,7 +38,9 @@ __all__ = ["run_detection_cv", "METHODS_FIXED"]
 METHODS_FIXED = ("yamnet_zeroshot", "cnn10")
 #: TFLite files made of each fold's selected model: name → quantization. "int8" keeps int8
 #: weights with float activations (dynamic range, as YAMNet's own int8 file); "int8_full" also
-#: quantizes the activations (calibrated on held-out patches of the fold).
+#: quantizes the activations, their ranges calibrated on patches of the fold's *training*
+#: clips (every ``len(train) // 80``-th training clip, the first 400 of their patches; no test
+#: clip: :func:`_quantized_scores`).
 TFLITE_KINDS = {"float32": None, "int8": "dynamic", "int8_full": "int8"}
 STRESS_SNRS = (0.0, 5.0, 10.0)
 
@@ -475,7 +477,8 @@ def _quantized_scores(trainer, yamnet, tr, te, waves, rec, kinds: dict) -> dict:
     from ..training.detector_export import TFLitePatchModel, to_tflite
 
     model = build_patch_detector(yamnet, trainer.head, top=trainer.top, gate=rec.gate)
-    # calibration patches (activation ranges of the fully integer variant): training clips
+    # calibration patches (activation ranges of the fully integer variant): ~80 training
+    # clips of the fold, evenly spaced; to_tflite keeps the first 400 patches
     calib = np.concatenate([waveform_patches(waves[i]) for i in tr[:: max(1, len(tr) // 80)]])
     out = {}
     for q, quant in kinds.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation.intervals import interval_text
 from ..io import atomic_path, write_json_atomic, write_text_atomic
 from .donateacry import BASELINES, PAPER_CLASS_NAMES, BenchmarkResult
 
@@ -30,7 +31,9 @@ def _pct(x: float) -> str:
 
 
 def _ci(m: dict) -> str:
-    return f"{_pct(m['estimate'])} [{_pct(m['low'])}, {_pct(m['high'])}]"
+    """``estimate [low, high]`` in %, or what stands for an interval where there is none
+    (:func:`~cryvideo.evaluation.interval_text`)."""
+    return interval_text(m, unit="app install")
 
 
 def _row(result: BenchmarkResult, cs: str, protocol: str, model: str, feature: str):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ..evaluation.intervals import interval_text
+
 __all__ = ["detection_markdown", "yamnet_head_markdown", "pooling_markdown",
            "compression_markdown"]
 
@@ -93,8 +95,10 @@ def yamnet_head_markdown(res: dict) -> str:
 
 
 def _iv(m: dict) -> str:
-    """``estimate [low, high]`` in % from a :func:`cryvideo.evaluation.summarize_pooled` row."""
-    return f"{100 * m['estimate']:.1f} [{100 * m['low']:.1f}, {100 * m['high']:.1f}]"
+    """``estimate [low, high]`` in % from a :func:`cryvideo.evaluation.summarize_pooled` row
+    (or what stands for an interval where there is none:
+    :func:`~cryvideo.evaluation.interval_text`)."""
+    return interval_text(m)
 
 
 def _seeds(m: dict) -> str:
