@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from cryvideo.evaluation.intervals import interval_text
+from cryvideo.media.probe import format_duration
 from cryvideo.testing.doc_figures import (
     Cell,
     Copied,
@@ -163,14 +164,14 @@ CHECKS += [
              "over {} recordings, against {} for YAMNet's own cry classes",
              V(DET, "methods", "gated", "pooled", "f1", fmt=iv()), V(DET, "n_groups"),
              V(DET, "methods", "yamnet_zeroshot", "pooled", "f1", fmt=iv())),
-    Sentence(R, "summary: {} min of crying in {} h ({} %), {} episode(s)",
-             V(DL, "summary_16h", "crying_minutes", fmt=num(".1f")),
-             V(DL, "summary_16h", "duration_hours", fmt=num(".2f")),
+    Sentence(R, "summary: {} of crying in {} ({} %), {} episode(s)",
+             V(DL, "summary_16h", "crying_minutes", fmt=lambda m: format_duration(60 * m)),
+             V(DL, "summary_16h", "duration_hours", fmt=lambda h: format_duration(3600 * h)),
              V(DL, "summary_16h", "crying_share", fmt=pct()),
              V(DL, "summary_16h", "episodes")),
-    Sentence(R, "per hour: 0h {} min 1h {} min 2h {} min 3h {} min 4h {} min",
-             *(V(DL, "summary_16h", "hours", h, "crying_minutes", fmt=num(".1f"))
-               for h in range(5))),
+    Sentence(R, "per hour: 0h {}, 1h {}, 2h {}, 3h {}, 4h {}",
+             *(V(DL, "summary_16h", "hours", h, "crying_minutes",
+                 fmt=lambda m: format_duration(60 * m)) for h in range(5))),
     Sentence(R, "a {}-hour recording took {} s on one core ({}× real time; {}× per CPU second; "
              "the {} shared cores at load average {} when it started) and peaked at {} MB with "
              "its ffmpeg, the same after {} hours",
@@ -346,6 +347,11 @@ def planted_minutes(d) -> str:
 
 
 CHECKS += [
+    Sentence(D, "must be seen in at least half of the segment's frames ({} per second)",
+             V("saved_models/face_verdict.json", "rule", "fps", fmt=num(".0f"))),
+    Sentence(D, "after a {} s rolling average",
+             V("saved_models/face_verdict.json", "rule",
+               fmt=lambda r: f"{r['smoothing'] / r['fps']:.0f}")),
     Copied(D, "| label | category | source | clips | recordings |", detection_report,
            "the data table of benchmarks/results/detection.md", table=True),
     Sentence(D, "those of CV seed {}'s five folds ({} epochs, threshold {};",
@@ -518,15 +524,52 @@ CHECKS += [
                "cores_per_machine")),
 ]
 SKIPS += [
+    Skip(B, r"\(130 for Ctrl-C, 143 for SIGTERM\)", "exit codes (README's table of them)"),
+    Skip(R, r"after \d+ s of silence, under its", "how the demo clip is made (data_prep/"
+         "make_demo_clip.py's constants, checked by tests/test_face_verdict.py)"),
     Skip(B, r"`LocalCluster` of \d+ worker processes|at least every \d+ s|\(schema version \d+|"
          r"`allowed-failures`, \d+\)|One-minute videos \(640×360, 30 fps",
          "settings and examples: cluster size of the example, commit interval, schema version, "
          "Dask's retry count, the clips' format"),
 ]
 
+def _rule() -> dict:
+    return json.loads((REPO / "saved_models/face_verdict.json").read_text())["rule"]
+
+
+def _shortest_segment(inputs: dict) -> float:
+    """Seconds of the shortest segment the shipped detector can report: one window."""
+    f = inputs["frontend"]
+    hop, patch = f["patch_hop"] * f["hop"] / f["sr"], f["patch_frames"] * f["hop"] / f["sr"]
+    return (inputs["window_patches"] - 1) * hop + patch
+
+
 # --- docs/face_fusion.md
 F = "docs/face_fusion.md"
+VERDICT = "saved_models/face_verdict.json"
 CHECKS += [
+    # the audio-visual verdict's constants, from its card
+    *row(F, "frames per second", {"value": V(VERDICT, "rule", "fps", fmt=num(".0f"))}),
+    *row(F, "crop margins", {"value": V(VERDICT, "rule", "margins", fmt=lambda m: (
+        f"{m[0]:.2f} and {m[1]:.2f} of the face"))}),
+    *row(F, "smoothing", {"value": V(VERDICT, "rule", fmt=lambda r: (
+        f"rolling mean of the last {r['smoothing']} face frames "
+        f"({r['smoothing'] / r['fps']:.0f} s)"))}),
+    *row(F, "happy frame", {"value": V(VERDICT, "rule", fmt=lambda r: (
+        f"P(happy) ≥ {r['happy_min']} and ≥ {r['happy_over_distress']:.0f} × "
+        "P(angry + disgust + fear + sad)"))}),
+    *row(F, "face seen", {"value": V(VERDICT, "rule", fmt=lambda r: (
+        f"in ≥ {r['min_face_frames']} frames and ≥ half of the segment's frames"
+        if r["min_face_share"] == 0.5 else "?"))}),
+    *row(F, "veto", {"value": V(VERDICT, "rule", "min_happy_share", fmt=lambda v: (
+        f"≥ {round(v * 3)}/3 of face frames happy, for every persistent face and both margins"))}),
+    Sentence(F, "among tracks seen at least {} % as often, the smallest face",
+             V(VERDICT, "child_rule", fmt=lambda t: t.split("at least ")[1].split(" %")[0])),
+    Sentence(F, "It gives {} expression probabilities",
+             V(VERDICT, "models", "expression", "labels", fmt=len)),
+    Sentence(F, "at least {} looks at the shortest segment ({} s)",
+             V(CARD, "inputs", fmt=lambda i: str(int(_shortest_segment(i) * _rule()["fps"]))),
+             V(CARD, "inputs", fmt=lambda i: f"{_shortest_segment(i):.2f}")),
     Sentence(F, "on a quiet {}-core Intel Xeon (load average {} and {} when the backbone and "
              "the `predict` runs started", V(BACKBONE, "machine", "cores"),
              V(BACKBONE, "results", 0, "loadavg_before", 0),
@@ -552,6 +595,9 @@ CHECKS += [
              V(PREDICT, "results", {"fps": 30.0}, "frames")),
 ]
 SKIPS += [
+    Skip("*", r"about 35,000 (?:48×48 )?grey faces|`fer` package 25\.10\.3|Haar box \+ 10 px",
+         "facts about the expression model (its README): training-set size, package version, "
+         "the crop its package makes"),
     Skip(F, r"\(measured: fusion balanced accuracy [\d.]+ while the face branch alone had [\d.]+ "
          r"on the synthetic set\)|\(0\.96 after the change\)|^Synthetic check.*|"
          r"^\| (?:true|shuffled) labels.*",
