@@ -426,6 +426,8 @@ def test_text_outputs_of_both_commands_are_recognised(outputs, tmp_path):
 
     for command in ("detect", "predict"):
         assert output_command(outputs[command, "txt"], "text") is None
+        first = outputs[command, "txt"].read_text(encoding="utf-8").splitlines()[0]
+        assert "(score " in first and "p=" not in first      # a score, not a p-value
         assert output_command(outputs[command, "jsonl"], "jsonl") == command
         assert output_command(outputs[command, "parquet"], "parquet") == command
     mixed = tmp_path / "mixed.jsonl"
@@ -433,6 +435,14 @@ def test_text_outputs_of_both_commands_are_recognised(outputs, tmp_path):
                      + outputs["predict", "jsonl"].read_text())
     with pytest.raises(InputFileError, match="several commands: detect, predict"):
         output_command(mixed, "jsonl")
+    old = tmp_path / "old.txt"    # text outputs written when scores were "p=" are still ours
+    old.write_text("a.wav: hungry (p=0.56)\n  crying: yes (p=0.92, yamnet-cry; segments: "
+                   "0.0–2.9 s)\nb.mp4: CRYING (p=0.97, threshold 0.45, 8.0 s)\n"
+                   "c.wav: no crying detected (p=0.12, threshold 0.45): no reason given\n"
+                   "d.wav: crying: not asked (no cry detector) · reason: tired (probability "
+                   "0.31) — a weak hint: no better than chance on held-out recordings\n",
+                   encoding="utf-8")
+    assert output_command(old, "text") is None
     rows = tmp_path / "rows.csv"
     with open(rows, "w", newline="") as fh:   # a CSV of the user's, quoted fields and all
         csv.writer(fh).writerows([["path", "note"], ["a.wav", "cried (p=0.90, said mum)"]])

@@ -34,17 +34,25 @@ def test_silence_gets_no_reason(silence, capsys):
     assert cry["detector"].startswith("yamnet-cry") and cry["segments"] == []
     assert cry["model"]["sha256"] and cry["model"]["file"].endswith(".tflite")
     assert res["label"] is None
-    # the reason branches read the crying only: with none, they do not run
-    assert res["probabilities"] == {}
-    assert all(not b["used"] and b["note"] == "no crying detected"
-               for b in res["branches"] if b["name"] in ("mfcc", "stft"))
+    # no reason, but what the branches would answer if it were a cry (as README says), from
+    # the whole of this 5-second file (shorter than the branches' clip)
+    assert set(res["probabilities"]) == {"belly_pain", "burping", "discomfort", "hungry",
+                                         "tired"}
+    for b in (b for b in res["branches"] if b["name"] in ("mfcc", "stft")):
+        assert b["used"] and b["trained"] is True
+        assert b["details"]["segments_used"] == [[0.0, 5.0]]
+    assert res["trained"] is True and res["modalities"] == ["mfcc", "stft"]
     assert any(n.startswith("no crying detected") for n in res["notes"])
+    assert any(n.startswith("no reason given; the probabilities say what the reason branches "
+                            "would answer if it were a cry") for n in res["notes"])
+    assert res["trust"]["headline"].startswith("crying: no (score ")
 
 
 def test_silence_text_headline_says_no_crying(silence, capsys):
     assert cli_main(["predict", "--no-face", str(silence)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.startswith(f"{silence}: no crying detected (p=") and "no reason given" in first
+    assert first.startswith(f"{silence}: crying: no (score ") and \
+        first.endswith(" · no reason given")
 
 
 def test_cry_gets_a_reason_and_segments(demo_clip, capsys):
@@ -106,4 +114,4 @@ def test_report_says_no_crying(silence, tmp_path, capsys):
     page = tmp_path / "r.html"
     assert cli_main(["predict", "--no-face", "--report", str(page), str(silence)]) == 0
     text = page.read_text()
-    assert ": no crying detected</h1>" in text and "Crying: <b>no</b>" in text
+    assert "Crying: <b>no</b>" in text and "No reason given" in text

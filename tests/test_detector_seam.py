@@ -33,9 +33,9 @@ def test_predict_crying_json_is_pinned(demo_clip, capsys):
     det = json.loads(_json_line(capsys, ["detect", "--json", "--face", "off", str(demo_clip)]))
     line = _json_line(capsys, ["predict", "--json", "--no-face", str(demo_clip)])
     rec = json.loads(line)
-    assert list(rec) == ["path", "label", "probabilities", "trained", "modalities", "branches",
-                         "fusion", "timings", "notes", "media", "crying", "status", "models",
-                         "cryvideo_version"]
+    assert list(rec) == ["path", "label", "trust", "probabilities", "trained", "modalities",
+                         "branches", "fusion", "timings", "notes", "media", "crying", "status",
+                         "models", "cryvideo_version", "command"]
     model = {k: v for k, v in det["detector"].items() if k != "threshold"}
     want = {"detected": det["crying"], "probability": det["probability"],
             "threshold": round(det["threshold"], 4), "segments": det["segments"],
@@ -51,7 +51,7 @@ def test_predict_crying_text_lines(demo_clip, capsys):
     assert cli_main(["predict", "--no-face", str(demo_clip)]) == 0
     lines = capsys.readouterr().out.splitlines()
     segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det["segments"])
-    assert lines[1] == (f"  crying: yes (p={det['probability']:.2f}, yamnet-cry "
+    assert lines[1] == (f"  crying: yes (score {det['probability']:.2f}, yamnet-cry "
                         f"(cry_detector_yamnet_int8.tflite); segments: {segs})")
 
 
@@ -183,6 +183,10 @@ def test_report_reads_the_typed_verdict(demo_clip, tmp_path, capsys):
     page = tmp_path / "r.html"
     assert cli_main(["predict", "--no-face", "--report", str(page), str(demo_clip)]) == 0
     segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det["segments"])
-    assert (f"<p>Crying: <b>yes</b> (p={det['probability']:.2f}, threshold "
-            f"{det['threshold']:.2f}, yamnet-cry (cry_detector_yamnet_int8.tflite); "
-            f"segments: {segs})") in page.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
+    assert (f"Crying: <b>yes</b> (score {det['probability']:.2f}, threshold "
+            f"{det['threshold']:.2f})") in text
+    assert "cry detector yamnet-cry (cry_detector_yamnet_int8.tflite)" in text
+    for i, (a, b) in enumerate(det["segments"], 1):   # the segment table
+        assert f"<tr><td>{i}</td><td>{a:.1f}–{b:.1f} s</td>" in text
+    assert segs not in text.split("</header>")[0]      # not strung out in the title

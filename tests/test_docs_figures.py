@@ -449,7 +449,7 @@ CHECKS += [
              "crying, not {} hours.", V(DL, "predict", "peak_mb", fmt=num(".0f")),
              V(DL, "predict", "seconds_read_by_branches", fmt=num(".0f")),
              V(DL, "hours", fmt=num(".0f"))),
-    Sentence(D, "# CRYING (p=0.91, threshold {}, 8.0 s) + segments",
+    Sentence(D, "# CRYING (score 0.91, threshold {}, 8.0 s) + segments",
              V(CARD, "extra", "threshold", fmt=num(".2f"))),
     Sentence(D, "the number of episodes (segments less than {} s apart are one)",
              V(DL, "summary_16h", "episode_gap_s", fmt=num("g"))),

@@ -29,9 +29,10 @@ __all__ = ["OUTPUT_FORMATS", "output_format", "output_command", "RecordSink"]
 OUTPUT_FORMATS = ("text", "jsonl", "parquet")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 #: The first line of a file's block in a text output (``predict``'s and ``detect``'s
-#: ``format_result``: ``PATH: VERDICT (p=0.97, …`` or ``PATH: LABEL (p=0.55)``); the block's
-#: other lines are indented.
-_TEXT_HEAD = re.compile(r": [^()]+ \(p=\d+\.\d\d[,)]")
+#: ``format_result``: ``PATH: crying: yes (score 0.92, …``, ``PATH: CRYING (score 0.97, …``;
+#: before they said ``p=``: ``PATH: VERDICT (p=0.97, …`` or ``PATH: LABEL (p=0.55)``); the
+#: block's other lines are indented.
+_TEXT_HEAD = re.compile(r": [^()]+ \((?:p=|score |probability )\d+\.\d\d[,)]")
 
 
 def output_format(path: str | os.PathLike, *, as_json: bool = False) -> str:

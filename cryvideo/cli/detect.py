@@ -81,7 +81,7 @@ def format_result(res, notes: list[str] = (), summary: dict | None = None) -> st
     vetoed = sum(v.decision == "veto" for v in res.face_verdicts)
     verdict = ("CRYING" if res.crying else
                "no crying: the face vetoed the sound" if vetoed else "no crying")
-    lines = [f"{display_path(res.path)}: {verdict} (p={res.probability:.2f}, threshold "
+    lines = [f"{display_path(res.path)}: {verdict} (score {res.probability:.2f}, threshold "
              f"{res.threshold:.2f}, {res.duration:.1f} s)"]
     if res.segments:
         lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))

@@ -27,8 +27,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "predict",
         help=HELP,
-        description=HELP + ". Prints the label, every class's probability, what each branch "
-        "(MFCC, STFT, face) said, and timings.",
+        description=HELP + ". Asks the cry detector first (no reason is given when it hears "
+        "no crying), then prints the reason, every class's probability, what each branch "
+        "(MFCC, STFT, face) said, and timings. The reason is a weak hint, never a diagnosis: "
+        "on held-out recordings the shipped reason models are no better than chance "
+        "(docs/audio_branches.md); the first line of the output says so beside it, as the "
+        "JSON's \"trust\" and the report's title do.",
         epilog="examples:\n  cryvideo predict clip.mp4\n  cryvideo predict --json a.mp4 b.wav"
         "\n  cryvideo predict --fps 5 videos/"
         "\n  cryvideo predict --workers 4 --out results.parquet videos/"
@@ -72,26 +76,18 @@ def add_parser(sub) -> None:
 
 
 def format_result(res) -> str:
+    """Human-readable block for one result: its first line is the answer and how far to trust
+    it (:meth:`~cryvideo.pipeline.result.PredictionResult.headline`)."""
     from ..detection.audiovisual import face_lines
-
-    """Human-readable block for one result."""
     from ..errors import display_path
+    from ..pipeline.predict import spans_text
 
-    lines, name = [], display_path(res.path)
-    tag = "" if res.trained else "  [UNTRAINED MODELS: not a result]"
+    lines = [f"{display_path(res.path)}: {res.headline()}"]
     cry = res.crying
-    if res.label is None:
-        vetoed = ", the face vetoed the sound" if any(
-            v.decision == "veto" for v in cry.result.face_verdicts) else ""
-        lines.append(f"{name}: no crying detected{vetoed} (p={cry.probability:.2f}, "
-                     f"threshold {cry.threshold:.2f}): no reason given")
-    else:
-        p = res.probabilities[res.label]
-        lines.append(f"{name}: {res.label} (p={p:.2f}){tag}")
     if cry is not None:
-        segs = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in cry.segments) or "none"
         lines.append(f"  crying: {'yes' if cry.detected else 'no'} "
-                     f"(p={cry.probability:.2f}, {cry.detector}; segments: {segs})")
+                     f"(score {cry.probability:.2f}, {cry.detector}; segments: "
+                     f"{spans_text(cry.segments)})")
         lines += face_lines(cry.result.face)
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     if probs:

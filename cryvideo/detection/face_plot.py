@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..vision.expression import distress, happy
 from .face_cue import ZERO_SHOT_NOTE
 
@@ -25,7 +27,8 @@ def shade_verdicts(ax, verdicts, *, scale: float = 1.0) -> None:
 
 
 def draw_expressions(ax, spans, verdicts, *, scale: float = 1.0, thumbnails: bool = True,
-                     xlim: tuple | None = None) -> None:
+                     xlim: tuple | None = None, max_thumbnails: int | None = None,
+                     max_labels: int | None = None) -> None:
     """The child's face over each segment: smoothed P(happy) and P(distress) (angry + disgust +
     fear + sad) at the sampled frames, a few face thumbnails at their times, and the verdict.
 
@@ -37,10 +40,19 @@ def draw_expressions(ax, spans, verdicts, *, scale: float = 1.0, thumbnails: boo
         Same order as ``spans``.
     scale : float
         Seconds per unit of the x axis.
+    max_thumbnails : int, optional
+        Draw at most this many thumbnails, spread evenly over the spans' (a long recording's
+        hundreds of segments would bury the curves).
+    max_labels : int, optional
+        With more segments than this, no segment gets its decision written over it.
     """
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     shade_verdicts(ax, verdicts, scale=scale)
+    shown = [th for span in spans for th in span.thumbnails] if thumbnails else []
+    if max_thumbnails is not None and len(shown) > max_thumbnails:
+        keep = np.unique(np.linspace(0, len(shown) - 1, max(0, max_thumbnails)).astype(int))
+        shown = [shown[i] for i in keep]
     drew = False
     for span in spans:
         if span.child is None:
@@ -53,12 +65,11 @@ def draw_expressions(ax, spans, verdicts, *, scale: float = 1.0, thumbnails: boo
         ax.plot(t, distress(p), ".-", color="#c33", lw=1, ms=3,
                 label=None if drew else "P(distress)")
         drew = True
-        if thumbnails:
-            for when, img in span.thumbnails:
-                box = AnnotationBbox(OffsetImage(img, zoom=0.45), (when / scale, 0.5),
-                                     frameon=False, zorder=5)
-                ax.add_artist(box)
-    for v in verdicts:
+    for when, img in shown:
+        box = AnnotationBbox(OffsetImage(img, zoom=0.45), (when / scale, 0.5),
+                             frameon=False, zorder=5)
+        ax.add_artist(box)
+    for v in verdicts if max_labels is None or len(verdicts) <= max_labels else ():
         mid = (v.start + v.end) / 2 / scale
         txt = "veto" if v.decision == "veto" else ("no face" if v.frames_with_face == 0
                                                    else "audio")

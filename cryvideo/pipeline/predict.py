@@ -38,20 +38,23 @@ from .result import (
     PredictionResult,
     held_out,
     probabilities,
+    trust,
     trust_note,
 )
 from .spans import branch_probabilities, read_spans
 
 __all__ = ["NO_FACE_MODEL", "Predictor", "MIN_DURATION", "DEFAULT_ANALYSIS_FPS",
-           "CRY_DETECTORS"]
+           "CRY_DETECTORS", "WOULD_ANSWER_SECONDS", "would_answer_spans", "spans_text"]
 
 #: Inputs shorter than this (seconds) are refused: too short to say anything.
 MIN_DURATION = 0.5
 #: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
 #: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
 DEFAULT_ANALYSIS_FPS = 5.0
-#: Recordings longer than this (seconds) get no waveform in the HTML report.
-REPORT_WAVEFORM_MAX_SECONDS = 3600.0
+#: With no crying, the reason branches say what they would answer if it were a cry from this
+#: many seconds around the detector's highest score (their clip length), unless the face vetoed
+#: what the sound heard: then from those segments.
+WOULD_ANSWER_SECONDS = 7.0
 
 
 class Predictor:
@@ -160,28 +163,30 @@ class Predictor:
                                            sr=16000)
         run.timings["cry_detect"] = round(time.perf_counter() - t0, 3)
         if not det.crying and any(v.decision == "veto" for v in det.face_verdicts):
-            run.notes.append(f"the sound found crying (p={det.probability:.2f} >= threshold "
+            run.notes.append(f"the sound found crying (score {det.probability:.2f} >= threshold "
                              f"{det.threshold:.2f}, {self.cry_detector_name}) but the face "
                              "vetoed every segment (visibly happy): no reason given")
         elif not det.crying:
-            run.notes.append(f"no crying detected (p={det.probability:.2f} < threshold "
+            run.notes.append(f"no crying detected (score {det.probability:.2f} < threshold "
                              f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
         return CryVerdict(det, self.cry_detector_name), float(det.duration)
 
     def _audio(self, run: FileRun, crying: CryVerdict | None) -> float:
         """Run the reason branches on the crying segments (the whole track without a gate),
-        reading only those spans. Returns the seconds of audio read."""
-        skip = ("no audio track" if not run.info.has_audio else
-                "no crying detected" if crying is not None and not crying.detected else None)
-        if skip:
-            if not run.info.has_audio:
-                run.notes.append("no audio track: audio branches skipped")
-            run.results += [BranchResult(br.name, used=False, source=br.source, note=skip)
-                            for br in self.audio_branches]
+        reading only those spans; with no crying, on what they would answer if it were a cry
+        (:func:`would_answer_spans`). Returns the seconds of audio read."""
+        if not run.info.has_audio:
+            run.notes.append("no audio track: audio branches skipped")
+            run.results += [BranchResult(br.name, used=False, source=br.source,
+                                         note="no audio track") for br in self.audio_branches]
             return 0.0
         t0 = time.perf_counter()
-        segments = crying.segments if crying is not None else None
-        spans = segments if segments is not None else [(0.0, run.info.duration or np.inf)]
+        if crying is None:
+            segments, spans = None, [(0.0, run.info.duration or np.inf)]
+        elif crying.detected:
+            segments = spans = crying.segments
+        else:
+            segments = spans = would_answer_spans(crying.result)
         read = 0.0
         for br in self.audio_branches:
             p, seconds = branch_probabilities(br, read_spans(run.path, spans, sr=br.sr,
@@ -196,19 +201,30 @@ class Predictor:
             run.results.append(BranchResult(br.name, used=True, trained=br.trained,
                                             probabilities=probabilities(br.labels, p),
                                             source=br.source, details=details))
-        if segments is not None:
+        if crying is not None and crying.detected:
             run.notes.append("the reason branches read the crying only: "
-                             + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in segments))
+                             + spans_text(segments))
+        elif crying is not None:
+            whence = ("the segments the face vetoed" if crying.vetoed else
+                      f"the {WOULD_ANSWER_SECONDS:g} s around the highest cry score")
+            run.notes.append("no reason given; the probabilities say what the reason branches "
+                             f"would answer if it were a cry, from {whence}: "
+                             + spans_text(segments))
         run.timings["audio"] = round(time.perf_counter() - t0, 3)
         return read
 
-    def _waveform_for_report(self, run: FileRun) -> None:
+    def _audio_for_report(self, run: FileRun) -> None:
+        """The recording pooled to the width of a page (waveform, spectrogram, MFCCs), read
+        block by block: its memory does not grow with the length."""
         if not (self.keep_artifacts and run.info.has_audio):
             return
-        if run.info.duration and run.info.duration > REPORT_WAVEFORM_MAX_SECONDS:
-            run.notes.append("the report draws no waveform for recordings over an hour")
-            return
-        run.art["audio"] = (load_audio(run.path, sr=16000, info=run.info), 16000)
+        from ..audio.overview import OVERVIEW_PARAMS, audio_overview
+        from ..media import iter_audio_blocks
+
+        t0 = time.perf_counter()
+        run.art["overview"] = audio_overview(iter_audio_blocks(
+            run.path, sr=OVERVIEW_PARAMS.sr, block_seconds=60.0, info=run.info))
+        run.timings["report_audio"] = round(time.perf_counter() - t0, 3)
 
     # -- public ----------------------------------------------------------------------------
     def predict(self, path: str | os.PathLike, info: MediaInfo | None = None
@@ -229,7 +245,7 @@ class Predictor:
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
         crying, gate_seconds = self._cry_gate(run)
         read = self._audio(run, crying)
-        self._waveform_for_report(run)
+        self._audio_for_report(run)
         self.face_stage(run)
         decoded = [gate_seconds, read] + [b.details["frames"] / b.details["fps"]
                                           for b in run.results
@@ -240,10 +256,10 @@ class Predictor:
             run.notes.insert(len(self.model_notes), short)
         used = [b for b in run.results if b.used]
         no_cry = crying is not None and not crying.detected
-        if not used and not no_cry:
+        if not used:
             why = "; ".join(dict.fromkeys(b.note for b in run.results if b.note)) or "no branch"
             raise InputFileError(f"nothing to analyse ({why})", path=path)
-        probs, how, pool = {}, "none: no crying detected", []
+        probs, how, pool = {}, "none", []
         if used:
             t0 = time.perf_counter()
             p, how, pool = fuse(used, self.labels, model=self.fusion, specs=(
@@ -255,11 +271,39 @@ class Predictor:
         if used and not trained:
             run.notes.append("UNTRAINED: no trained model was used; these probabilities mean "
                              "nothing")
-        trust = trust_note([b for b in pool if b.trained], len(self.labels))
-        if trust:
-            run.notes.append(trust)
+        note = trust_note([b for b in pool if b.trained], len(self.labels))
+        if note:
+            run.notes.append(note)
         return PredictionResult(
             path=os.fspath(path), label=None if no_cry or not probs else max(probs, key=probs.get),
             probabilities=probs, trained=trained, modalities=[b.name for b in pool],
             branches=run.results, fusion=how, timings=run.timings, notes=run.notes,
-            media=info.to_dict(), crying=crying, artifacts=run.art)
+            media=info.to_dict(), crying=crying, trust=trust(pool, len(self.labels)),
+            artifacts=run.art)
+
+
+def would_answer_spans(det) -> list[list[float]]:
+    """Where the reason branches listen when the detector found no crying, to say what they
+    would answer if it were a cry: the segments the face vetoed (the sound heard crying there),
+    else :data:`WOULD_ANSWER_SECONDS` around the window of highest cry score (the recording's
+    most cry-like moment; all of it when shorter)."""
+    vetoed = [[round(v.start, 2), round(v.end, 2)] for v in det.face_verdicts
+              if v.decision == "veto"]
+    if vetoed:
+        return vetoed
+    duration = float(det.duration)
+    if duration <= WOULD_ANSWER_SECONDS or not len(det.window_times):
+        return [[0.0, round(duration, 2)]]
+    peak = float(det.window_times[int(np.argmax(det.window_probs))])
+    start = min(max(0.0, peak - WOULD_ANSWER_SECONDS / 2), duration - WOULD_ANSWER_SECONDS)
+    return [[round(start, 2), round(start + WOULD_ANSWER_SECONDS, 2)]]
+
+
+def spans_text(spans, *, most: int = 6) -> str:
+    """``0.0–2.9 s, 4.8–7.7 s``: at most ``most`` spans, then how many more and their total."""
+    shown = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in spans[:most])
+    if len(spans) <= most:
+        return shown or "none"
+    rest = spans[most:]
+    return (f"{shown} and {len(rest)} more ({sum(b - a for a, b in spans):.0f} s in "
+            f"{len(spans)} segments)")

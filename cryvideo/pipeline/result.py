@@ -14,7 +14,10 @@ from ..errors import ParameterError
 from ..media import MediaInfo
 
 __all__ = ["BranchResult", "CryVerdict", "PredictionResult", "FileRun", "probabilities",
-           "held_out", "trust_note"]
+           "held_out", "trust_note", "trust", "AT_CHANCE"]
+
+#: What the answer says of a reason whose models are no better than chance on held-out data.
+AT_CHANCE = "a weak hint: no better than chance on held-out recordings"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +58,18 @@ class CryVerdict:
         """``[[start, end], …]`` seconds, rounded to 0.01 s."""
         return [[round(a, 2), round(b, 2)] for a, b in self.result.segments]
 
+    @property
+    def vetoed(self) -> bool:
+        """Whether the face vetoed every segment the sound heard (so: no crying)."""
+        return not self.detected and any(v.decision == "veto"
+                                         for v in self.result.face_verdicts)
+
+    def says(self) -> str:
+        """The verdict in words, with its score: ``yes (score 0.92, threshold 0.45)``."""
+        what = ("yes" if self.detected else
+                "no, the face vetoed the sound" if self.vetoed else "no")
+        return f"{what} (score {self.probability:.2f}, threshold {self.threshold:.2f})"
+
     def to_dict(self) -> dict:
         """``detected``, ``probability``, ``threshold``, ``segments``, ``detector``, (when
         the result names it) ``model``: what answered, without its threshold, and (when the
@@ -74,7 +89,8 @@ class BranchResult:
 
     name: str
     used: bool
-    trained: bool = False
+    #: Whether the model that answered is trained; None when the branch did not run.
+    trained: bool | None = None
     probabilities: dict[str, float] | None = None
     source: str = ""
     note: str = ""
@@ -95,9 +111,10 @@ class PredictionResult:
     ----------
     path : str
     label : str or None
-        Most likely reason (None if nothing could be analysed).
+        Most likely reason (None if nothing could be analysed, or no crying was detected).
     probabilities : dict
-        Probability of every class.
+        Probability of every class (with no crying: what the branches would answer if it were
+        a cry).
     trained : bool
         False when the answer comes only from untrained placeholders: then it is not a result.
     modalities : list of str
@@ -131,11 +148,25 @@ class PredictionResult:
     notes: list[str]
     media: dict
     crying: CryVerdict | None = None
+    #: How far to trust the reason (:func:`trust`); written first after the label.
+    trust: dict | None = None
     #: Arrays kept for reports (waveform, face thumbnails, per-frame predictions); not in JSON.
     artifacts: dict = dataclasses.field(default_factory=dict, repr=False)
 
+    def headline(self) -> str:
+        """The answer in one line, how far to trust it included: ``crying: yes (score 0.92,
+        threshold 0.45) · reason: hungry (probability 0.56) — a weak hint: no better than
+        chance on held-out recordings``."""
+        cry = ("not asked (no cry detector)" if self.crying is None else self.crying.says())
+        if self.label is None:
+            return f"crying: {cry} · no reason given"
+        reason = f"{self.label} (probability {self.probabilities[self.label]:.2f})"
+        statement = (self.trust or {}).get("statement")
+        return f"crying: {cry} · reason: {reason}" + (f" — {statement}" if statement else "")
+
     def to_dict(self) -> dict:
-        """The JSON record (the verdict serialised here, in its place among the fields)."""
+        """The JSON record (the verdict serialised here, in its place among the fields; the
+        trust statement right after the label, with the headline)."""
         art, cry, self.artifacts, self.crying = self.artifacts, self.crying, {}, None
         try:
             d = dataclasses.asdict(self)
@@ -143,9 +174,15 @@ class PredictionResult:
             self.artifacts, self.crying = art, cry
         d.pop("artifacts", None)
         d["crying"] = None if cry is None else cry.to_dict()
+        d.pop("trust")
         for b, br in zip(d["branches"], self.branches, strict=True):
             b["label"] = br.label
-        return d
+        out = {}
+        for k, v in d.items():
+            out[k] = v
+            if k == "label":
+                out["trust"] = {"headline": self.headline(), **(self.trust or {})}
+        return out
 
 
 def probabilities(labels: Sequence[str], p: np.ndarray) -> dict[str, float]:
@@ -172,13 +209,53 @@ def held_out(card) -> dict:
         return {}
 
 
+def _at_chance(known: Sequence[BranchResult], chance: float) -> bool:
+    """Whether every branch's held-out interval reaches down to chance."""
+    return all(b.details["held_out_ci95"][0] <= chance for b in known)
+
+
+def trust(branches: Sequence[BranchResult], n_classes: int) -> dict:
+    """How far to trust the reason the answering ``branches`` give, from their cards.
+
+    Returns
+    -------
+    dict
+        ``level``: ``"chance"`` (every held-out interval reaches chance), ``"above chance"``,
+        ``"unknown"`` (no card records a held-out score), ``"untrained"`` or ``"none"`` (no
+        branch answered); ``statement``: the words the outputs put beside the reason;
+        ``chance``: one over the number of classes; ``held_out``: each branch's held-out
+        balanced accuracy and its 95 % interval; ``protocol``: how they were measured.
+    """
+    chance = round(1.0 / max(1, n_classes), 4)
+    if not branches:
+        return {"level": "none", "statement": None, "chance": chance, "held_out": {}}
+    trained = [b for b in branches if b.trained]
+    if not trained:
+        return {"level": "untrained", "statement": "UNTRAINED MODELS: not a result",
+                "chance": chance, "held_out": {}}
+    known = [b for b in trained if "held_out_balanced_accuracy" in b.details]
+    held = {b.name: {"balanced_accuracy": b.details["held_out_balanced_accuracy"],
+                     "ci95": list(b.details["held_out_ci95"])} for b in known}
+    out = {"chance": chance, "held_out": held}
+    if known:
+        out["protocol"] = known[0].details.get("held_out_protocol", "grouped CV")
+    if not known:
+        return {"level": "unknown", "statement": "how far to trust it is unknown: the models' "
+                "cards record no held-out score", **out}
+    if _at_chance(known, chance):
+        return {"level": "chance", "statement": AT_CHANCE, **out}
+    figs = ", ".join(f"{b.name} {b.details['held_out_balanced_accuracy']:.2f}" for b in known)
+    return {"level": "above chance", "statement": f"held-out balanced accuracy {figs} "
+            f"(chance {chance:.2f})", **out}
+
+
 def trust_note(branches: Sequence[BranchResult], n_classes: int) -> str | None:
     """One line saying how well the answering branches did on held-out data, against chance."""
     known = [b for b in branches if "held_out_balanced_accuracy" in b.details]
     if not known:
         return None
     chance = 1.0 / max(1, n_classes)
-    at_chance = all(b.details["held_out_ci95"][0] <= chance for b in known)
+    at_chance = _at_chance(known, chance)
     figs = ", ".join(f"{b.name} {b.details['held_out_balanced_accuracy']:.2f}" for b in known)
     return (f"how far to trust the reason: on held-out recordings (grouped CV) these models "
             f"score balanced accuracy {figs}; chance is {chance:.2f}"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -38,7 +39,8 @@ __all__ = ["SR", "AUDIO_SR", "CUE_COLOURS", "ffmpeg", "lavfi_video", "lavfi_audi
            "make_video", "synth_cry", "pan_frames", "demo_frames", "no_face_frames",
            "face_frames", "write_video",
            "make_labelled_set", "batch_folder", "FACE_PICTURES", "face_picture", "SceneFace",
-           "scene_frames", "clock_frames", "clock_level", "retime_video", "rotate_video"]
+           "scene_frames", "clock_frames", "clock_level", "retime_video", "rotate_video",
+           "concat_audio"]
 
 #: Sample rate of the synthesized cry by default (Hz).
 SR = 16000
@@ -402,6 +404,19 @@ def rotate_video(src: Path, out: Path, *, degrees: int = 90) -> Path:
         ffmpeg("-display_rotation", str(degrees), "-i", str(src), "-c", "copy",
                "-f", "mp4", str(tmp))
     return out
+
+
+def concat_audio(out: Path, sources: Sequence[str | os.PathLike], *, sr: int = AUDIO_SR
+                 ) -> Path:
+    """One mono file of the ``sources``' sounds one after the other (any formats ffmpeg reads,
+    resampled to ``sr``); the format follows ``out``'s name (``.flac``, ``.wav``, …)."""
+    args = [a for src in sources for a in ("-i", os.fspath(src))]
+    chain = "".join(f"[{i}:a]aresample={sr},aformat=channel_layouts=mono[a{i}];"
+                    for i in range(len(sources)))
+    joined = "".join(f"[a{i}]" for i in range(len(sources)))
+    ffmpeg(*args, "-filter_complex", f"{chain}{joined}concat=n={len(sources)}:v=0:a=1",
+           os.fspath(out))
+    return Path(out)
 
 
 def write_video(out: Path, frames, *, fps: float, size: tuple[int, int],
