@@ -35,19 +35,26 @@ from common import RESULTS, loadavg, machine
 TARGET_MB, TARGET_SECONDS = 500, 10
 
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
+from cryvideo.audio.overview import audio_overview
+from cryvideo.media import iter_audio_blocks
 from cryvideo.pipeline import Predictor
 from cryvideo.report import render_html
+
+def cpu():
+    return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF,
+               resource.RUSAGE_CHILDREN) for f in ("ru_utime", "ru_stime"))
+
 res = Predictor(keep_artifacts=True).predict(sys.argv[1])
-t0, c0 = time.perf_counter(), time.process_time()
+t0, c0 = time.perf_counter(), cpu()     # the overview predict made, made again and timed
+ov = audio_overview(iter_audio_blocks(sys.argv[1], sr=8000, block_seconds=60.0))
+t1, c1 = time.perf_counter(), cpu()
 page = render_html(res)
-print(json.dumps({"report_audio": res.timings["report_audio"],
-                  "render_seconds": round(time.perf_counter() - t0, 3),
-                  "render_cpu_seconds": round(time.process_time() - c0, 3),
-                  "page_bytes": len(page.encode()),
-                  "columns": int(res.artifacts["overview"].lo.size),
-                  "column_seconds": res.artifacts["overview"].column_seconds,
-                  "segments": len(res.crying.segments)}))
+t2, c2 = time.perf_counter(), cpu()
+print(json.dumps({"overview_seconds": round(t1 - t0, 3), "overview_cpu_seconds": round(c1 - c0, 3),
+                  "render_seconds": round(t2 - t1, 3), "render_cpu_seconds": round(c2 - c1, 3),
+                  "page_bytes": len(page.encode()), "columns": int(ov.lo.size),
+                  "column_seconds": ov.column_seconds, "segments": len(res.crying.segments)}))
 """
 
 
@@ -73,16 +80,18 @@ def long_recording(path: Path, minutes: float) -> list[tuple[float, float]]:
     return cries
 
 
-def _measured(cmd: list[str]) -> dict:
+def _measured(cmd: list[str], *, env: dict | None = None) -> dict:
     from cryvideo.testing.measure import run_measured
 
-    m = run_measured(cmd, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=3600,
-                     poll=0.1)
+    m = run_measured(cmd, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {})),
+                     timeout=3600, poll=0.1)
     if m.returncode != 0:
         raise SystemExit(f"failed ({m.returncode}): {' '.join(cmd)}\n{m.stderr[-2000:]}")
     rec = json.loads(m.stdout.strip().splitlines()[-1])
+    top = sorted(m.process_peaks.values(), key=lambda cm: -cm[1])[:3]
     return {"seconds": m.seconds, "cpu_seconds": m.cpu_seconds,
             "peak_mb": m.peak_tree_rss_mb, "peak_python_mb": m.peak_rss_mb,
+            "largest_processes": [[" ".join(c.split()[:4])[:80], mb] for c, mb in top],
             "timings": rec["timings"]}
 
 
@@ -91,6 +100,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--keep", metavar="DIR", default=None,
                     help="make the recording and the page in DIR and keep them")
+    ap.add_argument("--compare", metavar="REPO", default=None,
+                    help="also run `predict --report` with the cryvideo of another checkout "
+                    "(e.g. the version before the report was pooled), for the record")
     args = ap.parse_args()
     py = sys.executable
     res: dict = {"machine": machine(frameworks=False), "load_before": loadavg(),
@@ -115,9 +127,21 @@ def main() -> None:
                              check=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
         res["parts"] = json.loads(out.stdout.strip().splitlines()[-1])
         print("parts", res["parts"], flush=True)
+        if args.compare:
+            other = Path(args.compare).resolve()
+            commit = subprocess.run(["git", "-C", str(other), "rev-parse", "HEAD"],
+                                    capture_output=True, text=True).stdout.strip()
+            # -P: the other checkout's cryvideo, not the one in the current folder
+            res["compared"] = {"repo": other.name, "commit": commit, **_measured(
+                [py, "-P", "-m", "cryvideo", "predict", "--json", "--report",
+                 str(where / "report_compared.html"), str(rec)],
+                env={"PYTHONPATH": str(other)})}
+            print("compared", res["compared"], flush=True)
     a, b = res["predict"], res["predict_report"]
     p = res["parts"]
-    res["report"] = {"seconds": round(p["report_audio"] + p["render_seconds"], 2),
+    res["report"] = {"seconds": round(p["overview_seconds"] + p["render_seconds"], 1),
+                     "cpu_seconds": round(p["overview_cpu_seconds"] + p["render_cpu_seconds"],
+                                          1),
                      "extra_wall_seconds": round(b["seconds"] - a["seconds"], 1),
                      "extra_cpu_seconds": round(b["cpu_seconds"] - a["cpu_seconds"], 1),
                      "extra_peak_mb": round(b["peak_mb"] - a["peak_mb"], 1),
@@ -149,11 +173,15 @@ def markdown(res: dict) -> str:
         f"With the report, the run peaks at **{r['peak_mb']} MB** ({r['extra_peak_mb']:+} MB) "
         f"and takes {r['extra_wall_seconds']:+} s of wall time ({r['extra_cpu_seconds']:+} s "
         "of CPU; on a shared machine the wall figures move with the load).", "",
-        f"The report's two parts, timed in one process: **{r['seconds']} s** = reading the "
-        f"recording into {p['columns']} columns of {p['column_seconds']:.2f} s each "
-        f"({p['report_audio']} s, mostly decoding it) + drawing the page "
+        f"The report's two parts, timed alone in one process: **{r['seconds']} s** "
+        f"({r['cpu_seconds']} s of CPU, ffmpeg's included) = reading the recording into "
+        f"{p['columns']} columns of {p['column_seconds']:.2f} s each ({p['overview_seconds']} "
+        f"s, {p['overview_cpu_seconds']} s CPU, mostly ffmpeg decoding it) + drawing the page "
         f"({p['render_seconds']} s, {p['render_cpu_seconds']} s CPU, importing matplotlib "
-        f"included). The page is {res['page_bytes'] / 1e6:.2f} MB.", ""])
+        f"included). The page is {res['page_bytes'] / 1e6:.2f} MB.", ""]
+        + ([f"For the record, the same `predict --json --report` with {c['repo']} at "
+            f"{c['commit'][:10]}: {c['seconds']} s ({c['cpu_seconds']} s CPU), peak "
+            f"**{c['peak_mb']} MB**.", ""] if (c := res.get("compared")) else []))
 
 
 if __name__ == "__main__":

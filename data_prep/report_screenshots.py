@@ -43,7 +43,7 @@ def small_png(src: Path, dst: Path, *, keep: int, width: int) -> None:
     img = Image.open(src).convert("RGB")
     img = img.crop((0, 0, img.width, min(keep, img.height)))
     img = img.resize((width, round(img.height * width / img.width)), Image.LANCZOS)
-    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+    img.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(dst, optimize=True)
 
 
 def main(argv=None) -> int:

@@ -62,6 +62,7 @@ REL = f"{RES}/reliability.json"
 FRAMES = f"{RES}/frames_memory.json"
 BACKBONE = f"{RES}/backbone.json"
 PREDICT = f"{RES}/predict.json"
+REPORT = f"{RES}/report.json"
 CARD = "saved_models/cry_detector_yamnet_int8.json"
 
 
@@ -301,6 +302,16 @@ CHECKS += [
              V(REL, "long_input", "predict", "seconds", fmt=num(".0f")),
              V(REL, "long_input", "detect", "seconds", fmt=num(".0f")),
              V(REL, "machine", "load_avg_at_start", 0)),
+    Sentence(R, "on a {}-minute recording the report took {} s ({} s reading the sound, {} s "
+             "drawing) and the run peaked at {} MB, against {} MB when the page drew the whole "
+             "recording (`benchmarks/results/report.md`; the {} shared cores at load average {} "
+             "when it started)",
+             V(REPORT, "minutes", fmt=num(".0f")), V(REPORT, "report", "seconds", fmt=num(".1f")),
+             V(REPORT, "parts", "overview_seconds", fmt=num(".1f")),
+             V(REPORT, "parts", "render_seconds", fmt=num(".1f")),
+             V(REPORT, "report", "peak_mb", fmt=num(".0f")),
+             V(REPORT, "compared", "peak_mb", fmt=num(".0f")), V(REPORT, "machine", "cores"),
+             V(REPORT, "load_before", 0)),
 ]
 SKIPS += [
     Skip(R, r"killed after \d+ s|back-off \([\d, …]+ s\)|at least every \d+ s",

@@ -209,7 +209,7 @@ def test_predict_uses_all_branches_and_writes_report(trained, video_set, tmp_pat
     assert len(face["details"]["smoothed_labels"]) == face["details"]["frames_with_face"]
     assert {"face_detect", "face_backbone", "audio", "total"} <= set(res["timings"])
     page = report.read_text()
-    assert page.count("data:image/png;base64,") == 5  # waveform, MFCC, STFT, crops, timeline
+    assert page.count("data:image/png;base64,") == 3  # at a glance, face crops, face timeline
     assert "src='http" not in page and 'src="http' not in page  # self-contained
 
 

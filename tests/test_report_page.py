@@ -91,7 +91,7 @@ def test_one_time_axis_over_score_face_waveform_spectrogram_mfcc(demo_result):
     from matplotlib.image import AxesImage
     from matplotlib.offsetbox import AnnotationBbox
 
-    from cryvideo.report.html import MAX_THUMBS, timeline_figure
+    from cryvideo.report.html import TIMELINE_THUMBS, timeline_figure
 
     fig, caption = timeline_figure(demo_result)
     FigureCanvasAgg(fig).draw()
@@ -108,7 +108,7 @@ def test_one_time_axis_over_score_face_waveform_spectrogram_mfcc(demo_result):
     score = panels[0]
     assert any(ln.get_label().startswith("threshold") for ln in score.get_lines())
     thumbs = [a for a in panels[1].artists if isinstance(a, AnnotationBbox)]
-    assert 0 < len(thumbs) <= MAX_THUMBS
+    assert 0 < len(thumbs) <= TIMELINE_THUMBS
     mfcc = next(a for a in panels[4].get_children() if isinstance(a, AxesImage)).get_array()
     assert mfcc.shape[0] == 39
     assert np.allclose(mfcc.mean(axis=1), 0.0, atol=1e-3)
@@ -173,7 +173,7 @@ def test_overview_pools_any_length_into_the_page(rng):
     column, columns stay under twice MAX_COLUMNS however long the recording, and the pooled
     spectrum is the mean of its frames, whatever the blocks' sizes."""
     from cryvideo.audio.features import _stft_magnitude
-    from cryvideo.audio.overview import OVERVIEW_PARAMS, audio_overview
+    from cryvideo.audio.overview import MAX_COLUMNS, OVERVIEW_PARAMS, audio_overview
 
     sr, hop = OVERVIEW_PARAMS.sr, OVERVIEW_PARAMS.hop_length
     y = rng.standard_normal(sr * 30).astype(np.float32) * np.linspace(0, 1, sr * 30,
@@ -194,4 +194,5 @@ def test_overview_pools_any_length_into_the_page(rng):
     # an hour is pooled into as few columns, block by block
     hour = (np.full(sr * 60, 0.1, np.float32) for _ in range(60))
     ov = audio_overview(hour)
-    assert ov.duration == 3600 and ov.lo.size <= 2 * 900 and ov.power.shape[1] == ov.lo.size
+    assert ov.duration == 3600 and ov.lo.size <= 2 * MAX_COLUMNS
+    assert ov.power.shape[1] == ov.lo.size

@@ -23,7 +23,7 @@ __all__ = ["AudioOverview", "audio_overview", "OVERVIEW_PARAMS", "MAX_COLUMNS"]
 #: the report draws what they read.
 OVERVIEW_PARAMS = FeatureParams(sr=8000, duration=None)
 #: Columns are halved (two merged into one) whenever there are more than twice this many.
-MAX_COLUMNS = 900
+MAX_COLUMNS = 600
 
 
 @dataclasses.dataclass

@@ -34,7 +34,8 @@ COLUMNS = (
     ("exit_code", "int32", "the error's exit code (null unless status is error)"),
     ("label", "string", "the most likely reason (predict; null when no crying or for detect)"),
     ("probabilities", "map<string, double>",
-     "every reason's probability (predict; empty for detect and errors)"),
+     "every reason's probability (predict; with no crying, what the reason branches would "
+     "answer if it were a cry; empty for detect and errors)"),
     ("crying", "bool", "whether the cry detector found crying (null when it did not run)"),
     ("crying_probability", "double", "the detector's highest window probability"),
     ("threshold", "double", "the detector's decision threshold"),

@@ -259,16 +259,14 @@ class Predictor:
         if not used:
             why = "; ".join(dict.fromkeys(b.note for b in run.results if b.note)) or "no branch"
             raise InputFileError(f"nothing to analyse ({why})", path=path)
-        probs, how, pool = {}, "none", []
-        if used:
-            t0 = time.perf_counter()
-            p, how, pool = fuse(used, self.labels, model=self.fusion, specs=(
-                self.fusion_card.inputs["branches"] if self.fusion is not None else None))
-            run.timings["fusion"] = round(time.perf_counter() - t0, 3)
-            probs = probabilities(self.labels, p)
+        t0 = time.perf_counter()
+        p, how, pool = fuse(used, self.labels, model=self.fusion, specs=(
+            self.fusion_card.inputs["branches"] if self.fusion is not None else None))
+        run.timings["fusion"] = round(time.perf_counter() - t0, 3)
+        probs = probabilities(self.labels, p)
         run.timings["total"] = round(time.perf_counter() - t_all, 3)
         trained = any(b.trained for b in pool)
-        if used and not trained:
+        if not trained:
             run.notes.append("UNTRAINED: no trained model was used; these probabilities mean "
                              "nothing")
         note = trust_note([b for b in pool if b.trained], len(self.labels))

@@ -19,11 +19,13 @@ import os
 
 import numpy as np
 
-__all__ = ["render_html", "write_html_report", "timeline_figure", "MAX_THUMBS", "MAX_POINTS",
-           "LONG_SECONDS"]
+__all__ = ["render_html", "write_html_report", "timeline_figure", "MAX_THUMBS",
+           "TIMELINE_THUMBS", "MAX_POINTS", "LONG_SECONDS"]
 
-#: Face crops shown in a strip or along the time axis (evenly spread over the recording).
+#: Face crops shown in the face branch's strip (evenly spread over the video).
 MAX_THUMBS = 16
+#: Face crops drawn along the time axis (evenly spread over the crying segments').
+TIMELINE_THUMBS = 12
 #: Most points of a curve drawn (a longer one is pooled, keeping each bin's highest value).
 MAX_POINTS = 2000
 #: From this length (seconds) times are written h:mm:ss and segments are not labelled one by
@@ -165,7 +167,7 @@ def timeline_figure(res):
     if with_face:
         ax = ax_of["face"]
         draw_expressions(ax, det.face_spans, det.face_verdicts, xlim=(0, duration),
-                         max_thumbnails=MAX_THUMBS // 4 * 3, max_labels=None if not long else 0)
+                         max_thumbnails=TIMELINE_THUMBS, max_labels=None if not long else 0)
         ax.set_ylim(-0.03, 1.2)            # the curves below the segments' decisions
         ax.set_yticks([0, 0.5, 1])
         _legend(ax)
