@@ -30,15 +30,13 @@ import numpy as np
 from ..errors import InputFileError, ModelError, ParameterError
 from ..progress import Progress
 from ..vision.expression import distress, happy
+from .backends import FACE_MODES
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
 __all__ = ["VerdictRule", "SegmentVerdict", "decide", "load_rule", "AudioVisualDetector",
            "load_face_cue", "with_face", "check_face_mode", "face_lines", "FACE_MODES", "RULE_KIND"]
 
-#: ``--face``: ``auto`` uses the face on videos when the expression model is found (a note
-#: says when it is not), ``on`` requires it, ``off`` is the audio-only answer.
-FACE_MODES = ("auto", "on", "off")
 #: ``kind`` of the verdict's card.
 RULE_KIND = "cry-verdict/audio-visual-rule"
 
