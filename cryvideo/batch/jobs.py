@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import sys
 import threading
 import time
 from typing import ClassVar
@@ -252,8 +253,8 @@ def _limit_threads() -> None:
     (unless ``$CRYVIDEO_THREADS`` is set already)."""
     from ..tflite import THREADS_ENV
 
-    if os.environ.get(THREADS_ENV):
-        return
+    if os.environ.get(THREADS_ENV) or "distributed" not in sys.modules:
+        return  # set already, or not in a Dask worker (importing Dask to ask costs 0.4 s)
     try:
         from distributed import get_worker
 
