@@ -1176,8 +1176,10 @@ SKIPS += [
          "the history of a fixed flaky test (benchmarks/results/flaky_interrupt_test.md)"),
     Skip(RL, r"^\d\. \*\*A 10-hour jump.*|^\d\. \*\*A WAV header claiming 1 Hz\*\*.*",
          "the fixes the fuzzing led to: what the broken files did before (history)"),
-    Skip(RL, r"Measured run times \(2-core Intel Xeon, 2026-12-01\):.*?3-minute limit\.",
-         "run times of the notebooks when they were written; no results file keeps them"),
+    Skip(RL, r"^Run times: every stored notebook shows its own.*?most of it the\s+permutation "
+         r"test\.", "run times of the notebooks: each stored notebook shows its own"),
+    Skip(RL, r"^## Notebooks.*?(?=^\| notebook \|)", "how the notebooks are stored and checked "
+         "(the size limit, dpi and file names: settings of the scripts)"),
 ]
 
 
