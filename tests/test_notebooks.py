@@ -33,7 +33,7 @@ NB_CONFIG = {
     "02_feature_credibility": {"env": {"CRYVIDEO_NB_N": "120", "CRYVIDEO_NB_REPEATS": "1",
                                        "CRYVIDEO_NB_PERMUTATIONS": "3"},
                                "shared": True},
-    "03_video_pipeline": {"env": {"CRYVIDEO_NB_FPS": "5"}, "shared": "optional"},
+    "03_video_pipeline": {"env": {"CRYVIDEO_NB_FPS": "5"}, "shared": True},
     "04_cry_detection": {"env": {"CRYVIDEO_NB_MINUTES": "2"}, "shared": True},
 }
 #: Seconds a cell may run in the test.
