@@ -35,7 +35,7 @@ def test_predict_crying_json_is_pinned(demo_clip, capsys):
     rec = json.loads(line)
     assert list(rec) == ["path", "label", "probabilities", "trained", "modalities", "branches",
                          "fusion", "timings", "notes", "media", "crying", "status", "models",
-                         "cryvideo_version"]
+                         "cryvideo_version", "command"]
     model = {k: v for k, v in det["detector"].items() if k != "threshold"}
     want = {"detected": det["crying"], "probability": det["probability"],
             "threshold": round(det["threshold"], 4), "segments": det["segments"],

@@ -8,6 +8,7 @@ import os
 from ..detection.backends import (
     BACKENDS,
     DEFAULT_BACKEND,
+    FACE_MODES,
     backend_choices,
     backend_help,
     backend_spec,
@@ -61,7 +62,7 @@ def add_parser(sub) -> None:
     p.add_argument("--summary", action="store_true",
                    help="also give minutes of crying per hour, the number of episodes and the "
                    "longest ones (for long recordings)")
-    p.add_argument("--face", choices=("auto", "on", "off"), default="auto",
+    p.add_argument("--face", choices=FACE_MODES, default="auto",
                    help="the infant's face in the cry verdict of a video: a crying segment is "
                    "vetoed when the face is visibly happy through it (a zero-shot cue from a "
                    "model trained on adults' faces; docs/face_fusion.md). auto (default): used "

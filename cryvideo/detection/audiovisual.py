@@ -31,15 +31,13 @@ import numpy as np
 from ..errors import InputFileError, ModelError, ParameterError
 from ..progress import Progress
 from ..vision.expression import distress, happy
+from .backends import FACE_MODES
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
 __all__ = ["VerdictRule", "SegmentVerdict", "decide", "load_rule", "AudioVisualDetector",
            "load_face_cue", "with_face", "check_face_mode", "face_lines", "FACE_MODES", "RULE_KIND"]
 
-#: ``--face``: ``auto`` uses the face on videos when the expression model is found (a note
-#: says when it is not), ``on`` requires it, ``off`` is the audio-only answer.
-FACE_MODES = ("auto", "on", "off")
 #: ``kind`` of the verdict's card.
 RULE_KIND = "cry-verdict/audio-visual-rule"
 
@@ -261,18 +259,34 @@ class AudioVisualDetector:
         if cue is None and not unavailable:
             raise ParameterError("an audio-visual detector without a face cue must say why")
         self.audio, self.cue, self.rule = audio, cue, rule
-        self.card = card or {}
+        #: The verdict rule's card (a dict).
+        self.rule_card = card or {}
         #: Why the face cannot be used at all (its model was not found), or None.
         self.unavailable = unavailable
         self.name: str = f"{audio.name}+face"
         self.threshold: float = audio.threshold
         self.streams_files: bool = True
 
+    @property
+    def card(self):
+        """The audio detector's model card (what answered for the sound)."""
+        return getattr(self.audio, "card", None)
+
+    @property
+    def face_models(self) -> dict[str, str]:
+        """``{file name: sha256}`` of the face models loaded (none when unavailable)."""
+        if self.cue is None:
+            return {}
+        from ..weights import KNOWN_WEIGHTS
+
+        names = ["fer_expression"] + (["yunet"] if self.cue.finder_name == "yunet" else [])
+        return {KNOWN_WEIGHTS[n]["file"]: KNOWN_WEIGHTS[n]["sha256"] for n in names}
+
     def describe(self) -> dict:
         """What looks at the faces (the finder, the expression model, the rule)."""
         if self.cue is None:
-            return {"rule": self.card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
-        return {**self.cue.describe(), "rule": self.card.get("name", "face_verdict")}
+            return {"rule": self.rule_card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
+        return {**self.cue.describe(), "rule": self.rule_card.get("name", "face_verdict")}
 
     def detect(self, source, *, sr: int | None = None,
                progress: Progress | None = None) -> DetectionResult:
