@@ -77,8 +77,9 @@ def test_scores_are_drawn_at_window_centres(shipped, files):
 
 
 def test_every_detector_says_its_window(files):
-    """The detectors built from windows (zero-shot YAMNet, CNN10) carry their window length
-    too; the audio-visual wrapper keeps it (see the timeline test)."""
+    """A detector built from windows carries its window length too: zero-shot YAMNet here
+    (CNN10 takes the same path, ``DetectionResult.from_windows``; importing TensorFlow would
+    make this test slow); the audio-visual wrapper keeps it (see the timeline test)."""
     from cryvideo.detection.zeroshot import YamnetCryDetector
     from cryvideo.errors import WeightsNotFoundError
 
