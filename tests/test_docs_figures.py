@@ -1183,6 +1183,27 @@ SKIPS += [
 ]
 
 
+# --- docs/json.md
+J = "docs/json.md"
+
+
+def _window(inputs: dict) -> str:
+    """Seconds of audio one window of the shipped detector spans, as its code computes them
+    (``PatchDetector.window_seconds``: the patches' own span includes the STFT window)."""
+    from cryvideo.detection.frontend import YamnetFrontend
+
+    f = YamnetFrontend.from_dict(inputs["frontend"])
+    return f"{(inputs['window_patches'] - 1) * f.hop_seconds + f.patch_seconds:.3f}"
+
+
+CHECKS += [
+    Sentence(J, "For the shipped detector a window spans {} s of audio and a new one starts "
+             "every {} s (its card's front end)", V(CARD, "inputs", fmt=_window),
+             V(CARD, "inputs", "frontend",
+               fmt=lambda f: f"{f['patch_hop'] * f['hop'] / f['sr']:.2f}")),
+]
+
+
 # ------------------------------------------------------------------------------ the tests
 
 @cache

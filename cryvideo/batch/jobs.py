@@ -154,6 +154,8 @@ class DetectJob:
     face : {"auto", "on", "off"}
         The face in the cry verdict (:func:`cryvideo.detection.audiovisual.with_face`):
         ``off`` gives the audio detector's records exactly.
+    scores : bool
+        Add every window's score to the record (``scores``: window centres and scores).
     """
 
     command: ClassVar[str] = "detect"
@@ -163,6 +165,7 @@ class DetectJob:
     hop: float | None = None
     summary: bool = False
     face: str = "auto"
+    scores: bool = False
 
     def load(self, *, progress: Progress | None = None):
         """``(detector, notes about where its file came from, model hashes)``."""
@@ -219,7 +222,7 @@ class DetectJob:
 
         res, notes, timings = result
         _, _, models = loaded_models(self)
-        rec = dict(res.to_dict(), notes=list(notes), timings=dict(timings))
+        rec = dict(res.to_dict(scores=self.scores), notes=list(notes), timings=dict(timings))
         if self.summary:
             rec["summary"] = summarize_segments(res.segments, res.duration)
         return _stamp(rec, "ok" if res.complete else "interrupted", models)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -393,17 +394,35 @@ def with_face(detector, mode: str = "auto", *, models_dir: str | os.PathLike | N
     return AudioVisualDetector(detector, cue, rule, card=card), notes
 
 
-def face_lines(face: dict | None) -> list[str]:
+def face_lines(face: dict | None, *, shown: int | None = None,
+               moment: Callable[[float], str] | None = None) -> list[str]:
     """Text lines (indented two spaces) saying what the face said about each audio segment,
-    from a result's ``face`` dict (none with ``--face off`` or without the expression model)."""
+    from a result's ``face`` dict (none with ``--face off`` or without the expression model).
+
+    Parameters
+    ----------
+    shown : int, optional
+        List this many segments, then count the others (default: all).
+    moment : callable, optional
+        How a moment is written (e.g. :func:`~cryvideo.media.probe.format_clock`); default
+        ``12.3`` seconds, the span followed by ``s``.
+    """
     if face is None:
         return []
     if not face.get("used"):
         return [] if face.get("why", "").startswith("the face-expression model") else [
             f"  face: not used ({face.get('why', 'no video')})"]
     lines = []
-    for v in face.get("segments") or []:
+    verdicts = face.get("segments") or []
+    for v in verdicts[:shown]:
         who = "vetoed by the face" if v["decision"] == "veto" else "sound decided"
-        lines.append(f"  face {v['start']:.1f}–{v['end']:.1f} s: {who}: {v['reason']}")
+        span = (f"{v['start']:.1f}–{v['end']:.1f} s" if moment is None
+                else f"{moment(v['start'])}–{moment(v['end'])}")
+        lines.append(f"  face {span}: {who}: {v['reason']}")
+    rest = verdicts[len(verdicts[:shown]):]
+    if rest:
+        vetoed = sum(v["decision"] == "veto" for v in rest)
+        lines.append(f"  face: … {len(rest)} more segments ({vetoed} of them vetoed; see --json "
+                     "or --csv)")
     lines.append(f"  face: {face['face_finder']} faces, {face['note']}")
     return lines
