@@ -19,14 +19,15 @@ Progress = Callable[[str, float, "float | None"], None]
 
 
 def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
-                 disable: bool | None = None, **kw) -> Iterator:
-    """A tqdm bar on stderr, hidden when stderr is not a terminal (unless
-    ``$CRYVIDEO_PROGRESS`` is set)."""
-    from tqdm import tqdm  # plain text bar: no ipywidgets needed in Jupyter
+                 disable: bool | None = None, leave: bool = False, **kw) -> Iterator:
+    """A plain-text tqdm bar on stderr (``tqdm.std``: no widgets, so no ipywidgets needed in
+    Jupyter), hidden when stderr is not a terminal unless ``$CRYVIDEO_PROGRESS`` is set or
+    ``disable`` is False; ``leave``: the finished bar stays on screen."""
+    from tqdm.std import tqdm  # plain text bar: no ipywidgets needed in Jupyter
 
     if disable is None:
         disable = not sys.stderr.isatty() and not os.environ.get("CRYVIDEO_PROGRESS")
-    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, leave=False,
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, leave=leave,
                 file=sys.stderr, dynamic_ncols=True, **kw)
 
 
@@ -61,10 +62,21 @@ class StageProgress:
 
     Call :meth:`close` when the file is done; the next call opens a new bar, and so does a call
     with another stage or total than the bar's.
+
+    Parameters
+    ----------
+    unit : str
+    disable : bool, optional
+        None: bars only when stderr is a terminal (or ``$CRYVIDEO_PROGRESS`` is set); False:
+        always (a notebook, whose stderr is no terminal).
+    leave : bool
+        Keep each finished bar on screen (a notebook's record of what ran).
     """
 
-    def __init__(self, *, unit: str = "it") -> None:
+    def __init__(self, *, unit: str = "it", disable: bool | None = None,
+                 leave: bool = False) -> None:
         self.unit = unit
+        self.disable, self.leave = disable, leave
         self.bar = None
         self._of: tuple = ()
 
@@ -72,7 +84,8 @@ class StageProgress:
         if self.bar is not None and (stage, total) != self._of:
             self.close()
         if self.bar is None:
-            self.bar = progress_bar(total=total, desc=stage, unit=self.unit)
+            self.bar = progress_bar(total=total, desc=stage, unit=self.unit,
+                                    disable=self.disable, leave=self.leave)
             self._of = (stage, total)
         self.bar.update(done - self.bar.n)
 

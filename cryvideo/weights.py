@@ -82,22 +82,22 @@ def keras_cache_dir() -> Path:
     return Path(home) / "models"
 
 
-def md5sum(path: str | os.PathLike) -> str:
-    """Hex md5 of a file."""
-    h = hashlib.md5()
+def _digest(path: str | os.PathLike, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for b in iter(lambda: f.read(1 << 20), b""):
             h.update(b)
     return h.hexdigest()
+
+
+def md5sum(path: str | os.PathLike) -> str:
+    """Hex md5 of a file."""
+    return _digest(path, "md5")
 
 
 def sha256sum(path: str | os.PathLike) -> str:
     """Hex sha256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
+    return _digest(path, "sha256")
 
 
 def licence_file(path: str | os.PathLike) -> Path | None:

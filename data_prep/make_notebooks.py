@@ -1,9 +1,16 @@
-"""Write the notebooks in ``notebooks/`` from the cell sources below (outputs stripped).
+"""Write the notebooks in ``notebooks/`` from the cell sources below (without outputs).
 
-The ``.ipynb`` files are committed; edit them in Jupyter or here, then run
-``python data_prep/make_notebooks.py`` (and ``python data_prep/strip_notebooks.py
-notebooks/*.ipynb`` after saving from Jupyter). Every notebook reads its size parameters from
-environment variables, so ``tests/test_notebooks.py`` runs them on small data.
+The ``.ipynb`` files are committed *executed*, so they show their figures where they are read
+(a code host renders the stored outputs). After editing a notebook here, write it and run it
+once with its defaults::
+
+    python data_prep/make_notebooks.py 04_cry_detection
+    python data_prep/execute_notebooks.py notebooks/04_cry_detection.ipynb
+
+``tests/test_notebooks.py`` checks that the stored sources are the ones below and that the
+stored outputs are complete and small. Every notebook reads its size parameters from
+environment variables, so the test also runs them on small data (in memory, never writing the
+files).
 """
 
 from __future__ import annotations
@@ -15,9 +22,12 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 NB_DIR = REPO / "notebooks"
+#: The kernel every stored notebook names.
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 SETUP = '''\
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -25,6 +35,9 @@ import numpy as np
 import pandas as pd
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# librosa imports pooch, which imports tqdm.auto: without ipywidgets that warns "IProgress not
+# found". No bar here is a widget (cryvideo's progress bars are plain text).
+warnings.filterwarnings("ignore", message="IProgress not found")
 # ../shared beside the repository (notebooks/ is one level down), or $CRYVIDEO_SHARED
 SHARED = Path(os.environ.get("CRYVIDEO_SHARED") or Path.cwd().resolve().parents[1] / "shared")
 assert SHARED.is_dir(), f"{SHARED} not found: set CRYVIDEO_SHARED to the shared data folder"
@@ -83,7 +96,8 @@ sample = df if N is None else df.sample(n=min(N, len(df)), random_state=0)
 sample = sample.assign(duration=[probe(p).duration for p in sample.path])
 print(sample.duration.describe().to_string())
 ax = sample.duration.plot.hist(bins=30, figsize=(6, 2.8), title="clip duration (s)")
-ax.set_xlabel("seconds")'''),
+ax.set_xlabel("seconds")
+plt.tight_layout()'''),
     ("md", """\
 ## Leakage of random splits
 
@@ -131,15 +145,21 @@ plt.tight_layout()'''),
 ## MFCC and STFT images
 
 The two inputs of the audio branches, after the paper's preprocessing (standard-scale, then
-min-max to [0, 1]) on a fixed 7 s window: `features_from_waveform`."""),
+min-max to [0, 1]) on a fixed 7 s window: `features_from_waveform`. The MFCC images are drawn
+without c0 (the loudness), which would otherwise set the colour scale."""),
     ("code", '''\
 feats = {name: features_from_waveform(w, params) for name, w in waves.items()}
 fig, axes = plt.subplots(2, len(feats), figsize=(4.2 * len(feats), 5.5))
 for j, (name, f) in enumerate(feats.items()):
     for i, kind in enumerate(("mfcc", "stft")):
-        im = axes[i, j].imshow(f[kind], origin="lower", aspect="auto", cmap="viridis")
-        axes[i, j].set_title(f"{name}: {kind.upper()} {f[kind].shape}")
+        img = f[kind][1:] if kind == "mfcc" else f[kind]
+        im = axes[i, j].imshow(img, origin="lower", aspect="auto", cmap="viridis",
+                               extent=[0, params.duration, 1 if kind == "mfcc" else 0,
+                                       len(f[kind])])
+        axes[i, j].set_title(f"{name}: {kind.upper()} {f[kind].shape}", fontsize=10)
+        axes[i, j].set_ylabel("coefficient" if kind == "mfcc" else "frequency bin")
         fig.colorbar(im, ax=axes[i, j])
+    axes[1, j].set_xlabel("s")
 plt.tight_layout()
 {name: {k: v.shape for k, v in f.items()} for name, f in feats.items()}'''),
     ("md", """\
@@ -169,17 +189,27 @@ the majority-class and stratified-random baselines evaluated on the same splits,
 max-statistic permutation test over all grouped model/feature pairs (whole installs' labels
 exchanged). Only the fast scikit-learn models are run here (the CLI adds the DNN).
 
-Parameters (environment variables): `CRYVIDEO_NB_N` — number of clips (default: all 457; a
-subset keeps at least 10 clips of every class), `CRYVIDEO_NB_REPEATS` — repeats of both
-protocols (default: 5 seeds of the random split, 3 repeats of the grouped 5-fold),
-`CRYVIDEO_NB_PERMUTATIONS` — permutations (default 199, the fewest that can give p < 0.01)."""),
+**Quick by default.** `FULL = False` (the first code cell) runs every clip, class set, model and
+feature, with 5 seeds of the random split and one repeat of the grouped 5-fold: about a minute
+with the features cached, two to three on a first run that computes them (2 cores). The
+permutation test refits everything on permuted labels hundreds of times (about half an hour), so
+the quick run leaves it out and shows the one stored with the full benchmark
+(`benchmarks/results/donateacry/donateacry_results.json`). `FULL = True` runs it all here:
+3 repeats of the grouped 5-fold and 199 permutations. A progress bar shows each stage.
+
+Parameters (environment variables, over either setting): `CRYVIDEO_NB_N` — number of clips
+(default: all 457; a subset keeps at least 10 clips of every class), `CRYVIDEO_NB_REPEATS` —
+repeats of both protocols, `CRYVIDEO_NB_PERMUTATIONS` — permutations (199 is the fewest that can
+give p < 0.01; 0 shows the stored test)."""),
     ("code", SETUP + '''
 import io
 import tempfile
 
-from IPython.display import Markdown, display
+import json
 
 from cryvideo.audio import FeatureParams
+from cryvideo.data import load_donateacry
+from cryvideo.progress import StageProgress
 from cryvideo.studies.donateacry import (
     BASELINES,
     CLASS_SETS,
@@ -188,13 +218,19 @@ from cryvideo.studies.donateacry import (
     run_benchmark,
 )
 from cryvideo.studies.donateacry_report import summary_csv
-from cryvideo.data import load_donateacry
 
+FULL = False  # True: the full run (3 grouped repeats, 199 permutations: about half an hour)
+size = ({"paper_repeats": 5, "grouped_repeats": 3, "n_permutations": 199} if FULL else
+        {"paper_repeats": 5, "grouped_repeats": 1, "n_permutations": 0})
+if os.environ.get("CRYVIDEO_NB_REPEATS"):
+    size["paper_repeats"] = size["grouped_repeats"] = int(os.environ["CRYVIDEO_NB_REPEATS"])
+if os.environ.get("CRYVIDEO_NB_PERMUTATIONS"):
+    size["n_permutations"] = int(os.environ["CRYVIDEO_NB_PERMUTATIONS"])
 N = int(os.environ.get("CRYVIDEO_NB_N", "0")) or None
-REPEATS = int(os.environ.get("CRYVIDEO_NB_REPEATS", "0")) or None
-PERMUTATIONS = int(os.environ.get("CRYVIDEO_NB_PERMUTATIONS", "199"))
 MODELS = ("SVM", "Naive Bayes", "Random Forest", "Decision Tree", "k-NN")  # scikit-learn only
-DATA = SHARED / "data" / "donateacry"'''),
+DATA = SHARED / "data" / "donateacry"
+STORED = Path.cwd().resolve().parent / "benchmarks" / "results" / "donateacry"
+print(f"{'full' if FULL else 'quick'} run: {N or 'all'} clips, {size}")'''),
     ("md", """\
 ## The clips
 
@@ -216,7 +252,8 @@ if N is not None and N < len(df):
     for path, label in zip(df.path, df.label):
         (root / label).mkdir(exist_ok=True)
         (root / label / Path(path).name).symlink_to(path)
-data = load_dataset(root, params=FeatureParams(), features=("mfcc", "stft"))
+data = load_dataset(root, params=FeatureParams(), features=("mfcc", "stft"),
+                    progress=StageProgress(unit="clip", disable=False, leave=True))
 print(f"{len(data)} clips from {len(set(data.groups))} app installs; features in "
       f"{data.seconds:.1f} s (cache hits {data.cache_stats['hits']}, "
       f"misses {data.cache_stats['misses']})")
@@ -230,16 +267,16 @@ Three class sets: `paper4` — the paper's four classes read as belly pain, burp
 tired (*hungry* left out) — `paper4h`, the other reading (13 random *hungry* clips instead of
 burping; see `docs/benchmarks.md`), and `all5`, the five folders of the cleaned corpus. Every
 model is fitted on the training clips of each split with fixed hyper-parameters (nothing is
-tuned on test folds)."""),
+tuned on test folds). The bar counts the fits (and, in the full run, each permutation test)."""),
     ("code", '''\
-reps = {} if REPEATS is None else {"paper_repeats": REPEATS, "grouped_repeats": REPEATS}
-config = BenchmarkConfig(class_sets=dict(CLASS_SETS), models=MODELS,
-                         n_permutations=PERMUTATIONS, **reps)
-result = run_benchmark(data, config)
+config = BenchmarkConfig(class_sets=dict(CLASS_SETS), models=MODELS, **size)
+bar = StageProgress(disable=False, leave=True)
+result = run_benchmark(data, config, progress=bar)
+bar.close()
 summary = pd.read_csv(io.StringIO(summary_csv(result)))
 summary["name"] = [m if f == "-" else f"{m} ({f.upper()})"
                    for m, f in zip(summary.model, summary.feature)]
-print(f"{len(result.records)} fits and predictions in {result.timing['benchmark_wall_s']} s")
+print(f"{len(result.records)} fits and predictions in {result.timing['benchmark_wall_s']:.0f} s")
 summary.pivot_table(index="name", columns=["class_set", "protocol"],
                     values="balanced_accuracy", sort=False)'''),
     ("md", """\
@@ -294,7 +331,7 @@ model under the grouped protocol. Rows are the true class, normalised; the numbe
 summed over repeats."""),
     ("code", '''\
 rows = {(s["class_set"], s["protocol"], s["model"], s["feature"]): s for s in result.summaries}
-fig, axes = plt.subplots(len(config.class_sets), 2, figsize=(9, 4.2 * len(config.class_sets)),
+fig, axes = plt.subplots(len(config.class_sets), 2, figsize=(9, 4.4 * len(config.class_sets)),
                          squeeze=False)
 for i, cs in enumerate(config.class_sets):
     leaky = [s for s in result.summaries if s["class_set"] == cs and s["protocol"] == "paper"
@@ -310,8 +347,8 @@ for i, cs in enumerate(config.class_sets):
             for b in range(cm.shape[1]):
                 ax.text(b, a, int(cm[a, b]), ha="center", va="center", fontsize=8,
                         color="white" if norm[a, b] > 0.5 else "black")
-        ticks = [c[:8] for c in s["labels"]]
-        ax.set_xticks(range(len(ticks)), ticks, rotation=45, fontsize=8)
+        ticks = [c.replace("_", " ") for c in s["labels"]]
+        ax.set_xticks(range(len(ticks)), ticks, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(ticks)), ticks, fontsize=8)
         ax.set_xlabel("predicted")
         ax.set_title(f"{cs}, {labels[proto]}\\n{best['model']} ({best['feature'].upper()}), "
@@ -324,12 +361,20 @@ plt.tight_layout()'''),
 How many test clips have their app install in the training set, and whether the best grouped
 model/feature pair scores better than the *best* of all pairs refitted on permuted labels
 (whole installs' label blocks exchanged between installs of equal size, splits recomputed):
-the family-wise p-value of the max-statistic test."""),
+the family-wise p-value of the max-statistic test. The quick run (no permutations) shows the
+test of the stored full benchmark instead: all 457 clips, the same pairs plus the DNN's."""),
     ("code", '''\
-leak = pd.DataFrame(result.leakage).T[["mean", "min", "max"]]
-print("share of test clips whose install is also in training:")
-display(leak)
-perm = result.permutation
+# share of test clips whose install is also in training
+pd.DataFrame(result.leakage).T[["mean", "min", "max"]]'''),
+    ("code", '''\
+perm, perm_source = result.permutation, "this run"
+if not perm:  # the quick run: the stored full benchmark's test
+    stored = json.loads((STORED / "donateacry_results.json").read_text())
+    perm = {k: v for k, v in stored["permutation"].items() if k.split("/")[0] in CLASS_SETS}
+    perm_source = ("the stored full benchmark (donateacry_results.json: "
+                   f"{stored['data']['n_clips']} clips, models "
+                   f"{', '.join(stored['config']['models'])})")
+print(f"permutation test: {perm_source}")
 fig, axes = plt.subplots(1, max(1, len(perm)), figsize=(5.5 * max(1, len(perm)), 3),
                          squeeze=False)
 for ax, (key, pm) in zip(axes[0], perm.items()):
@@ -358,6 +403,7 @@ for cs, classes in config.class_sets.items():
             "chance": 1 / len(classes), "macro-F1": best.macro_f1,
             "majority acc.": majority.accuracy,
             "family-wise p": perm.get(f"{cs}/{proto}", {}).get("pvalue", np.nan)})
+print(f"family-wise p: the permutation test of {perm_source}")
 pd.DataFrame(verdict)'''),
     ("md", """\
 **Take-aways.**
@@ -375,9 +421,11 @@ pd.DataFrame(verdict)'''),
   Table 2's 46–86 %. On `all5`, accuracy is mostly the *hungry* majority: no model beats always
   answering *hungry* (about 84 %), which is why balanced accuracy and macro-F1 are the numbers
   to read.
-* With `CRYVIDEO_NB_N` set this is a subset run: the intervals are wider and the numbers
-  noisier; the conclusions above are for the full corpus (`cryvideo benchmark donateacry`, with
-  the DNN, writes the complete table to `benchmarks/results/donateacry/`)."""),
+* The quick run (`FULL = False`) has one repeat of the grouped 5-fold and takes its
+  permutation test from the stored full benchmark; with `CRYVIDEO_NB_N` set it is also a subset
+  run: the intervals are wider and the numbers noisier. The conclusions above are for the full
+  corpus (`cryvideo benchmark donateacry`, with the DNN, writes the complete table to
+  `benchmarks/results/donateacry/`)."""),
 ]
 
 
@@ -385,22 +433,29 @@ NOTEBOOKS["03_video_pipeline"] = [
     ("md", """\
 # 03 · One clip through the pipeline, step by step
 
-`cryvideo predict` in slow motion, on the bundled demo clip (a synthetic cry and a moving face)
-or any clip you choose:
+`cryvideo predict` in slow motion, on the bundled demo clip or any clip you choose:
 
 1. **demux** — ffmpeg probes the file, decodes the audio to mono float32 and streams RGB frames;
 2. **audio features** — the paper's preprocessing, then MFCC and STFT images;
-3. **face crops** — a face detector on every analysed frame, square crops for the backbone;
-4. **per-frame predictions** and their **rolling average** (the paper's deque);
-5. **fusion** of the branches into one answer.
+3. **face crops** — a face detector on every analysed frame, square crops;
+4. **is the baby crying?** — the cry verdict: the shipped cry detector listens, and the infant's
+   face may veto each crying segment it finds (`cryvideo detect`, and the first step of
+   `predict`);
+5. **why?** — the reason branches on the crying only, and their **fusion** into one answer.
 
-Steps 1–3 call the building blocks directly; steps 4–5 run the real `Predictor` and look at what
-it kept. Outputs of untrained models are labelled as such: they are not results.
+Steps 1–3 call the building blocks directly; steps 4–5 run the real detector and `Predictor`
+and look at what they kept. Outputs of untrained models are labelled as such: they are not
+results.
+
+The demo clip (8 s) is made for this: 0–3 s a cry with no face in view, 3–5 s silence, 5–8 s a
+cry under a smiling face.
 
 Parameters (environment variables): `CRYVIDEO_NB_CLIP` (default `examples/demo.mp4`),
-`CRYVIDEO_NB_FPS` (analysis frame rate, default 10)."""),
+`CRYVIDEO_NB_FPS` (analysis frame rate, default 10). The models' weights (YAMNet, the face
+finder, the expression model) come from `$CRYVIDEO_WEIGHTS_DIR`, else `../shared/weights`."""),
     ("code", """\
 import os
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -408,27 +463,38 @@ import numpy as np
 import pandas as pd
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-plt.rcParams["figure.dpi"] = 80
+# librosa imports pooch, which imports tqdm.auto: without ipywidgets that warns "IProgress not
+# found". No bar here is a widget (cryvideo's progress bars are plain text).
+warnings.filterwarnings("ignore", message="IProgress not found")
+plt.rcParams["figure.dpi"] = 72  # photos and spectrograms: small PNGs
+pd.set_option("display.precision", 3)
+pd.set_option("display.max_colwidth", 120)
 REPO = Path.cwd().resolve().parent
+SHARED = Path(os.environ.get("CRYVIDEO_SHARED") or REPO.parent / "shared")
+if (SHARED / "weights").is_dir():
+    os.environ.setdefault("CRYVIDEO_WEIGHTS_DIR", str(SHARED / "weights"))
 CLIP = Path(os.environ.get("CRYVIDEO_NB_CLIP") or REPO / "examples" / "demo.mp4")
 FPS = float(os.environ.get("CRYVIDEO_NB_FPS", "10"))
 
 from cryvideo.audio import FeatureParams
 from cryvideo.audio.features import features_from_waveform
+from cryvideo.detection import load_detector
+from cryvideo.detection.audiovisual import with_face
+from cryvideo.detection.face_plot import draw_expressions, shade_verdicts
 from cryvideo.media import iter_frames, load_audio, probe
 from cryvideo.pipeline import Predictor
 from cryvideo.vision import crop_face, detect_face"""),
     ("md", "## 1 · Demux\n\n`probe` reads the container header (no `ffprobe` needed)."),
     ("code", """\
 info = probe(CLIP)
-pd.Series(info.to_dict())"""),
+pd.Series(info.to_dict()).drop("path").rename(CLIP.name)"""),
     ("code", """\
 params = FeatureParams()
 y = load_audio(CLIP, sr=params.sr, info=info)
 frames = list(iter_frames(CLIP, fps=FPS, max_side=320, info=info))
 print(f"audio: {y.shape[0]} samples at {params.sr} Hz ({y.shape[0] / params.sr:.2f} s); "
       f"frames: {len(frames)} at {FPS:g} fps, {frames[0].image.shape}")
-fig = plt.figure(figsize=(12, 4.8))
+fig = plt.figure(figsize=(10, 4))
 ax = fig.add_subplot(2, 1, 1)
 ax.plot(np.arange(len(y)) / params.sr, y, lw=0.4)
 ax.set_xlabel("s")
@@ -441,13 +507,18 @@ for k, i in enumerate(picks):
     a.axis("off")
 plt.tight_layout()"""),
     ("md", "## 2 · Audio features\n\nStandard-scale, min-max to [0, 1], fixed 7 s window, then "
-           "MFCC and log-magnitude STFT — the inputs of the two audio branches."),
+           "MFCC and log-magnitude STFT — the inputs of the two audio branches. The MFCC image "
+           "is drawn without c0 (the loudness), which would otherwise set the colour scale."),
     ("code", """\
 feats = features_from_waveform(y, params)
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+fig, axes = plt.subplots(1, 2, figsize=(10, 2.8))
 for ax, kind in zip(axes, ("mfcc", "stft")):
-    im = ax.imshow(feats[kind], origin="lower", aspect="auto", cmap="viridis")
-    ax.set_title(f"{kind.upper()} {feats[kind].shape}")
+    img = feats[kind][1:] if kind == "mfcc" else feats[kind]
+    im = ax.imshow(img, origin="lower", aspect="auto", cmap="viridis",
+                   extent=[0, params.duration, 1 if kind == "mfcc" else 0, len(feats[kind])])
+    ax.set_title(f"{kind.upper()} {feats[kind].shape}" + (", c1 up" if kind == "mfcc" else ""))
+    ax.set_xlabel("s")
+    ax.set_ylabel("coefficient" if kind == "mfcc" else "frequency bin")
     fig.colorbar(im, ax=ax)
 plt.tight_layout()"""),
     ("md", "## 3 · Face crops\n\nThe largest face per frame (or none: frames without a face "
@@ -457,7 +528,7 @@ boxes = [detect_face(fr.image) for fr in frames]
 found = [i for i, b in enumerate(boxes) if b is not None]
 print(f"face found in {len(found)} of {len(frames)} frames ({len(found) / len(frames):.0%})")
 show = found[:: max(1, len(found) // 8)][:8]
-fig, axes = plt.subplots(1, max(1, len(show)), figsize=(2 * max(1, len(show)), 2.4),
+fig, axes = plt.subplots(1, max(1, len(show)), figsize=(1.5 * max(1, len(show)), 1.8),
                          squeeze=False)
 for ax, i in zip(axes[0], show):
     ax.imshow(crop_face(frames[i].image, boxes[i]))
@@ -465,20 +536,93 @@ for ax, i in zip(axes[0], show):
     ax.axis("off")
 plt.tight_layout()"""),
     ("md", """\
-## 4 · Per-frame predictions and the rolling average; 5 · fusion
+## 4 · Is the baby crying? The cry verdict: the sound, then the face
 
-The real pipeline, as `cryvideo predict --fps FPS` runs it. Besides the answer, the result keeps
-its intermediate arrays (`artifacts`): per-frame face-branch probabilities and their rolling
-average."""),
+What `cryvideo detect` answers, and what `predict` asks first. The shipped cry detector (YAMNet
+with a trained cry head, `load_detector("yamnet-cry")`) scores overlapping windows of the sound;
+windows at or above its threshold merge into crying segments. Then the **audio-visual verdict**
+(`with_face`) looks at the infant's face over each segment: a face finder (YuNet, else OpenCV's
+Haar cascade) and an expression model read the child's face, and a segment is **vetoed** only
+when the face is visibly happy through it. With no face, too few face frames, or a face that is
+not clearly happy, the sound decides alone.
+
+The expression model was trained on adults' faces (FER-2013): for an infant it is a zero-shot
+cue, not a measured classifier, so the rule is conservative and its constants are fixed in
+`saved_models/face_verdict.json` (see `docs/face_fusion.md`)."""),
     ("code", """\
-res = Predictor(fps=FPS).predict(CLIP)
+audio_detector = load_detector("yamnet-cry")
+detector, notes = with_face(audio_detector, "auto")
+det = detector.detect(CLIP)
+for n in notes:
+    print("note:", n)
+face = det.face or {}
+print(f"crying: {'yes' if det.crying else 'no'} (highest window score {det.probability:.2f}, "
+      f"threshold {det.threshold:.2f}); segments kept: "
+      + (", ".join(f"{a:.1f}–{b:.1f} s" for a, b in det.segments) or "none"))
+print("face:", f"{face.get('face_finder')} faces; {face.get('note')}" if face.get("used")
+      else f"not used ({face.get('why', 'not asked')})")
+pd.DataFrame([{"segment": f"{v.start:.1f}–{v.end:.1f} s", "decided by": v.decided_by,
+               "decision": v.decision, "face frames": f"{v.frames_with_face} of {v.frames}",
+               "reason": v.reason} for v in det.face_verdicts])"""),
+    ("md", """\
+The timeline: the crying score of each window (at the window's centre) with the threshold, each
+audio segment shaded by its decision, and below, on the same time axis, what the face showed
+over each segment — the child's smoothed P(happy) and P(distress) (angry + disgust + fear +
+sad) at the sampled frames, with a few face thumbnails."""),
+    ("code", """\
+win = getattr(audio_detector, "window_seconds", None) or audio_detector.window
+fig, (ax, axf) = plt.subplots(2, 1, figsize=(12, 5.2), sharex=True,
+                              height_ratios=[1.2, 1])
+outside = {"loc": "upper left", "bbox_to_anchor": (1.01, 1), "fontsize": 8}
+ax.plot(det.window_times + win / 2, det.window_probs, color="0.25", lw=1,
+        label="crying score (window centre)")
+ax.axhline(det.threshold, color="tab:red", ls="--", lw=0.8,
+           label=f"threshold {det.threshold:.2f}")
+if det.face_verdicts:
+    shade_verdicts(ax, det.face_verdicts)
+else:
+    for a, b in det.segments:
+        ax.axvspan(a, b, color="#f4a", alpha=0.35, lw=0)
+ax.set_ylim(0, 1)
+ax.set_ylabel("crying score")
+ax.legend(**outside)
+ax.set_title(f"{CLIP.name}: the sound finds crying, the face may veto it", fontsize=10)
+draw_expressions(axf, det.face_spans, det.face_verdicts, xlim=(0, det.duration))
+axf.set_ylim(-0.05, 1.25)  # a probability of 0 or 1 stays off the frame and the labels
+axf.set_yticks([0, 0.5, 1])
+if axf.get_legend() is not None:
+    axf.legend(**outside)
+axf.set_xlabel("time (s)")
+plt.tight_layout()"""),
+    ("md", """\
+## 5 · Why? The reason branches and their fusion
+
+The real pipeline, as `cryvideo predict --fps FPS` runs it: the same cry verdict first, then the
+reason branches read **only the crying segments it kept**, and their answers are fused. Besides
+the answer, the result keeps its intermediate arrays (`keep_artifacts=True`)."""),
+    ("code", """\
+res = Predictor(fps=FPS, keep_artifacts=True).predict(CLIP)
 print(f"{res.label}  trained={res.trained}  fusion: {res.fusion}")
 for n in res.notes:
     print("note:", n)
 pd.DataFrame([{"branch": b.name, "used": b.used, "trained": b.trained, "label": b.label,
-               "source": b.source, **(b.probabilities or {})} for b in res.branches])"""),
+               "source": (b.source or "").replace(f"{REPO}{os.sep}", ""),
+               **(b.probabilities or {})} for b in res.branches])"""),
+    ("md", """\
+**The face in the reason.** The face branch of the *reason* needs a trained face head
+(`face_head.keras` in the models folder, made by `cryvideo train` on labelled videos). None is
+bundled: there is no labelled infant-face data to train one on, so the face branch reports only
+the share of frames with a face, and the reason comes from the audio branches. The face takes
+part through the cry verdict of step 4 instead, zero-shot. With a trained head in the models
+folder, the cell below draws its per-frame probabilities and their rolling average."""),
     ("code", """\
-art = getattr(res, "artifacts", {}) or {}
+face_branch = next(b for b in res.branches if b.name == "face")
+print(f"face branch: used={face_branch.used}"
+      + (f" ({face_branch.note})" if face_branch.note else "")
+      + "; " + ", ".join(f"{k} {face_branch.details[k]}"
+                         for k in ("frames", "frames_with_face", "face_share")
+                         if k in face_branch.details))
+art = res.artifacts or {}
 if "face_probs" in art:
     per_frame, smoothed, labels = art["face_probs"]
     faces = art.get("faces")
@@ -493,16 +637,19 @@ if "face_probs" in art:
     for ax in axes:
         ax.set_xlabel("s")
     axes[1].legend(fontsize=8)
-    plt.tight_layout()
-else:
-    print("this version of the pipeline keeps no per-frame face predictions")"""),
+    plt.tight_layout()"""),
     ("code", """\
 probs = pd.DataFrame({b.name: b.probabilities for b in res.branches if b.used})
-probs["fused"] = pd.Series(res.probabilities)
-ax = probs.plot.bar(figsize=(9, 3), title="what each branch said, and the fused answer")
-ax.set_ylabel("probability")
-plt.tight_layout()
-res.timings"""),
+if probs.empty:
+    print("no branch ran: no crying was found, so no reason is asked")
+else:
+    probs["fused"] = pd.Series(res.probabilities)
+    ax = probs.plot.bar(figsize=(9, 3), rot=0,
+                        title="what each branch said, and the fused answer (read with "
+                              "the trust note above)")
+    ax.set_ylabel("probability")
+    plt.tight_layout()
+pd.Series(res.timings, name="seconds")"""),
 ]
 
 
@@ -536,10 +683,13 @@ Parameters (environment variables): `CRYVIDEO_NB_MINUTES` — length of the reco
 import json
 import time
 
+from IPython.display import Markdown
+
 os.environ.setdefault("CRYVIDEO_WEIGHTS_DIR", str(SHARED / "weights"))  # yamnet/yamnet.tflite
 
 from cryvideo.data import load_cry_detection
 from cryvideo.detection import load_detector
+from cryvideo.evaluation import interval_text
 from cryvideo.media import load_audio
 from cryvideo.models.cards import read_card
 from cryvideo.models.store import default_models_dir
@@ -548,7 +698,14 @@ MINUTES = float(os.environ.get("CRYVIDEO_NB_MINUTES", "5"))
 SEED = int(os.environ.get("CRYVIDEO_NB_SEED", "0"))
 SR = 16000  # both detectors work on 16 kHz mono
 REPO = Path.cwd().resolve().parent
-MODELS_DIR = default_models_dir()'''),
+MODELS_DIR = default_models_dir()
+#: How the results file's methods are named in the paired differences.
+COMPARED = {"yamnet_zeroshot": "YAMNet zero-shot",
+            "yamnet_zeroshot_bestf1": "YAMNet zero-shot at its best-F1 threshold",
+            "cnn10": "CNN10 (previous default)", "head": "YAMNet + head, no gate",
+            "gated_tflite_float32": "its float32 TFLite file",
+            "gated_tflite_int8": "its int8-weight TFLite file (shipped)",
+            "gated_tflite_int8_full": "its fully integer TFLite file"}'''),
     ("md", """\
 ## A long recording with known truth
 
@@ -621,30 +778,32 @@ shows what each clip is."""),
     ("code", '''\
 cat_colors = {"cry": "tab:red", "laugh": "tab:green", "noise": "tab:gray",
               "silence": "white"}
-fig, axes = plt.subplots(len(results), 1, figsize=(15, 2.6 * len(results)), sharex=True)
+fig, axes = plt.subplots(len(results), 1, figsize=(13, 2.3 * len(results)), sharex=True)
 for ax, (name, res) in zip(np.atleast_1d(axes), results.items()):
     det = detectors[name]
     win = getattr(det, "window_seconds", None) or getattr(det, "WINDOW", None) or det.window
     for a, b in cry_spans:
         ax.axvspan(a, b, color="tab:red", alpha=0.15, lw=0)
     ax.plot(res.window_times + win / 2, res.window_probs, lw=0.8, color="tab:blue",
-            label="window probability")
-    ax.axhline(res.threshold, color="k", ls="--", lw=0.8, label=f"threshold {res.threshold:g}")
+            label="window probability (at its centre)")
+    ax.axhline(res.threshold, color="k", ls="--", lw=0.8, label="its threshold")
     ax.broken_barh([(a, b - a) for a, b in res.segments], (1.04, 0.08), color="tab:purple",
                    label="detected")
     ax.broken_barh([(r.start, r.end - r.start) for r in truth.itertuples()], (-0.16, 0.08),
                    facecolors=[cat_colors[c] for c in truth.category], edgecolor="0.6", lw=0.3)
     ax.set_ylim(-0.2, 1.15)
     ax.set_ylabel("P(cry)")
-    ax.set_title(name, fontsize=10)
+    ax.set_title(f"{name}: threshold {res.threshold:g}", fontsize=10)
 ax.set_xlabel("seconds")
 ax.set_xlim(0, len(audio) / SR)
 handles, names = np.atleast_1d(axes)[0].get_legend_handles_labels()
 handles.append(plt.Rectangle((0, 0), 1, 1, color="tab:red", alpha=0.15))
 names.append("true crying")
-np.atleast_1d(axes)[0].legend(handles, names, fontsize=8, ncol=4, loc="upper right",
-                              bbox_to_anchor=(1, 1.45))
-plt.tight_layout()'''),
+for c, colour in cat_colors.items():  # the strip at the bottom of each panel
+    handles.append(plt.Rectangle((0, 0), 1, 1, fc=colour, ec="0.6", lw=0.5))
+    names.append(f"clip: {c}")
+fig.legend(handles, names, fontsize=8, ncol=4, loc="upper center")
+plt.tight_layout(rect=(0, 0, 1, 0.95))'''),
     ("md", """\
 ## How well do the segments match?
 
@@ -675,9 +834,11 @@ for name, res in results.items():
                    "episodes hit": sum(bool(np.any(det & mask([s]))) for s in cry_spans),
                    "false alarms": sum(not np.any(true & mask([s])) for s in res.segments)})
     flagged[name] = {c: float(det[kind == c].mean()) for c in cat_colors if np.any(kind == c)}
-ax = pd.DataFrame(flagged).plot.bar(figsize=(8, 3), rot=0,
-                                    title="share of each sound flagged as crying")
-ax.set_ylim(0, 1)
+ax = (100 * pd.DataFrame(flagged)).plot.bar(figsize=(8, 3), rot=0,
+                                            title="share of each sound flagged as crying")
+ax.set_ylim(0, 100)
+ax.set_ylabel("% of its time")
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
 pd.DataFrame(scores).set_index("detector")'''),
     ("md", """\
 ## On recordings they never heard: the grouped cross-validation
@@ -685,26 +846,45 @@ pd.DataFrame(scores).set_index("detector")'''),
 `cryvideo benchmark detection` (stored in `benchmarks/results/detection.json`): 5-fold CV
 grouped by recording, three seeds, every figure **per recording** (a recording's clips share
 one unit of weight) with a 95 % group-bootstrap interval over recordings. Recipe, epochs and
-threshold were chosen inside the training folds. Left: F1, right: the share of each negative
-category's clips called crying."""),
+threshold were chosen inside the training folds. First F1, then the share of each negative
+category's clips called crying, then the paired differences of F1."""),
     ("code", '''\
 cv = json.loads((REPO / "benchmarks" / "results" / "detection.json").read_text())
-names = {"yamnet_zeroshot": "YAMNet zero-shot", "cnn10": "CNN10 (previous)",
-         "head": "YAMNet + head", cv["ship"]: "YAMNet + head + gate (shipped recipe)"}
-ms = {names[m]: d for m, d in cv["methods"].items() if m in names}
+names = {"yamnet_zeroshot": "YAMNet zero-shot", "cnn10": "CNN10 (previous default)",
+         "head": "YAMNet + head, no gate", cv["ship"]: "YAMNet + head + gate (shipped)"}
+ms = {names[m]: cv["methods"][m] for m in names if m in cv["methods"]}
 f1 = pd.DataFrame({n: d["pooled"]["f1"] for n, d in ms.items()}).T
-fp = pd.DataFrame({n: {c: v["estimate"] for c, v in d["false_positive_by_category"].items()}
+fig, ax = plt.subplots(figsize=(9, 2.4))
+est, low, high = (100 * f1[k].astype(float) for k in ("estimate", "low", "high"))
+ax.barh(f1.index, est, xerr=[est - low, high - est], capsize=3, color="tab:blue")
+for i, n in enumerate(f1.index):
+    ax.text(2, i, interval_text(ms[n]["pooled"]["f1"], unit="recording"), va="center",
+            color="white", fontsize=9)
+ax.set_xlim(0, 100)
+ax.invert_yaxis()
+ax.set_xlabel("F1 per recording (%)")
+ax.set_title(f"F1 on held-out recordings ({int(f1.n_groups.iloc[0])} recordings; "
+             "95 % group-bootstrap interval)", fontsize=10)
+plt.tight_layout()'''),
+    ("code", '''\
+groups = {c: int(v["groups"]) for d in ms.values()
+          for c, v in d["false_positive_by_category"].items()}
+fp = pd.DataFrame({n: {f"{c.replace('_', ' ')} ({groups[c]} rec.)": 100 * v["estimate"]
+                       for c, v in d["false_positive_by_category"].items()}
                    for n, d in ms.items()})
-fig, axes = plt.subplots(1, 2, figsize=(15, 4), width_ratios=[1, 2.2])
-axes[0].barh(f1.index, f1.estimate, xerr=[f1.estimate - f1.low, f1.high - f1.estimate],
-             capsize=3, color="tab:blue")
-axes[0].set_xlim(0, 1)
-axes[0].set_title("F1 per recording (95 % group-bootstrap interval)", fontsize=10)
-fp.plot.bar(ax=axes[1], rot=35, fontsize=8)
-axes[1].axhline(0.05, color="k", ls="--", lw=0.8)
-axes[1].set_title("false positives per negative category (dashed: 5 %)", fontsize=10)
-plt.tight_layout()
-f1.round(3)'''),
+ax = fp.plot.barh(figsize=(9, 9), width=0.8)
+ax.invert_yaxis()
+ax.axvline(5, color="k", ls="--", lw=0.8, label="5 %")
+ax.set_xlim(0, None)
+ax.set_xlabel("clips called crying (% per recording)")
+ax.set_title("false positives per negative category (number of recordings in brackets)",
+             fontsize=10)
+ax.legend(fontsize=8, loc="lower right")
+plt.tight_layout()'''),
+    ("code", '''\
+pd.DataFrame([{"shipped recipe minus": COMPARED.get(m, m),
+               "F1 difference (points)": interval_text(d["f1_difference"], signed=True)}
+              for m, d in cv["comparison"].items()]).set_index("shipped recipe minus")'''),
     ("md", """\
 ## The shipped files
 
@@ -714,47 +894,127 @@ the cross-validation figures they carry."""),
 cards = {p.stem: read_card(p) for p in sorted(MODELS_DIR.glob("cry_detector_yamnet*.json"))}
 pd.DataFrame({name: {"file": c.file, "threshold": c.extra.get("threshold"),
                      "quantization": c.training.get("quantization"),
-                     "MB": (MODELS_DIR / c.file).stat().st_size / 1e6,
-                     "CV F1": c.metrics["f1"]["estimate"],
-                     "CV F1 interval": (round(c.metrics["f1"]["low"], 3),
-                                        round(c.metrics["f1"]["high"], 3))}
+                     "MB": round((MODELS_DIR / c.file).stat().st_size / 1e6, 2),
+                     "CV F1 (%)": interval_text(c.metrics["f1"], unit="recording")}
               for name, c in cards.items()}).T'''),
     ("md", """\
-**Take-aways.**
+## Take-aways
 
-* On the chained recording the shipped detector covers the crying episodes, and its int8 file
-  draws nearly the same curve as the float32 one. The recording is built from its training
-  clips, so read its curve as a picture of the output, not as a score.
-* Held out (the cross-validation above), the trained YAMNet head clearly beats YAMNet's own cry
-  classes (about 9 points of F1); against the CNN10 it gains about 2.5 points, an interval
-  that touches zero, with far fewer false alarms. The gate cuts the laughing infants called
-  crying from about 31 % to about 10 % of their clips at no cost in F1. Infant laughter stays
-  the weak spot: two recordings in all, so its figure rests on one recording per fold
-  (`docs/detection.md`)."""),
+Written by the two cells below: the first from this run, the second from
+`benchmarks/results/detection.json` (nothing in them is typed by hand, and
+`tests/test_notebooks.py` checks the stored text against the results file)."""),
+    ("code", '''\
+shipped = next(n for n in results if "shipped" in n)
+f32 = next(n for n in results if "float32" in n)
+gap = float(np.max(np.abs(results[shipped].window_probs - results[f32].window_probs)))
+same = results[shipped].segments == results[f32].segments
+hit = next(s["episodes hit"] for s in scores if s["detector"] == shipped)
+Markdown(
+    f"* On this chained recording the shipped detector hits {hit} of the {len(cry_spans)} "
+    f"crying episodes; its int8 file's scores differ from the float32 file's by at most "
+    f"{gap:.3f}, and {'the segments are the same' if same else 'the segments differ'}. The "
+    "recording is built from the detectors' training clips, so read these curves as a picture "
+    "of the output, not as a score.")'''),
+    ("code", '''\
+# Every figure below comes from the results file, with its interval.
+import json
+from pathlib import Path
+
+from IPython.display import Markdown
+
+from cryvideo.evaluation import interval_text
+
+cv = json.loads((Path.cwd().resolve().parent / "benchmarks" / "results"
+                 / "detection.json").read_text())
+ship, ms, comp = cv["ship"], cv["methods"], cv["comparison"]
+
+
+def pct(node):
+    return interval_text(node, unit="recording") + " %"
+
+
+def diff(other):
+    iv = comp[other]["f1_difference"]
+    where = ("above zero" if iv["low"] > 0 else "below zero" if iv["high"] < 0
+             else "covering zero")
+    return f"{interval_text(iv, signed=True)} points (interval {where})"
+
+
+def fpr(m):
+    return ms[m]["pooled"]["false_positive_rate"]
+
+
+def laugh(m):
+    return ms[m]["false_positive_by_category"]["infant_laughter"]
+
+
+f1 = ms[ship]["pooled"]["f1"]
+fewer = "fewer" if fpr(ship)["estimate"] < fpr("cnn10")["estimate"] else "more"
+weak = sorted(((c, v) for c, v in ms[ship]["false_positive_by_category"].items()
+               if v["estimate"] > 0.05 and int(v["groups"]) > 1),
+              key=lambda cv_: -cv_[1]["estimate"])
+Markdown("\\n".join([
+    f"* **Held out**, the shipped recipe (YAMNet + cry head + gate) scores F1 {pct(f1)} per "
+    f"recording ({f1['n_groups']} recordings, {len(cv['seeds'])} seeds).",
+    f"* Its F1 minus YAMNet's own cry classes': {diff('yamnet_zeroshot')}; minus the CNN10's "
+    f"(the previous default): {diff('cnn10')}, with {fewer} false alarms: it calls "
+    f"{pct(fpr(ship))} of negative clips crying, the CNN10 {pct(fpr('cnn10'))}.",
+    f"* The gate (YAMNet's own laughter and babbling classes) "
+    f"{'cuts' if laugh(ship)['estimate'] < laugh('head')['estimate'] else 'does not cut'} "
+    f"the infant laughter called crying: {pct(laugh('head'))} with the head alone, "
+    f"{pct(laugh(ship))} with the gate; F1 with the "
+    f"gate minus without: {diff('head')}. Infant laughter comes from "
+    f"{laugh(ship)['groups']} recordings in all, so these figures rest on very few.",
+    "* Where it still errs (over 5 % of a category's clips called crying, categories of more "
+    "than one recording): " + "; ".join(
+        f"{c.replace('_', ' ')} {pct(v)} ({v['groups']} recordings)" for c, v in weak)
+    + ("." if weak else "none."),
+    f"* The shipped file holds int8 weights: the recipe's F1 minus that file's is "
+    f"{diff(ship + '_tflite_int8')}; minus the fully integer file's (not shipped): "
+    f"{diff(ship + '_tflite_int8_full')}.",
+]))''', {"tags": ["from-results"]}),
 ]
 
 
-def build(name: str, cells: list[tuple[str, str]]):
+def build(name: str, cells: list[tuple]):
+    """The notebook ``name`` from its cells: ``(kind, source)`` or ``(kind, source,
+    metadata)``, kind ``"md"`` or ``"code"`` (no outputs)."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
-    for kind, src in cells:
-        nb.cells.append(nbformat.v4.new_markdown_cell(src) if kind == "md"
-                        else nbformat.v4.new_code_cell(src))
+    for kind, src, *meta in cells:
+        cell = (nbformat.v4.new_markdown_cell(src) if kind == "md"
+                else nbformat.v4.new_code_cell(src))
+        if meta:
+            cell.metadata.update(meta[0])
+        nb.cells.append(cell)
     for i, c in enumerate(nb.cells):
         c["id"] = f"{name[:2]}-{i:02d}"  # stable ids: no churn in git
     return nb
 
 
+def same_cells(a, b) -> bool:
+    """Whether two notebooks have the same cells (kind, source, id and tags; outputs aside)."""
+    def cells(nb):
+        return [(c.cell_type, c.source, c.get("id"), c.metadata.get("tags")) for c in nb.cells]
+
+    return cells(a) == cells(b)
+
+
 def main(argv=None) -> int:
+    """Write the named notebooks (default: all) whose cells changed; a notebook whose cells are
+    unchanged keeps its stored outputs."""
     names = list(argv if argv is not None else sys.argv[1:]) or list(NOTEBOOKS)
     NB_DIR.mkdir(exist_ok=True)
     for name in names:
         nb = build(name, NOTEBOOKS[name])
         nbformat.validate(nb)
-        (NB_DIR / f"{name}.ipynb").write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-        print(NB_DIR / f"{name}.ipynb")
+        path = NB_DIR / f"{name}.ipynb"
+        if path.exists() and same_cells(nbformat.read(path, as_version=4), nb):
+            print(f"{path}: unchanged")
+            continue
+        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+        print(f"{path}: written without outputs (run data_prep/execute_notebooks.py on it)")
     return 0
 
 

@@ -38,14 +38,14 @@ def test_summary_gives_seconds_below_a_minute():
 
     text = "\n".join(format_summary(summarize_segments([(1.0, 3.4)], 10.0)))
     assert "summary: 2.4 s of crying in 10.0 s (24.0 %), 1 episode(s)" in text
-    assert "longest: 0:00:01–0:00:03 (2.4 s)" in text and "min" not in text
+    assert "longest: 0:00:01.0–0:00:03.4 (2.4 s)" in text and "min" not in text
     # longer stretches in minutes and hours, per hour too
     segs = [(100.0, 160.0), (3590.0, 3700.0), (3702.0, 3710.0), (7300.0, 7330.0)]
     lines = format_summary(summarize_segments(segs, 3 * 3600 + 100))
     assert lines[0].startswith("  summary: 3 min 28 s of crying in 3 h 1 min (1.9 %)")
     assert lines[1] == "  per hour: 0h 1 min 10 s, 1h 1 min 48 s, 2h 30.0 s, 3h 0.0 s"
-    assert lines[2] == ("  longest: 0:59:50–1:01:50 (2 min 0 s), 0:01:40–0:02:40 (1 min 0 s), "
-                        "2:01:40–2:02:10 (30.0 s)")
+    assert lines[2] == ("  longest: 0:59:50.0–1:01:50.0 (2 min 0 s), 0:01:40.0–0:02:40.0 "
+                        "(1 min 0 s), 2:01:40.0–2:02:10.0 (30.0 s)")
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def test_predict_crying_json_is_pinned(demo_clip, capsys):
             "detector": "yamnet-cry (cry_detector_yamnet_int8.tflite)", "model": model}
     assert _crying_text(line) == json.dumps(want, separators=(",", ":"), ensure_ascii=False)
     assert list(model) == ["name", "file", "card", "sha256"] and model["name"] == "yamnet-cry"
-    assert rec["crying"]["detected"] is True and rec["crying"]["segments"] == [[0.0, 8.0]]
+    assert rec["crying"]["detected"] is True and rec["crying"]["segments"] == det["segments"] != []
 
 
 def test_predict_crying_text_lines(demo_clip, capsys):

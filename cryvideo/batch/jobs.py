@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import sys
 import threading
 import time
 from typing import ClassVar
@@ -78,6 +79,7 @@ def _model_hashes(objs) -> dict[str, str]:
     """``{model file name: sha256}`` of the cards of the loaded models among ``objs``."""
     out = {}
     for obj in objs:
+        out.update(getattr(obj, "face_models", {}))  # the audio-visual verdict's face models
         card = obj if hasattr(obj, "sha256") else getattr(obj, "card", None)
         sha, name = getattr(card, "sha256", None), getattr(card, "file", None)
         if sha and name:
@@ -152,6 +154,8 @@ class DetectJob:
     face : {"auto", "on", "off"}
         The face in the cry verdict (:func:`cryvideo.detection.audiovisual.with_face`):
         ``off`` gives the audio detector's records exactly.
+    scores : bool
+        Add every window's score to the record (``scores``: window centres and scores).
     """
 
     command: ClassVar[str] = "detect"
@@ -161,6 +165,7 @@ class DetectJob:
     hop: float | None = None
     summary: bool = False
     face: str = "auto"
+    scores: bool = False
 
     def load(self, *, progress: Progress | None = None):
         """``(detector, notes about where its file came from, model hashes)``."""
@@ -172,13 +177,12 @@ class DetectJob:
             model, note = find_model(spec.files)
             notes += [note] if note else []
         det = load_detector(self.backend, model=model, threshold=self.threshold, hop=self.hop)
-        hashes = _model_hashes([det])
         if spec.wrappable:
             from ..detection.audiovisual import with_face
 
             det, face_notes = with_face(det, self.face)
             notes += face_notes
-        return det, notes, hashes
+        return det, notes, _model_hashes([det])
 
     def analyse(self, path: str, *, progress: Progress | None = None):
         """``(DetectionResult, notes, timings)`` of one file. Ctrl-C part-way raises
@@ -218,7 +222,7 @@ class DetectJob:
 
         res, notes, timings = result
         _, _, models = loaded_models(self)
-        rec = dict(res.to_dict(), notes=list(notes), timings=dict(timings))
+        rec = dict(res.to_dict(scores=self.scores), notes=list(notes), timings=dict(timings))
         if self.summary:
             rec["summary"] = summarize_segments(res.segments, res.duration)
         return _stamp(rec, "ok" if res.complete else "interrupted", models)
@@ -252,8 +256,8 @@ def _limit_threads() -> None:
     (unless ``$CRYVIDEO_THREADS`` is set already)."""
     from ..tflite import THREADS_ENV
 
-    if os.environ.get(THREADS_ENV):
-        return
+    if os.environ.get(THREADS_ENV) or "distributed" not in sys.modules:
+        return  # set already, or not in a Dask worker (importing Dask to ask costs 0.4 s)
     try:
         from distributed import get_worker
 

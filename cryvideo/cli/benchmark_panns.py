@@ -14,12 +14,6 @@ from pathlib import Path
 
 from ..errors import DatasetError, ParameterError
 from ..machine import machine
-from ..studies.panns_report import (
-    compression_markdown,
-    detection_markdown,
-    pooling_markdown,
-    yamnet_head_markdown,
-)
 
 HELP = "PANNs path: pooling study, distillation/quantization tables"
 PARTS = ("detection", "yamnet-head", "pooling", "compression")
@@ -87,6 +81,12 @@ def run(args: argparse.Namespace) -> int:
 
     from ..io import write_json_atomic, write_text_atomic
     from ..studies import panns as ex
+    from ..studies.panns_report import (
+        compression_markdown,
+        detection_markdown,
+        pooling_markdown,
+        yamnet_head_markdown,
+    )
     from ..training.clipsets import load_clipset
 
     root = Path(args.data_dir)

@@ -35,6 +35,7 @@ __all__ = [
     "check_output_folder",
     "report_pages",
     "check_distinct_outputs",
+    "check_outputs_apart",
     "add_batch_options",
     "plan_batch",
     "BatchPlan",
@@ -53,7 +54,9 @@ MEDIA_EXTENSIONS = frozenset(
 )
 #: What an existing output file must look like to be replaced (``kind`` of :func:`check_output`).
 OUTPUT_KINDS = {"text": "a text or JSON-lines file", "html": "an HTML page",
-                "png": "a PNG picture", "jpeg": "a JPEG picture", "parquet": "a Parquet file"}
+                "png": "a PNG picture", "jpeg": "a JPEG picture", "parquet": "a Parquet file",
+                "labels": "an Audacity label track",
+                "csv": "a segments CSV of cryvideo detect"}
 
 
 def expand_inputs(paths: Iterable[str]) -> list[str]:
@@ -125,6 +128,12 @@ def _looks_like(path: Path, kind: str) -> bool:
     if kind == "html":
         start = text.lstrip().lower()
         return start.startswith(("<!doctype html", "<html"))
+    if kind in ("labels", "csv"):
+        from ..detection.exports import is_label_track, is_segments_csv
+
+        if len(head) == 1 << 16:        # a longer file: its last line here may be cut
+            text = text.rsplit("\n", 1)[0]
+        return (is_label_track if kind == "labels" else is_segments_csv)(text)
     return True
 
 
@@ -245,7 +254,7 @@ def report_pages(paths: Sequence[str], report: str | os.PathLike, *,
     Several: ``report`` is a folder and every input gets its own file, never two on one.
     """
     report = Path(report)
-    suffix = {"html": ".html", "png": ".png", "jpeg": ".jpg"}[kind]
+    suffix = {"html": ".html", "png": ".png", "jpeg": ".jpg", "labels": ".txt"}[kind]
     if len(paths) == 1:
         page = report / (Path(paths[0]).stem + suffix) if report.is_dir() else report
         return {0: check_output(page, option=option, kind=kind, inputs=paths)}
@@ -268,12 +277,40 @@ def check_distinct_outputs(out: str | os.PathLike | None, pages: dict[int, Path]
     ParameterError
         (exit 2) naming the file.
     """
-    if out is None:
-        return
-    for page in pages.values():
-        if _same_file(Path(out), page) or os.path.realpath(out) == os.path.realpath(page):
-            raise ParameterError(f"is both the --out file and a {option} file: one would "
-                                 "replace the other", path=out)
+    if out is not None:
+        check_outputs_apart({"--out": Path(out), option: list(pages.values())})
+
+
+def check_outputs_apart(outputs: dict[str, Path | Sequence[Path] | None]) -> None:
+    """Refuse two outputs that are one file (``--out``, ``--csv``, a ``--timeline`` picture,
+    a ``--labels`` track, ...): one would replace the other.
+
+    Parameters
+    ----------
+    outputs : dict
+        Option → its file (a path; None when not given) or its files (one per input).
+
+    Raises
+    ------
+    ParameterError
+        (exit 2) naming the file and both options.
+    """
+    def what(option: str, files) -> str:
+        return f"the {option} file" if isinstance(files, str | os.PathLike) else f"a {option} file"
+
+    seen: list[tuple[str, str, Path]] = []
+    for option, files in outputs.items():
+        if files is None:
+            continue
+        for f in [files] if isinstance(files, str | os.PathLike) else files:
+            f = Path(f)
+            for other_option, other_what, other in seen:
+                if other_option == option:
+                    continue
+                if _same_file(other, f) or os.path.realpath(other) == os.path.realpath(f):
+                    raise ParameterError(f"is both {other_what} and {what(option, files)}: one "
+                                         "would replace the other", path=other)
+            seen.append((option, what(option, files), f))
 
 
 # -- the batch loop ----------------------------------------------------------------------------

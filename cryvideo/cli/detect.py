@@ -8,6 +8,7 @@ import os
 from ..detection.backends import (
     BACKENDS,
     DEFAULT_BACKEND,
+    FACE_MODES,
     backend_choices,
     backend_help,
     backend_spec,
@@ -17,8 +18,9 @@ from ..errors import ModelError, ParameterError
 from .common import (
     StageProgress,
     add_batch_options,
-    check_distinct_outputs,
     check_number,
+    check_output,
+    check_outputs_apart,
     locked_output,
     plan_batch,
     report_pages,
@@ -60,7 +62,7 @@ def add_parser(sub) -> None:
     p.add_argument("--summary", action="store_true",
                    help="also give minutes of crying per hour, the number of episodes and the "
                    "longest ones (for long recordings)")
-    p.add_argument("--face", choices=("auto", "on", "off"), default="auto",
+    p.add_argument("--face", choices=FACE_MODES, default="auto",
                    help="the infant's face in the cry verdict of a video: a crying segment is "
                    "vetoed when the face is visibly happy through it (a zero-shot cue from a "
                    "model trained on adults' faces; docs/face_fusion.md). auto (default): used "
@@ -68,6 +70,18 @@ def add_parser(sub) -> None:
     p.add_argument("--timeline", metavar="PICTURE",
                    help="write a timeline picture of each input (one input: this file, a PNG "
                    "or, named .jpg/.jpeg, a JPEG; several: a folder, one PNG per input)")
+    p.add_argument("--labels", metavar="FILE",
+                   help="write the crying segments as an Audacity label track (start, end, "
+                   "label, tab-separated; also read by ELAN; one input: this file; several: a "
+                   "folder, one .txt per input)")
+    p.add_argument("--csv", metavar="FILE",
+                   help="write the segments of every input to one CSV file: path, start, end, "
+                   "duration, crying, peak_score, and the face's decision and decided_by "
+                   "(vetoed segments included) when the face took part; not with --resume")
+    p.add_argument("--scores", action="store_true",
+                   help="add every window's score to the JSON records (with --json or a JSON "
+                   "lines / Parquet --out): scores.times (window centres, seconds), "
+                   "scores.values")
     add_batch_options(p)
     p.set_defaults(func=run)
 
@@ -75,8 +89,9 @@ def add_parser(sub) -> None:
 def format_result(res, notes: list[str] = (), summary: dict | None = None) -> str:
     """Human-readable line(s) for one detection."""
     from ..detection.audiovisual import face_lines
-    from ..detection.summary import format_summary
+    from ..detection.summary import SHOWN_SEGMENTS, format_summary, segment_line
     from ..errors import display_path
+    from ..media.probe import format_clock
 
     vetoed = sum(v.decision == "veto" for v in res.face_verdicts)
     verdict = ("CRYING" if res.crying else
@@ -84,8 +99,8 @@ def format_result(res, notes: list[str] = (), summary: dict | None = None) -> st
     lines = [f"{display_path(res.path)}: {verdict} (score {res.probability:.2f}, threshold "
              f"{res.threshold:.2f}, {res.duration:.1f} s)"]
     if res.segments:
-        lines.append("  segments: " + ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in res.segments))
-    lines += face_lines(res.face)
+        lines.append(segment_line(res.segments))
+    lines += face_lines(res.face, shown=SHOWN_SEGMENTS, moment=format_clock)
     if summary is not None:
         lines += format_summary(summary)
     lines += [f"  note: {n}" for n in notes]
@@ -116,29 +131,55 @@ def run(args: argparse.Namespace) -> int:
     timelines = (report_pages(plan.paths, args.timeline, option="--timeline",
                               kind=_picture_kind(args.timeline, len(plan.paths)))
                  if args.timeline else {})
-    check_distinct_outputs(plan.out, timelines, option="--timeline")
+    labels = (report_pages(plan.paths, args.labels, option="--labels", kind="labels")
+              if args.labels else {})
+    table = None
+    if args.csv:
+        if plan.resume:
+            raise ParameterError("--csv is written from the files analysed in this run: not "
+                                 "with --resume (the resumed files would be missing)")
+        table = check_output(args.csv, option="--csv", kind="csv",
+                             inputs=[*plan.paths, *args.manifest])
+    if args.scores and not (args.json or plan.fmt in ("jsonl", "parquet")):
+        raise ParameterError("--scores adds the window scores to the JSON records: give "
+                             "--json, or --out FILE.jsonl or FILE.parquet")
+    check_outputs_apart({"--out": plan.out, "--timeline": list(timelines.values()),
+                         "--labels": list(labels.values()), "--csv": table})
     job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
                     model=None if args.model is None else os.path.abspath(args.model),
-                    summary=bool(args.summary), face=args.face)
+                    summary=bool(args.summary), face=args.face, scores=bool(args.scores))
+    found: dict[int, object] = {}       # the results of the --csv, by input index
 
     def render(outcome) -> str:
         res, notes, _ = outcome.result
         return format_result(res, notes, outcome.record.get("summary"))
 
-    def draw(i: int, result) -> None:
-        from ..detection.summary import summarize_segments, timeline_png
+    def write(i: int, result) -> None:
+        from ..detection.exports import write_labels
+        from ..detection.summary import timeline_png
 
         res, _, _ = result
         if i in timelines:
-            timeline_png(timelines[i], times=res.window_times, scores=res.window_probs,
-                         threshold=res.threshold, segments=res.segments,
-                         summary=summarize_segments(res.segments, res.duration),
-                         title=os.path.basename(str(res.path)),
-                         face_spans=res.face_spans, face_verdicts=res.face_verdicts)
+            timeline_png(timelines[i], res, title=os.path.basename(str(res.path)))
+        if i in labels:
+            write_labels(labels[i], res)
+        if table is not None:
+            found[i] = res
 
-    with locked_output(plan.out):
-        return run_batch(plan, job, render=render, as_json=args.json,
-                         after=draw if timelines else None, progress=StageProgress(unit="s"))
+    finished = False
+    try:
+        with locked_output(plan.out):
+            rc = run_batch(plan, job, render=render, as_json=args.json,
+                           after=write if timelines or labels or table else None,
+                           progress=StageProgress(unit="s"))
+        finished = True
+        return rc
+    finally:
+        # the finished files' segments, also when the run stops (as --out keeps their records)
+        if table is not None and (finished or found):
+            from ..detection.exports import write_segments_csv
+
+            write_segments_csv(table, [found[i] for i in sorted(found)])
 
 
 def _picture_kind(timeline: str, n_inputs: int) -> str:

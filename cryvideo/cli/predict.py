@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..detection.backends import BACKENDS, DEFAULT_BACKEND, backend_choices, backend_help
+from ..detection.backends import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    FACE_MODES,
+    backend_choices,
+    backend_help,
+)
 from ..errors import ParameterError, WeightsNotFoundError
 from .common import (
     StageProgress,
@@ -64,7 +70,7 @@ def add_parser(sub) -> None:
                    help="asked first whether there is crying at all; no reason is given when "
                    "it says no, and the reason branches read only the crying it finds ("
                    + backend_help() + "; none: always give a reason, from the whole track)")
-    p.add_argument("--face", choices=("auto", "on", "off"), default=None,
+    p.add_argument("--face", choices=FACE_MODES, default=None,
                    help="the infant's face in the cry gate's verdict on a video, as in "
                    "`cryvideo detect --face`: auto (default): used when the face-expression "
                    "model is found; on: required; off: the sound alone (--no-face implies off)")

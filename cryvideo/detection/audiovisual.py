@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +31,13 @@ import numpy as np
 from ..errors import InputFileError, ModelError, ParameterError
 from ..progress import Progress
 from ..vision.expression import distress, happy
+from .backends import FACE_MODES
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
 __all__ = ["VerdictRule", "SegmentVerdict", "decide", "load_rule", "AudioVisualDetector",
            "load_face_cue", "with_face", "check_face_mode", "face_lines", "FACE_MODES", "RULE_KIND"]
 
-#: ``--face``: ``auto`` uses the face on videos when the expression model is found (a note
-#: says when it is not), ``on`` requires it, ``off`` is the audio-only answer.
-FACE_MODES = ("auto", "on", "off")
 #: ``kind`` of the verdict's card.
 RULE_KIND = "cry-verdict/audio-visual-rule"
 
@@ -260,18 +259,34 @@ class AudioVisualDetector:
         if cue is None and not unavailable:
             raise ParameterError("an audio-visual detector without a face cue must say why")
         self.audio, self.cue, self.rule = audio, cue, rule
-        self.card = card or {}
+        #: The verdict rule's card (a dict).
+        self.rule_card = card or {}
         #: Why the face cannot be used at all (its model was not found), or None.
         self.unavailable = unavailable
         self.name: str = f"{audio.name}+face"
         self.threshold: float = audio.threshold
         self.streams_files: bool = True
 
+    @property
+    def card(self):
+        """The audio detector's model card (what answered for the sound)."""
+        return getattr(self.audio, "card", None)
+
+    @property
+    def face_models(self) -> dict[str, str]:
+        """``{file name: sha256}`` of the face models loaded (none when unavailable)."""
+        if self.cue is None:
+            return {}
+        from ..weights import KNOWN_WEIGHTS
+
+        names = ["fer_expression"] + (["yunet"] if self.cue.finder_name == "yunet" else [])
+        return {KNOWN_WEIGHTS[n]["file"]: KNOWN_WEIGHTS[n]["sha256"] for n in names}
+
     def describe(self) -> dict:
         """What looks at the faces (the finder, the expression model, the rule)."""
         if self.cue is None:
-            return {"rule": self.card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
-        return {**self.cue.describe(), "rule": self.card.get("name", "face_verdict")}
+            return {"rule": self.rule_card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
+        return {**self.cue.describe(), "rule": self.rule_card.get("name", "face_verdict")}
 
     def detect(self, source, *, sr: int | None = None,
                progress: Progress | None = None) -> DetectionResult:
@@ -379,17 +394,35 @@ def with_face(detector, mode: str = "auto", *, models_dir: str | os.PathLike | N
     return AudioVisualDetector(detector, cue, rule, card=card), notes
 
 
-def face_lines(face: dict | None) -> list[str]:
+def face_lines(face: dict | None, *, shown: int | None = None,
+               moment: Callable[[float], str] | None = None) -> list[str]:
     """Text lines (indented two spaces) saying what the face said about each audio segment,
-    from a result's ``face`` dict (none with ``--face off`` or without the expression model)."""
+    from a result's ``face`` dict (none with ``--face off`` or without the expression model).
+
+    Parameters
+    ----------
+    shown : int, optional
+        List this many segments, then count the others (default: all).
+    moment : callable, optional
+        How a moment is written (e.g. :func:`~cryvideo.media.probe.format_clock`); default
+        ``12.3`` seconds, the span followed by ``s``.
+    """
     if face is None:
         return []
     if not face.get("used"):
         return [] if face.get("why", "").startswith("the face-expression model") else [
             f"  face: not used ({face.get('why', 'no video')})"]
     lines = []
-    for v in face.get("segments") or []:
+    verdicts = face.get("segments") or []
+    for v in verdicts[:shown]:
         who = "vetoed by the face" if v["decision"] == "veto" else "sound decided"
-        lines.append(f"  face {v['start']:.1f}–{v['end']:.1f} s: {who}: {v['reason']}")
+        span = (f"{v['start']:.1f}–{v['end']:.1f} s" if moment is None
+                else f"{moment(v['start'])}–{moment(v['end'])}")
+        lines.append(f"  face {span}: {who}: {v['reason']}")
+    rest = verdicts[len(verdicts[:shown]):]
+    if rest:
+        vetoed = sum(v["decision"] == "veto" for v in rest)
+        lines.append(f"  face: … {len(rest)} more segments ({vetoed} of them vetoed; see --json "
+                     "or --csv)")
     lines.append(f"  face: {face['face_finder']} faces, {face['note']}")
     return lines

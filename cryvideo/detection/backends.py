@@ -21,10 +21,14 @@ from ..models.store import CNN10_DETECTOR_FILE, CNN10_GATE_FILE, DEFAULT_DETECTO
 from .base import Detector
 
 __all__ = ["BackendSpec", "BACKENDS", "backend_spec", "find_backend", "backend_choices",
-           "backend_help", "hop_refusal", "live_backend", "DEFAULT_BACKEND"]
+           "backend_help", "hop_refusal", "live_backend", "DEFAULT_BACKEND", "FACE_MODES"]
 
 #: The backend ``detect`` and ``predict`` use unless told otherwise.
 DEFAULT_BACKEND = "yamnet-cry"
+#: ``--face``, the face in the cry verdict of a video (:mod:`.audiovisual`): ``auto`` uses it
+#: when the expression model is found (a note says when it is not), ``on`` requires it, ``off``
+#: is the audio-only answer. Any ``wrappable`` backend takes it.
+FACE_MODES = ("auto", "on", "off")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -216,4 +216,5 @@ class PatchDetector:
                                threshold=self.threshold, segments=segs, duration=duration,
                                window_times=times, window_probs=probs,
                                detector={**detector_info(self.name, self.card, self.path),
-                                         "threshold": self.threshold}, complete=complete)
+                                         "threshold": self.threshold}, complete=complete,
+                               window_seconds=self.window_seconds)

@@ -76,7 +76,7 @@ def draw_expressions(ax, spans, verdicts, *, scale: float = 1.0, thumbnails: boo
         ax.text(mid, 0.97, txt, ha="center", va="top", fontsize=7,
                 transform=ax.get_xaxis_transform(),
                 bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
-    ax.set_ylim(0, 1)
+    ax.set_ylim(-0.03, 1.03)  # probabilities of exactly 0 or 1 stay visible
     if xlim is not None:
         ax.set_xlim(*xlim)
     ax.set_ylabel("face")

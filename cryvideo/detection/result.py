@@ -51,7 +51,8 @@ class DetectionResult:
     duration : float
         Seconds of audio analysed.
     window_times : np.ndarray [shape=(n,)]
-        Start time of every scored window (seconds).
+        Start time of every scored window (seconds); :attr:`window_centres` are their centres,
+        where a window's score belongs on a time axis.
     window_probs : np.ndarray [shape=(n,)]
     detector : dict
         What answered: name, model file, sha256 of its card, threshold.
@@ -66,6 +67,8 @@ class DetectionResult:
         The same verdicts, typed.
     face_spans : list of SpanFaces
         What the faces showed over each audio segment (per-frame expressions, thumbnails).
+    window_seconds : float or None
+        Seconds of audio one scored window spans (the detector's; every detector sets it).
     """
 
     path: str | None
@@ -81,6 +84,32 @@ class DetectionResult:
     face: dict | None = None
     face_verdicts: list = dataclasses.field(default_factory=list)
     face_spans: list = dataclasses.field(default_factory=list)
+    window_seconds: float | None = None
+
+    @property
+    def window_centres(self) -> np.ndarray:
+        """The centre of every scored window (seconds): of the audio it spans, ``window_times``
+        plus :attr:`window_seconds` cut at the recording's end (the window starts when the
+        length is unknown)."""
+        t = np.asarray(self.window_times, dtype=np.float64)
+        if self.window_seconds is None:
+            return t
+        end = np.minimum(t + float(self.window_seconds), max(float(self.duration), 0.0))
+        return (t + np.maximum(end, t)) / 2
+
+    def peak(self, start: float, end: float) -> float | None:
+        """The highest score of the windows that start within ``[start, end]``: a segment's
+        peak (the windows that make a segment all start inside it). None when no window does.
+        """
+        t = np.asarray(self.window_times, dtype=np.float64)
+        p = np.asarray(self.window_probs, dtype=np.float64)
+        inside = (t >= start - 1e-6) & (t <= end + 1e-6)
+        return float(p[inside].max()) if inside.any() else None
+
+    @property
+    def segment_peaks(self) -> list:
+        """The peak score of every segment (:meth:`peak`), in the order of ``segments``."""
+        return [self.peak(a, b) for a, b in self.segments]
 
     @classmethod
     def from_windows(cls, path: str | None, times: np.ndarray, probs: np.ndarray, *,
@@ -104,15 +133,24 @@ class DetectionResult:
                               duration=duration)
         return cls(path=path, probability=p, crying=p >= threshold, threshold=threshold,
                    segments=segs, duration=duration, window_times=np.asarray(times),
-                   window_probs=probs, detector={**detector, "threshold": threshold})
+                   window_probs=probs, detector={**detector, "threshold": threshold},
+                   window_seconds=float(window))
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, scores: bool = False) -> dict:
+        """The JSON record (fields: docs/json.md).
+
+        Parameters
+        ----------
+        scores : bool
+            Add ``scores``: the window length and every window's centre and score.
+        """
         d = {
             "path": self.path,
             "crying": bool(self.crying),
             "probability": round(float(self.probability), 4),
             "threshold": self.threshold,
             "segments": [[round(a, 2), round(b, 2)] for a, b in self.segments],
+            "segment_peaks": [None if p is None else round(p, 4) for p in self.segment_peaks],
             "duration": round(float(self.duration), 3),
         }
         if self.detector:
@@ -122,6 +160,12 @@ class DetectionResult:
             d["stopped_at"] = round(float(self.duration), 2)
         if self.face is not None:
             d["face"] = dict(self.face)
+        if scores:
+            d["scores"] = {
+                "window_seconds": (None if self.window_seconds is None
+                                   else round(float(self.window_seconds), 4)),
+                "times": [round(float(t), 3) for t in self.window_centres],
+                "values": [round(float(p), 4) for p in self.window_probs]}
         return d
 
 

@@ -8,14 +8,19 @@ import os
 
 import numpy as np
 
-__all__ = ["summarize_segments", "episodes", "format_summary", "timeline_png", "EPISODE_GAP",
-           "TIMELINE_FORMATS", "timeline_format"]
+__all__ = ["summarize_segments", "episodes", "format_summary", "timeline_png", "timeline_figure",
+           "segment_line", "clock_axis", "crying_per_bin", "EPISODE_GAP", "TIMELINE_FORMATS",
+           "timeline_format", "SHOWN_SEGMENTS"]
 
 
 #: Crying segments closer than this (seconds) belong to one episode.
 EPISODE_GAP = 5.0
 #: The picture formats of a timeline, by file ending: the bytes always match the name.
 TIMELINE_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+#: Segments listed in ``detect``'s text output; the others are counted (:func:`segment_line`).
+SHOWN_SEGMENTS = 5
+#: Columns of a timeline's score (a longer recording is drawn from per-column maxima).
+TIMELINE_COLUMNS = 1600
 
 
 def timeline_format(path: str | os.PathLike) -> str:
@@ -91,17 +96,15 @@ def summarize_segments(segments, duration: float, *, longest: int = 5,
                          "minutes": round((b - a) / 60.0, 2)} for a, b in top]}
 
 
-def _clock(s: float) -> str:
-    s = int(round(s))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
 def format_summary(summary: dict) -> list[str]:
     """Text lines of a summary (for ``detect --summary``); every length is given in the unit
-    that suits it (:func:`~cryvideo.media.probe.format_duration`: seconds below a minute)."""
+    that suits it (:func:`~cryvideo.media.probe.format_duration`: seconds below a minute), every
+    moment as ``h:mm:ss.s`` (:func:`~cryvideo.media.probe.format_clock`)."""
     from ..media.probe import format_duration
 
     length = summary["hours"][-1]["end_s"]          # the recording's seconds, unrounded
+    from ..media.probe import format_clock
+
     lines = [f"  summary: {format_duration(60 * summary['crying_minutes'])} of crying in "
              f"{format_duration(length)} ({100 * summary['crying_share']:.1f} %), "
              f"{summary['episodes']} episode(s) (segments less than "
@@ -112,74 +115,135 @@ def format_summary(summary: dict) -> list[str]:
             for h in summary["hours"]))
     if summary["longest"]:
         lines.append("  longest: " + ", ".join(
-            f"{_clock(e['start_s'])}–{_clock(e['end_s'])} "
+            f"{format_clock(e['start_s'])}–{format_clock(e['end_s'])} "
             f"({format_duration(e['end_s'] - e['start_s'])})" for e in summary["longest"]))
     return lines
 
 
-def timeline_png(path: str | os.PathLike, *, times: np.ndarray, scores: np.ndarray,
-                 threshold: float, segments, summary: dict, title: str = "",
-                 face_spans=(), face_verdicts=()) -> None:
-    """Write a timeline: the detector's score over the recording with the crying segments
-    shaded, and minutes of crying per hour below; a PNG, or a JPEG when ``path`` ends in
-    ``.jpg`` or ``.jpeg`` (:func:`timeline_format`). With the face verdict
-    (``face_spans``/``face_verdicts`` of :class:`~cryvideo.detection.DetectionResult`), a
-    face panel between them shows the child's expression over each audio segment and each
-    segment's decision (crying, or vetoed by the face).
+def segment_line(segments, *, shown: int = SHOWN_SEGMENTS) -> str:
+    """The text line of a file's crying segments (``detect``): the first ``shown`` as
+    ``h:mm:ss.s–h:mm:ss.s``, then how many more (a long recording has hundreds; ``--json``,
+    ``--csv`` and ``--labels`` give them all)."""
+    from ..media.probe import format_clock
+
+    segs = list(segments)
+    parts = [f"{format_clock(a)}–{format_clock(b)}" for a, b in segs[:shown]]
+    line = "  segments: " + ", ".join(parts)
+    if len(segs) > shown:
+        line += f", … {len(segs) - shown} more (see --json, --csv or --labels)"
+    return line
+
+
+def _clock_step(length: float) -> float:
+    """A tick spacing for a time axis of ``length`` seconds: at most 8 ticks, on round clock
+    values."""
+    for step in _CLOCK_STEPS:
+        if length / step <= 8:
+            return step
+    return float(math.ceil(length / 8 / 86400) * 86400)
+
+
+_CLOCK_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0,
+                1800.0, 3600.0, 7200.0, 10800.0, 21600.0, 43200.0, 86400.0)
+
+
+def clock_axis(ax, length: float) -> None:
+    """Ticks of a time axis in seconds labelled as moments of the recording (``h:mm:ss``, the
+    format of ``detect``'s text), from 0 to ``length``."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    from ..media.probe import format_clock
+
+    step = _clock_step(max(length, 1e-9))
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _pos: format_clock(x, tenths=step < 1)))
+    ax.set_xlim(0, max(length, 1e-9))
+
+
+def crying_per_bin(segments, length: float, bin_seconds: float) -> np.ndarray:
+    """Seconds of crying in each ``bin_seconds`` of a recording ``length`` seconds long."""
+    n = max(1, math.ceil(length / bin_seconds))
+    return np.array([sum(max(0.0, min(b, bin_seconds * (k + 1)) - max(a, bin_seconds * k))
+                         for a, b in segments) for k in range(n)])
+
+
+def timeline_figure(result, *, title: str = ""):
+    """A timeline of a detection (:class:`~cryvideo.detection.DetectionResult`) as a matplotlib
+    ``Figure``: panels over one shared time axis (moments as ``h:mm:ss``):
+
+    - the detector's score at the centre of each window, the threshold, and the segments shaded
+      (pink: crying; green: vetoed by the face), with a legend;
+    - with the face verdict, the child's expression over each audio segment
+      (:func:`~cryvideo.detection.face_plot.draw_expressions`);
+    - when there is crying and the recording spans two minutes or more: seconds of crying per
+      minute (minutes per hour from two hours on). A file with no crying gets no such panel.
 
     Long recordings are drawn from per-pixel maxima of the score (nothing short is lost).
     """
     from matplotlib.figure import Figure
 
+    from ..media.probe import format_duration
+    from .face_plot import VERDICT_COLOURS, draw_expressions, shade_verdicts
+
+    length = max(float(result.duration), 1e-9)
+    t = np.asarray(result.window_centres, float)
+    s = np.asarray(result.window_probs, float)
+    if len(t) > TIMELINE_COLUMNS:            # per-column maxima
+        edges = np.linspace(0, len(t), TIMELINE_COLUMNS + 1).astype(int)
+        t = (t[edges[:-1]] + t[edges[1:] - 1]) / 2
+        s = np.maximum.reduceat(s, edges[:-1])
+    segments = [(float(a), float(b)) for a, b in result.segments]
+    verdicts = list(result.face_verdicts)
+    per_hour = length >= 2 * 3600
+    bin_s = 3600.0 if per_hour else 60.0
+    bars = bool(segments) and math.ceil(length / bin_s) >= 2
+    heights = [2.0] + ([1.5] if verdicts else []) + ([1.0] if bars else [])
+    fig = Figure(figsize=(12, 1.0 + 1.6 * sum(heights)), layout="constrained")
+    axes = fig.subplots(len(heights), 1, height_ratios=heights, sharex=True, squeeze=False)[:, 0]
+    ax1 = axes[0]
+    ax1.plot(t, s, lw=0.8, color="#444", label="score (at window centres)")
+    ax1.axhline(result.threshold, color="#c33", lw=0.8, ls="--",
+                label=f"threshold {result.threshold:.2f}")
+    if verdicts:
+        shade_verdicts(ax1, verdicts)
+        draw_expressions(axes[1], result.face_spans, verdicts, xlim=(0, length))
+    else:
+        for k, (a, b) in enumerate(segments):
+            ax1.axvspan(a, b, color=VERDICT_COLOURS["audio"], alpha=0.35, lw=0,
+                        label=None if k else "crying segment")
+    ax1.set_ylim(0, 1)
+    ax1.set_ylabel("crying score")
+    ax1.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=4, fontsize=8,
+               frameon=False)
+    vetoed = sum(v.decision == "veto" for v in verdicts)
+    if segments:
+        cried = 60 * summarize_segments(segments, length)["crying_minutes"]  # as --summary says
+        what = (f"crying: {len(segments)} segment{'s' if len(segments) != 1 else ''}, "
+                f"{format_duration(cried)} in {format_duration(length)}")
+    else:
+        what = ("no crying: the face vetoed the sound" if vetoed else
+                f"no crying (highest score {result.probability:.2f}, threshold "
+                f"{result.threshold:.2f})")
+    ax1.set_title(f"{title}: {what}" if title else what, loc="left", fontsize=10)
+    if bars:
+        ax2 = axes[-1]
+        sec = crying_per_bin(segments, length, bin_s)
+        ax2.bar((np.arange(len(sec)) + 0.5) * bin_s, sec / (60.0 if per_hour else 1.0),
+                width=0.9 * bin_s, color="#d46")
+        ax2.set_ylabel("min of crying\nper hour" if per_hour else "s of crying\nper minute")
+    for ax in axes:
+        clock_axis(ax, length)
+    axes[-1].set_xlabel("time in the recording (h:mm:ss)")
+    return fig
+
+
+def timeline_png(path: str | os.PathLike, result, *, title: str = "") -> None:
+    """Write :func:`timeline_figure` of a detection: a PNG, or a JPEG when ``path`` ends in
+    ``.jpg`` or ``.jpeg`` (:func:`timeline_format`); atomically."""
     from ..io import atomic_path
 
     fmt = timeline_format(path)
-    t = np.asarray(times, float)
-    s = np.asarray(scores, float)
-    width = 1600
-    if len(t) > width:                       # per-column maxima
-        edges = np.linspace(0, len(t), width + 1).astype(int)
-        t = t[edges[:-1]]
-        s = np.maximum.reduceat(s, edges[:-1])
-    hours = summary["duration_hours"]
-    scale, unit = (3600.0, "h") if hours >= 2 else (60.0, "min") if hours * 60 >= 2 else (1.0, "s")
-    with_face = bool(face_verdicts)
-    fig = Figure(figsize=(12, 6.2 if with_face else 4.2), layout="constrained")
-    if with_face:
-        ax1, axf, ax2 = fig.subplots(3, 1, height_ratios=[2, 1.5, 1], sharex=False)
-    else:
-        ax1, ax2 = fig.subplots(2, 1, height_ratios=[2, 1])
-    ax1.plot(t / scale, s, lw=0.7, color="#444")
-    ax1.axhline(threshold, color="#c33", lw=0.8, ls="--", label=f"threshold {threshold:.2f}")
-    if with_face:
-        from .face_plot import draw_expressions, shade_verdicts
-
-        shade_verdicts(ax1, face_verdicts, scale=scale)
-        draw_expressions(axf, face_spans, face_verdicts, scale=scale,
-                         xlim=(0, max(summary["duration_hours"] * 3600.0 / scale, 1e-9)))
-        axf.set_xlabel(f"time ({unit})")
-        ax1.set_xlim(0, max(summary["duration_hours"] * 3600.0 / scale, 1e-9))
-    for seg in (() if with_face else segments):
-        ax1.axvspan(seg[0] / scale, seg[1] / scale, color="#f4a", alpha=0.3, lw=0)
-    ax1.set_ylim(0, 1)
-    ax1.set_ylabel("crying score")
-    ax1.set_xlabel(f"time ({unit})")
-    ax1.legend(loc="upper right", fontsize=8)
-    ax1.set_title(title or "Crying over the recording")
-    dur = summary["duration_hours"] * 3600.0
-    if dur >= 2 * 3600:                      # minutes of crying per hour
-        h = summary["hours"]
-        ax2.bar([r["hour"] + 0.5 for r in h], [r["crying_minutes"] for r in h], width=0.9,
-                color="#d46")
-        ax2.set_xlabel("hour of the recording")
-        ax2.set_ylabel("min of crying")
-    else:                                    # seconds of crying per minute
-        n = max(1, math.ceil(dur / 60.0))
-        sec = [sum(max(0.0, min(b, 60.0 * (m + 1)) - max(a, 60.0 * m)) for a, b in segments)
-               for m in range(n)]
-        ax2.bar([m + 0.5 for m in range(n)], sec, width=0.9, color="#d46")
-        ax2.set_xlabel("minute of the recording")
-        ax2.set_ylabel("s of crying")
-    ax2.set_xlim(0, None)
+    fig = timeline_figure(result, title=title)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format=fmt)

@@ -9,7 +9,8 @@ import re
 from ..errors import InputFileError
 from .ffmpeg import check_input_file, ffmpeg_exe, ffmpeg_problem, input_url, run_ffmpeg
 
-__all__ = ["MediaInfo", "probe", "PROBE_TIMEOUT", "format_duration", "short_decode_note"]
+__all__ = ["MediaInfo", "probe", "PROBE_TIMEOUT", "format_duration", "format_clock",
+           "short_decode_note"]
 
 #: Seconds a probe may take at most.
 PROBE_TIMEOUT = 20.0
@@ -174,6 +175,21 @@ def format_duration(seconds: float) -> str:
     if s < 2 * 365.25 * 86400:
         return f"{s / 86400:.0f} days"
     return f"{s / (365.25 * 86400):.0f} years"
+
+
+def format_clock(seconds: float, *, tenths: bool = True) -> str:
+    """A moment of a recording, as ``h:mm:ss.s`` (``0:01:05.3``; ``tenths=False``:
+    ``0:01:05``): the one way ``detect`` writes a time in a recording (a length is
+    :func:`format_duration`'s)."""
+    sign = "-" if seconds < 0 else ""
+    unit = 10 if tenths else 1
+    n = int(round(abs(float(seconds)) * unit))
+    h, rest = divmod(n, 3600 * unit)
+    m, rest = divmod(rest, 60 * unit)
+    if tenths:
+        s, t = divmod(rest, 10)
+        return f"{sign}{h}:{m:02d}:{s:02d}.{t}"
+    return f"{sign}{h}:{m:02d}:{rest:02d}"
 
 
 def short_decode_note(decoded: float | None, declared: float | None) -> str | None:

@@ -1,11 +1,18 @@
-"""Where the trained models live, and what their files are called: ``saved_models/`` beside
-the package, or a folder of the user's (``--models DIR`` / ``$CRYVIDEO_MODELS_DIR``), which is
-always looked in first. This is the one module that knows the folder's layout."""
+"""Where the trained models live, and what their files are called: the bundled models folder,
+or a folder of the user's (``--models DIR`` / ``$CRYVIDEO_MODELS_DIR``), which is always looked
+in first. This is the one module that knows the folder's layout.
+
+The bundled folder is ``saved_models/`` at the top of a source checkout (also what an editable
+install sees). An installed wheel holds its model files and cards as package data, in
+``cryvideo/saved_models/`` (``setup.py`` maps the top-level folder there; what ships is every
+``.keras``/``.tflite`` model and ``.json`` card but :data:`UNSHIPPED_FILES`), found through
+:mod:`importlib.resources`."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
@@ -14,7 +21,7 @@ __all__ = ["default_models_dir", "bundled_models_dir", "check_models_dir", "find
            "lite_twin", "MODEL_SUFFIXES", "AUDIO_MODEL_FILES", "FACE_HEAD_FILE", "FUSION_FILE",
            "VIDEO_AUDIO_FILE", "CNN10_DETECTOR_FILE", "CNN10_GATE_FILE",
            "CNN10_QUANTIZED_FILE", "DEFAULT_DETECTOR_FILE", "FLOAT_DETECTOR_FILE",
-           "FACE_VERDICT_CARD"]
+           "FACE_VERDICT_CARD", "MODELS_DIR_ENV", "BUNDLED_DIR_NAME", "UNSHIPPED_FILES"]
 
 #: What counts as a model file in a models folder.
 MODEL_SUFFIXES = (".keras", ".tflite")
@@ -43,6 +50,17 @@ CNN10_GATE_FILE = CNN10_QUANTIZED_FILE.format("dynamic")
 #: (no model file: the rule uses pretrained face models resolved from the weights folders).
 FACE_VERDICT_CARD = "face_verdict.json"
 
+# -- where the folder is -----------------------------------------------------------------------
+#: The environment variable that names the user's models folder (as ``--models DIR`` does).
+MODELS_DIR_ENV = "CRYVIDEO_MODELS_DIR"
+#: The bundled folder's name: at the top of a source checkout, and inside an installed package.
+BUNDLED_DIR_NAME = "saved_models"
+#: Files of the source checkout's folder that an installed package leaves out (no command
+#: loads them; ``setup.py`` excludes them): the float twin of the shipped YAMNet detector
+#: (15 MB; ``cryvideo detect`` runs its int8 copy) and its card. Besides these, only model
+#: files and ``.json`` cards ship (no training curves).
+UNSHIPPED_FILES = (FLOAT_DETECTOR_FILE, str(Path(FLOAT_DETECTOR_FILE).with_suffix(".json")))
+
 
 def lite_twin(path: str | os.PathLike) -> Path:
     """``x_float32.tflite`` beside ``x.keras``: what ``cryvideo export x.keras`` writes."""
@@ -51,13 +69,28 @@ def lite_twin(path: str | os.PathLike) -> Path:
 
 
 def bundled_models_dir() -> Path:
-    """The ``saved_models/`` folder shipped with the project."""
-    return Path(__file__).resolve().parents[2] / "saved_models"
+    """The models folder shipped with cryvideo.
+
+    ``cryvideo/saved_models/`` inside the installed package (a wheel's package data), else
+    ``saved_models/`` beside the package (a source checkout or an editable install). When
+    neither exists (a broken install), the package's one, which :func:`check_models_dir` then
+    reports as missing.
+    """
+    try:
+        packaged = resources.files(__name__.partition(".")[0]) / BUNDLED_DIR_NAME
+    except (ImportError, TypeError, ValueError):  # no importable package data (zip, frozen)
+        packaged = None
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / BUNDLED_DIR_NAME
+    if checkout.is_dir() or not isinstance(packaged, Path):
+        return checkout
+    return packaged
 
 
 def default_models_dir() -> Path:
     """``$CRYVIDEO_MODELS_DIR``, else :func:`bundled_models_dir`."""
-    env = os.environ.get("CRYVIDEO_MODELS_DIR")
+    env = os.environ.get(MODELS_DIR_ENV)
     return Path(env) if env else bundled_models_dir()
 
 
@@ -73,7 +106,7 @@ def check_models_dir(models_dir: str | os.PathLike) -> Path:
     """
     d = Path(models_dir)
     if not d.exists():
-        raise ModelError("models folder does not exist", path=d)
+        raise ModelError(f"models folder does not exist ({_missing_hint(d)})", path=d)
     if not d.is_dir():
         raise ModelError("is not a folder (the models folder must be one)", path=d)
     try:
@@ -84,6 +117,18 @@ def check_models_dir(models_dir: str | os.PathLike) -> Path:
     if not has_model:
         raise ModelError("models folder has no model file (.keras or .tflite)", path=d)
     return d
+
+
+def _missing_hint(folder: Path) -> str:
+    """What to do about a models folder that does not exist, naming ``$CRYVIDEO_MODELS_DIR``."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    if env and Path(env) == folder:
+        return f"named by ${MODELS_DIR_ENV}; unset it to use the bundled models"
+    if folder == bundled_models_dir():
+        return (f"the bundled models are not installed: set ${MODELS_DIR_ENV} or pass --models "
+                "DIR to name a folder of models, or reinstall cryvideo")
+    return (f"--models and ${MODELS_DIR_ENV} must name an existing folder of models; without "
+            "either, the bundled models are used")
 
 
 def find_model(names: str | Sequence[str], models_dir: str | os.PathLike | None = None, *,

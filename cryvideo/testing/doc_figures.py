@@ -191,10 +191,11 @@ class Sentence:
             return Verdict(True, spans)
         lead = max(parts, key=len)
         seen = [text[max(0, i - 40): i + len(lead) + 40] for i in _finds(text, lead)]
+        first_three = seen[:3]
         return Verdict(False, (), (
             f"{self.doc}: the sentence {self.pattern!r} should read {want!r} (from "
             + "; ".join(v.where() for v in self.values) + "); "
-            + (f"the text has {' | '.join(repr(s) for s in seen[:3])}" if seen
+            + (f"the text has {' | '.join(repr(s) for s in first_three)}" if seen
                else f"{lead!r} is not in the text")))
 
 
