@@ -85,6 +85,7 @@ def format_result(res) -> str:
     """Human-readable block for one result: its first line is the answer and how far to trust
     it (:meth:`~cryvideo.pipeline.result.PredictionResult.headline`)."""
     from ..detection.audiovisual import face_lines
+    from ..detection.summary import SHOWN_SEGMENTS
     from ..errors import display_path
     from ..pipeline.predict import spans_text
 
@@ -94,7 +95,7 @@ def format_result(res) -> str:
         lines.append(f"  crying: {'yes' if cry.detected else 'no'} "
                      f"(score {cry.probability:.2f}, {cry.detector}; segments: "
                      f"{spans_text(cry.segments)})")
-        lines += face_lines(cry.result.face)
+        lines += face_lines(cry.result.face, shown=SHOWN_SEGMENTS)
     probs = sorted(res.probabilities.items(), key=lambda kv: -kv[1])
     if probs:
         head = "probabilities" if res.label is not None else "if it were a cry"

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..detection.summary import SHOWN_SEGMENTS
 from ..errors import InputFileError, ParameterError
 from ..media import DEFAULT_MAX_SIDE, MediaInfo, load_audio, probe
 from ..media.probe import short_decode_note
@@ -297,7 +298,7 @@ def would_answer_spans(det) -> list[list[float]]:
     return [[round(start, 2), round(start + WOULD_ANSWER_SECONDS, 2)]]
 
 
-def spans_text(spans, *, most: int = 6) -> str:
+def spans_text(spans, *, most: int = SHOWN_SEGMENTS) -> str:
     """``0.0–2.9 s, 4.8–7.7 s``: at most ``most`` spans, then how many more and their total."""
     shown = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in spans[:most])
     if len(spans) <= most:

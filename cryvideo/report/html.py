@@ -45,10 +45,9 @@ def _png(fig) -> str:
 
 def _clock(seconds: float, *, long: bool) -> str:
     """A moment of the recording: ``12.3 s``, or ``0:12:03`` in a long one."""
-    if not long:
-        return f"{seconds:.1f} s"
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    from ..media.probe import format_clock
+
+    return format_clock(seconds, tenths=False) if long else f"{seconds:.1f} s"
 
 
 def _span(a: float, b: float, *, long: bool) -> str:
@@ -67,35 +66,15 @@ def _peak_pool(t: np.ndarray, y: np.ndarray, n: int = MAX_POINTS):
     return t[edges], np.maximum.reduceat(y, edges)
 
 
-def _score_times(det) -> np.ndarray:
-    """Where each window's score belongs on the time axis: the window's centre when the result
-    knows its windows' length (``window_centres``), else its start."""
-    centres = getattr(det, "window_centres", None)
-    return np.asarray(det.window_times if centres is None else centres, dtype=float)
-
-
-def _segment_peak(det, a: float, b: float) -> float | None:
-    """The highest score of the windows starting within ``[a, b]`` (those that make the
-    segment)."""
-    t, p = np.asarray(det.window_times, dtype=float), np.asarray(det.window_probs, dtype=float)
-    inside = (t >= a - 1e-6) & (t <= b + 1e-6)
-    return float(p[inside].max()) if inside.any() else None
-
-
-#: Tick spacings (seconds) of a long recording's time axis: whole minutes and hours.
-_LONG_TICKS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-
-
 def _time_axis(ax, duration: float) -> None:
-    from matplotlib.ticker import FuncFormatter, MultipleLocator
+    """Seconds for a short recording; moments as ``h:mm:ss`` for a long one (as ``detect``)."""
+    from ..detection.summary import clock_axis
 
-    ax.set_xlim(0, max(duration, 1e-9))
     if duration >= LONG_SECONDS:
-        step = next((s for s in _LONG_TICKS if duration / s <= 12), _LONG_TICKS[-1])
-        ax.xaxis.set_major_locator(MultipleLocator(step))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _clock(x, long=True)))
+        clock_axis(ax, duration)
         ax.set_xlabel("time (h:mm:ss)")
     else:
+        ax.set_xlim(0, max(duration, 1e-9))
         ax.set_xlabel("time (s)")
 
 
@@ -142,7 +121,7 @@ def timeline_figure(res):
     caption = []
     if with_score:
         ax = ax_of["score"]
-        t, p = _peak_pool(_score_times(det), det.window_probs)
+        t, p = _peak_pool(det.window_centres, det.window_probs)
         ax.plot(t, p, color="#333", lw=0.9, label="cry score")
         ax.axhline(det.threshold, color="#c33", lw=0.8, ls="--",
                    label=f"threshold {det.threshold:.2f}")
@@ -159,7 +138,7 @@ def timeline_figure(res):
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("cry score")
         _legend(ax)
-        centred = getattr(det, "window_centres", None) is not None
+        centred = det.window_seconds is not None
         caption.append(f"<b>cry score</b>: the detector's score of each "
                        f"{'window (at its centre)' if centred else 'window (at its start)'}"
                        f"{', highest per pixel' if len(det.window_times) > MAX_POINTS else ''};"
@@ -222,7 +201,7 @@ def _segment_table(res) -> str:
         return "<p>No segment reached the threshold.</p>"
     rows = []
     for i, (a, b) in enumerate(spans, 1):
-        peak = _segment_peak(det, a, b)
+        peak = det.peak(a, b)
         v = verdicts.get((round(a, 2), round(b, 2)))
         face = ""
         if det.face_verdicts:
@@ -296,7 +275,7 @@ def _headline(res) -> str:
         bits.append(f"cry detector {e(cry.detector)}")
     return (f"<header><h1>{name}</h1>"
             f"<p class=answer>Crying: {crying} · {reason}</p>{_trust_html(res)}"
-            f"<p class=src>{e(res.path)} · {' · '.join(bits)}</p></header>")
+            f"<p class=src>File: {e(res.path)}<br>{' · '.join(bits)}</p></header>")
 
 
 def _read_spans(res) -> list:
