@@ -59,6 +59,7 @@ SPEED = f"{RES}/detect_speed.json"
 BATCH = f"{RES}/batch.json"
 LISTEN = f"{RES}/listen.json"
 REL = f"{RES}/reliability.json"
+FV = f"{RES}/face_verdict.json"
 FRAMES = f"{RES}/frames_memory.json"
 BACKBONE = f"{RES}/backbone.json"
 PREDICT = f"{RES}/predict.json"
@@ -576,6 +577,20 @@ CHECKS += [
         f"≥ {round(v * 3)}/3 of face frames happy, for every persistent face and both margins"))}),
     Sentence(F, "among tracks seen at least {} % as often, the smallest face",
              V(VERDICT, "child_rule", fmt=lambda t: t.split("at least ")[1].split(" %")[0])),
+    Sentence(F, "on a 10-minute 720p video with {} s of crying took {} s as a whole process: {}× "
+             "real time (load average {} when it started)",
+             V(FV, "detect_api", {"finder": "yunet"}, "segment_seconds"),
+             V(FV, "detect_cli", "process_s"), V(FV, "detect_cli", "realtime_factor"),
+             V(FV, "detect_cli", "load_before", 0)),
+    Sentence(F, "`benchmarks/results/face_verdict.md`; {} shared\ncores). Only the crying segments "
+             "are decoded, at {} frames per second.",
+             V(FV, "machine", "cores"), V(VERDICT, "rule", "fps", fmt=num(".0f"))),
+    Sentence(F, "decoded to hand over {} per second",
+             V(VERDICT, "rule", "fps", fmt=num(".0f"))),
+    Sentence(F, "With the Haar fallback instead of YuNet the same video runs at {}× real time",
+             V(FV, "detect_api", {"finder": "haar"}, "realtime_factor")),
+    Sentence(F, "`cryvideo predict examples/demo.mp4` takes {} s as a whole process (median of {})",
+             V(FV, "predict", "median_s"), V(FV, "predict", "repeats")),
     Sentence(F, "It gives {} expression probabilities",
              V(VERDICT, "models", "expression", "labels", fmt=len)),
     Sentence(F, "at least {} looks at the shortest segment ({} s)",
