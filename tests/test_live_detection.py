@@ -433,3 +433,16 @@ def test_an_episode_length_is_said_in_the_unit_that_suits():
 
     assert "lasted 2.4 s  " in stop(1.0, 3.4)
     assert "lasted 1 min 15 s  " in stop(5.0, 80.0)       # not "75.0 s"
+
+
+def test_listen_lines_say_score_not_p():
+    """The live lines call the detector's output a score (``p=`` reads as a p-value)."""
+    from cryvideo.detection.live import STARTED, CryEvent
+
+    started = CryEvent(event=STARTED, episode=1, stream_time=4.3, detected_at=4.3,
+                       probability=0.45, peak=0.45, wall_time=0.0).describe()
+    stopped = CryEvent(event=STOPPED, episode=1, stream_time=9.6, detected_at=9.6,
+                       probability=0.1, peak=0.9, wall_time=0.0, start=4.3,
+                       reason="quiet").describe()
+    assert started.endswith("  score 0.45") and "p=" not in started
+    assert "  peak score 0.90  (quiet)" in stopped and "p=" not in stopped

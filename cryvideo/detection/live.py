@@ -115,10 +115,10 @@ class CryEvent:
         wall = _dt.datetime.fromtimestamp(self.wall_time).strftime("%Y-%m-%d %H:%M:%S")
         head = f"{wall}  {self.event:<11}  episode {self.episode}  stream {self.stream_time:.1f} s"
         if self.event == STARTED:
-            return f"{head}  p={self.probability:.2f}"
+            return f"{head}  score {self.probability:.2f}"
         from ..media.probe import format_duration
 
-        return (f"{head}  lasted {format_duration(self.duration)}  peak p={self.peak:.2f}  "
+        return (f"{head}  lasted {format_duration(self.duration)}  peak score {self.peak:.2f}  "
                 f"({self.reason})")
 
 
