@@ -60,7 +60,7 @@ KNOWN_WEIGHTS: dict[str, dict] = {
         "subdir": "yunet",
         "licence": "Apache-2.0",
         "url": None,
-        "download_hint": "download it from opencv_zoo (models/face_detection_yunet)",
+        "download_hint": "real users download it from opencv_zoo, models/face_detection_yunet",
     },
     "fer_expression": {
         "title": "FER-2013 face-expression model",
