@@ -6,6 +6,7 @@ Also the lock that keeps two runs from writing one output file at the same time.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import stat
@@ -16,10 +17,26 @@ from pathlib import Path
 
 from .errors import ParameterError
 
-__all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "output_lock", "lock_path",
+__all__ = ["file_digest", "file_sha256", "atomic_path", "write_text_atomic",
+           "write_json_atomic", "output_lock", "lock_path",
            "new_file_mode", "json_line"]
 
 _UMASK_LOCK = threading.Lock()
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    """Hex digest of a file's content (``algorithm``: a :mod:`hashlib` name), read in 1 MiB
+    blocks."""
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file's content: what model cards, weights and caches key files by."""
+    return file_digest(path, "sha256")
 
 
 def new_file_mode() -> int:

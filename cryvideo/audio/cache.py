@@ -1,39 +1,19 @@
-"""On-disk feature cache keyed by file content and feature parameters."""
+"""On-disk feature cache keyed by file content and feature parameters (under the package's
+cache root, :func:`cryvideo.environment.cache_dir`)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from .. import environment
+from ..io import atomic_path, file_sha256
 from .features import FeatureParams
 
-__all__ = ["FeatureCache", "default_cache_dir", "file_sha256"]
-
-
-def default_cache_dir() -> Path:
-    """``$CRYVIDEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/cryvideo``, else ``~/.cache/cryvideo``."""
-    env = os.environ.get("CRYVIDEO_CACHE_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "cryvideo"
-
-
-def file_sha256(path: str | os.PathLike, *, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's content."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(chunk)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
+__all__ = ["FeatureCache"]
 
 
 class FeatureCache:
@@ -42,7 +22,7 @@ class FeatureCache:
     Parameters
     ----------
     root : str or os.PathLike, optional
-        Cache folder (default: :func:`default_cache_dir` ``/ "features"``).
+        Cache folder (default: :func:`cryvideo.environment.cache_dir` ``/ "features"``).
 
     Attributes
     ----------
@@ -51,7 +31,7 @@ class FeatureCache:
     """
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
-        self.root = Path(root) if root is not None else default_cache_dir() / "features"
+        self.root = Path(root) if root is not None else environment.cache_dir() / "features"
         self.hits = 0
         self.misses = 0
 

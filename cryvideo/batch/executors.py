@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator
 
+from .. import environment
 from ..errors import InputFileError, ParameterError, first_line
 from ..progress import Progress
 from .jobs import FileOutcome, as_given, error_outcome, forget_models, partial_outcome, run_file
@@ -75,10 +76,7 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     if scheduler:
         if timeout is None:
-            try:
-                timeout = float(os.environ.get("CRYVIDEO_DASK_TIMEOUT", CONNECT_TIMEOUT))
-            except ValueError:
-                timeout = CONNECT_TIMEOUT
+            timeout = environment.dask_timeout(CONNECT_TIMEOUT)
         _check_scheduler(scheduler, timeout)
         try:
             client = Client(scheduler, timeout=timeout, set_as_default=False)

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, environment
 from ..errors import CryVideoError, Terminated, first_line
 
 __all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line, unless --debug
-        if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG"):
+        if getattr(args, "debug", False) or environment.debug():
             raise
         print(f"cryvideo: internal error: {type(exc).__name__}: {first_line(str(exc))} "
               "(re-run with --debug for details; please report it)", file=sys.stderr)
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point."""
     _quiet_tensorflow()
     args = parse_args(argv)
-    if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG"):
+    if getattr(args, "debug", False) or environment.debug():
         return run(args)
     with warnings.catch_warnings():
         # numpy/librosa warnings on odd data are not for the user: stderr holds one line

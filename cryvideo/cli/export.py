@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import environment
 from ..errors import ParameterError
 
 HELP = "export a trained model (.keras) to TFLite or ONNX, optionally quantized"
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("is in the shipped models folder: export writes there only when "
                              "-o names the file (give -o PATH to write elsewhere, or this path "
                              "to replace the shipped model on purpose)", path=out)
-    log = _debug_log if getattr(args, "debug", False) or os.environ.get("CRYVIDEO_DEBUG") \
+    log = _debug_log if getattr(args, "debug", False) or environment.debug() \
         else None
     from ..models import panns as _models  # noqa: F401  (registers custom layers)
 
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         blob = ex.to_onnx(model, frames=frames, log=log)
         with atomic_path(out) as tmp:
             tmp.write_bytes(blob)
-        from ..audio.cache import file_sha256
+        from ..io import file_sha256
 
         new.file, new.sha256 = out.name, file_sha256(out)
         write_json_atomic(card_path(out), new.to_dict())

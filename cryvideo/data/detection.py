@@ -21,6 +21,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from .. import environment
 from ..errors import DatasetError
 
 __all__ = ["DetectionClip", "DETECTION_SOURCES", "NEGATIVE_CATEGORIES_NOT_COUNTED",
@@ -76,8 +77,7 @@ class DetectionClip:
 
 def default_data_root() -> Path | None:
     """``$CRYVIDEO_SHARED/data`` or ``../shared/data`` beside the repository, if present."""
-    env = os.environ.get("CRYVIDEO_SHARED")
-    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared"
+    base = environment.shared_dir() or Path(__file__).resolve().parents[3] / "shared"
     d = base / "data"
     return d if d.is_dir() else None
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .. import environment
 from ..errors import InputFileError, MediaTimeoutError, ParameterError, first_line
 
 __all__ = [
@@ -47,7 +48,7 @@ def ffmpeg_exe() -> str:
     str
         ``$CRYVIDEO_FFMPEG`` if set, else ``ffmpeg`` from ``PATH``, else imageio-ffmpeg's binary.
     """
-    env = os.environ.get("CRYVIDEO_FFMPEG")
+    env = environment.ffmpeg()
     if env:
         return env
     found = shutil.which("ffmpeg")

@@ -89,7 +89,7 @@ def card_path(model_path: str | os.PathLike) -> Path:
 
 
 def _sha256(path) -> str:
-    from ..audio.cache import file_sha256
+    from ..io import file_sha256
 
     return file_sha256(path)
 

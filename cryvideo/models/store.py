@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from .. import environment
 from ..errors import ModelError
 
 __all__ = ["default_models_dir", "bundled_models_dir", "check_models_dir", "find_model",
@@ -90,8 +91,7 @@ def bundled_models_dir() -> Path:
 
 def default_models_dir() -> Path:
     """``$CRYVIDEO_MODELS_DIR``, else :func:`bundled_models_dir`."""
-    env = os.environ.get(MODELS_DIR_ENV)
-    return Path(env) if env else bundled_models_dir()
+    return environment.models_dir() or bundled_models_dir()
 
 
 def check_models_dir(models_dir: str | os.PathLike) -> Path:
@@ -121,8 +121,8 @@ def check_models_dir(models_dir: str | os.PathLike) -> Path:
 
 def _missing_hint(folder: Path) -> str:
     """What to do about a models folder that does not exist, naming ``$CRYVIDEO_MODELS_DIR``."""
-    env = os.environ.get(MODELS_DIR_ENV)
-    if env and Path(env) == folder:
+    env = environment.models_dir()
+    if env and env == folder:
         return f"named by ${MODELS_DIR_ENV}; unset it to use the bundled models"
     if folder == bundled_models_dir():
         return (f"the bundled models are not installed: set ${MODELS_DIR_ENV} or pass --models "

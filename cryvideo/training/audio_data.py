@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import environment
 from ..audio import FeatureParams
 from ..audio.augment import random_augment
-from ..audio.cache import FeatureCache, default_cache_dir, file_sha256
+from ..audio.cache import FeatureCache
 from ..audio.features import features_from_waveform
 from ..errors import ParameterError
-from ..io import atomic_path
+from ..io import atomic_path, file_sha256
 from ..progress import Progress, tracked
 
 __all__ = ["AudioDataset", "build_dataset", "load_backgrounds"]
@@ -132,7 +133,7 @@ def build_dataset(
     bgs, bg_names = load_backgrounds(background_dir, sr=params.sr, seed=seed) \
         if n_aug else ([], [])
     key = _dataset_key(hashes, params, n_aug, seed, bg_names)
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "ae_dnn"
+    root = Path(cache_dir) if cache_dir is not None else environment.cache_dir() / "ae_dnn"
     f = root / f"dataset-{key}.npz"
     y = np.asarray([it.label for it in items])
     groups = np.asarray([getattr(it, "uuid", None) or getattr(it, "group", "") for it in items])

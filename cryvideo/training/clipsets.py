@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import environment
 from ..audio.augment import band_limit
-from ..audio.cache import default_cache_dir
 from ..audio.logmel import PANNS_16K, logmel
 from ..io import atomic_path
 
@@ -92,7 +92,7 @@ def load_clipset(name: str, root, *, cache_dir=None, yamnet_path=None,
     key = hashlib.sha256(json.dumps([[os.path.relpath(p, root), os.path.getsize(p)]
                                      for p, *_ in items] + [PANNS_16K.to_dict(),
                                      os.path.getsize(yam.path)]).encode()).hexdigest()[:16]
-    cdir = Path(cache_dir or default_cache_dir()) / "panns"
+    cdir = Path(cache_dir or environment.cache_dir()) / "panns"
     cfile = cdir / f"{name}-{key}.npz"
     meta = dict(paths=[p for p, *_ in items], labels=[x[1] for x in items],
                 groups=[x[2] for x in items], categories=[x[3] for x in items])

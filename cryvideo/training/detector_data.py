@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio.cache import default_cache_dir
+from .. import environment
 from ..detection.frontend import YAMNET_FRONTEND, waveform_patches
 from ..io import atomic_path
 from ..progress import Progress
@@ -80,7 +80,7 @@ def decode_corpus(paths: Sequence[str], *, cache_dir: str | os.PathLike | None =
 
     key = _key([[os.path.abspath(p), os.path.getsize(p), int(os.path.getmtime(p))]
                 for p in cached] + [SR])
-    cfile = Path(cache_dir or default_cache_dir() / "detection") / f"waves-{key}.npz"
+    cfile = Path(cache_dir or environment.cache_dir() / "detection") / f"waves-{key}.npz"
     done = [0]
 
     def tick():

@@ -401,7 +401,7 @@ def train_video_pipeline(
 def _data_hash(items) -> str:
     import hashlib
 
-    from ..audio.cache import file_sha256
+    from ..io import file_sha256
 
     h = hashlib.sha256()
     for it in items:

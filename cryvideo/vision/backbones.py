@@ -106,10 +106,10 @@ def _stdout_to_stderr():
 
 def backbone_cache_dir() -> Path:
     """Where converted TFLite backbones are kept: ``backbones/`` in the one cache root
-    (:func:`cryvideo.audio.cache.default_cache_dir`)."""
-    from ..audio.cache import default_cache_dir
+    (:func:`cryvideo.environment.cache_dir`)."""
+    from .. import environment
 
-    return default_cache_dir() / "backbones"
+    return environment.cache_dir() / "backbones"
 
 
 def _file_key(path: Path) -> str:

@@ -75,14 +75,14 @@ class VideoFaces:
 
 def face_cache_dir() -> Path:
     """Where face embeddings are kept: ``faces/`` in the one cache root
-    (:func:`cryvideo.audio.cache.default_cache_dir`)."""
-    from ..audio.cache import default_cache_dir
+    (:func:`cryvideo.environment.cache_dir`)."""
+    from .. import environment
 
-    return default_cache_dir() / "faces"
+    return environment.cache_dir() / "faces"
 
 
 def _cache_key(path, backbone, fps: float, max_side: int, margin: float) -> str:
-    from ..audio.cache import file_sha256
+    from ..io import file_sha256
 
     desc = {"v": CACHE_VERSION, "file": file_sha256(path), "backbone": backbone.spec.name,
             "weights": backbone.weights_id, "fps": float(fps), "max_side": int(max_side),

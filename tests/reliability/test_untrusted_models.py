@@ -82,7 +82,7 @@ def test_corrupt_model_files_give_clean_errors(tmp_path, rng):
         "empty": b"",
         "text": b"def evil(): pass\n",
     }
-    from cryvideo.audio.cache import file_sha256
+    from cryvideo.io import file_sha256
 
     for name, blob in variants.items():
         p = tmp_path / f"{name}.keras"
