@@ -4,6 +4,7 @@ imports between modules form no circle (imports inside functions count too)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cryvideo"
@@ -142,3 +143,35 @@ def test_the_checker_sees_lazy_and_relative_imports():
     assert _layer("cryvideo.cli.main") > _layer("cryvideo.studies.panns") > _layer(
         "cryvideo.training.audio") > _layer("cryvideo.pipeline.predict") > _layer(
         "cryvideo.models.store") > _layer("cryvideo.media.probe") > _layer("cryvideo.errors")
+
+
+def _readme_layers() -> list[set[str]]:
+    """The package's modules and folders named in each numbered item of README's layer list
+    (the list that follows "The package is built in layers")."""
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    text = text[text.index("The package is built in layers"):]
+    names = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir()
+                                                      if (p / "__init__.py").is_file()}
+    items, current = [], None
+    for line in text.splitlines():
+        if re.match(r"\d+\. \*\*", line):
+            current = set()
+            items.append(current)
+        elif current is not None and not line.startswith("   "):
+            if line.strip():
+                current = None
+                if len(items) == len(LAYERS):
+                    break
+            continue
+        if current is not None:
+            current.update(n for n in re.findall(r"`([a-z_]+)/?`", line) if n in names)
+    return items
+
+
+def test_readme_layer_list_the_folders_and_this_test_agree():
+    listed = _readme_layers()
+    assert listed == [set(layer) - {"__main__"} for layer in LAYERS], (
+        "README's layer list and LAYERS differ")
+    on_disk = ({p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}) | {
+        p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert on_disk == set(LAYER_OF), "folders/modules not in LAYERS, or LAYERS naming none"
