@@ -39,7 +39,7 @@ demo: $(STAMP) $(DEMO)
 	$(BIN)/cryvideo predict $(DEMO)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
