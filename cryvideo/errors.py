@@ -1,4 +1,5 @@
-"""The one exception hierarchy of cryvideo.
+"""The one exception hierarchy of cryvideo (and :func:`check_number`, the range check of
+every numeric option).
 
 Every error that a user can cause or fix (bad input file, missing weights, bad parameter) is a
 subclass of :class:`CryVideoError`. The command-line interface turns each into one line on stderr
@@ -26,6 +27,7 @@ Exit codes (also listed in the README):
 
 from __future__ import annotations
 
+import math
 import os
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Terminated",
     "first_line",
     "display_path",
+    "check_number",
 ]
 
 #: Longest message :func:`first_line` keeps whole.
@@ -161,3 +164,17 @@ class Terminated(KeyboardInterrupt):
     """
 
     exit_code = 143
+
+
+def check_number(option: str, value: float | None, *, lo: float, hi: float,
+                 lo_open: bool = False, unit: str = "") -> None:
+    """Raise :class:`ParameterError` unless ``value`` is None or a finite number in the range.
+
+    ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``; ``unit`` is appended to the message.
+    """
+    if value is None:
+        return
+    ok = math.isfinite(value) and (lo < value if lo_open else lo <= value) and value <= hi
+    if not ok:
+        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+        raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value:g}")

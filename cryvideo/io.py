@@ -18,8 +18,8 @@ from pathlib import Path
 from .errors import ParameterError
 
 __all__ = ["file_digest", "file_sha256", "atomic_path", "write_text_atomic",
-           "write_json_atomic", "output_lock", "lock_path",
-           "new_file_mode", "json_line"]
+           "write_json_atomic", "output_lock", "lock_path", "new_file_mode", "json_line",
+           "check_output_folder", "unwritable_reason"]
 
 _UMASK_LOCK = threading.Lock()
 
@@ -170,3 +170,39 @@ def output_lock(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             lock.unlink()  # before unlocking: a waiting process must not lock a stale file
         os.close(fd)
+
+
+def unwritable_reason(folder: Path) -> str | None:
+    """Why files cannot be created in ``folder`` (or its nearest existing parent), or None."""
+    d = folder
+    while not d.exists():
+        if d.parent == d:
+            break
+        d = d.parent
+    if not d.is_dir():
+        return f"{d} is not a folder"
+    try:  # os.access says yes to root even where nothing can be written (/proc, read-only mounts)
+        fd, probe = tempfile.mkstemp(prefix=".cryvideo-write-check-", dir=d)
+    except OSError as exc:
+        return f"cannot create files in {d} ({exc.strerror or exc})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def check_output_folder(folder: str | os.PathLike, *, option: str) -> Path:
+    """Check a folder that will receive new files before any work: an existing folder, or one
+    that can be created, where files can be created.
+
+    Raises
+    ------
+    ParameterError
+        (exit 2) naming the folder: it is a file, or nothing can be created there.
+    """
+    p = Path(folder)
+    if p.exists() and not p.is_dir():
+        raise ParameterError(f"is not a folder: {option} takes a folder", path=p)
+    why = unwritable_reason(p)
+    if why:
+        raise ParameterError(f"cannot be written: {why}", path=p)
+    return p

@@ -1,11 +1,15 @@
-"""Helpers of the ``listen`` tests: the known audio (:mod:`cryvideo.testing.live_audio`), a fake
-``sounddevice`` and a check that processes are gone."""
+"""Helpers of the ``listen`` tests: the known audio (:mod:`cryvideo.testing.live_audio`), a
+detector on scripted probabilities, a fake ``sounddevice`` and a check that processes are
+gone."""
 
 from __future__ import annotations
 
 import threading
 from types import SimpleNamespace
 
+import numpy as np
+
+from cryvideo.detection.frontend import YAMNET_FRONTEND
 from cryvideo.testing.live_audio import (  # noqa: F401 - re-exported for the tests
     ONE_CRY,
     SEQUENCE,
@@ -15,6 +19,23 @@ from cryvideo.testing.live_audio import (  # noqa: F401 - re-exported for the te
     sequence,
     write_wav,
 )
+
+
+class ScriptedDetector:
+    """Patch ``i`` gets ``probs[i]``: the state machine on known scores, without a model."""
+
+    def __init__(self, probs, *, threshold=0.5, window=3):
+        self.frontend = YAMNET_FRONTEND
+        self.card = SimpleNamespace(name="scripted")
+        self.threshold = threshold
+        self.window = window
+        self.probs = np.asarray(probs, float)
+        self.seen = 0
+
+    def model(self, patches):
+        out = self.probs[self.seen:self.seen + len(patches)]
+        self.seen += len(patches)
+        return np.pad(out, (0, len(patches) - len(out)))
 
 
 def gone(pids, *, timeout: float = 20.0) -> bool:

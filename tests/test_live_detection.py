@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from listen_audio import SR, FakeSoundDevice, at_rate, gone, sequence
+from listen_audio import SR, FakeSoundDevice, ScriptedDetector, at_rate, gone, sequence
 
 from cryvideo.detection.alerts import CommandAlert
 from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
@@ -27,22 +27,6 @@ HOP_SAMPLES = int(round(HOP * SR))
 
 
 # -- the state machine, on scripted patch probabilities ---------------------------------------
-class ScriptedDetector:
-    """Patch ``i`` gets ``probs[i]``: the state machine on known scores, without a model."""
-
-    def __init__(self, probs, *, threshold=0.5, window=3):
-        self.frontend = YAMNET_FRONTEND
-        self.threshold = threshold
-        self.window = window
-        self.probs = np.asarray(probs, float)
-        self.seen = 0
-
-    def model(self, patches):
-        out = self.probs[self.seen:self.seen + len(patches)]
-        self.seen += len(patches)
-        return np.pad(out, (0, len(patches) - len(out)))
-
-
 def _run(det, seconds, block, **kw):
     live = LiveDetector(det, clock=lambda: 0.0, **kw)
     y = np.zeros(int(seconds * SR), np.float32)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import math
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,8 +21,9 @@ from ..errors import (
     ParameterError,
     PartialFailure,
     Terminated,
+    check_number,
 )
-from ..io import json_line, output_lock
+from ..io import check_output_folder, json_line, output_lock, unwritable_reason
 from ..progress import StageProgress, progress_bar
 
 __all__ = [
@@ -78,21 +77,6 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
     return out
 
 
-# -- options -----------------------------------------------------------------------------------
-def check_number(option: str, value: float | None, *, lo: float, hi: float,
-                 lo_open: bool = False, unit: str = "") -> None:
-    """Raise :class:`ParameterError` unless ``value`` is None or a finite number in the range.
-
-    ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``; ``unit`` is appended to the message.
-    """
-    if value is None:
-        return
-    ok = math.isfinite(value) and (lo < value if lo_open else lo <= value) and value <= hi
-    if not ok:
-        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
-        raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value:g}")
-
-
 # -- outputs -----------------------------------------------------------------------------------
 def _same_file(a: Path, b: Path) -> bool:
     try:
@@ -137,24 +121,6 @@ def _looks_like(path: Path, kind: str) -> bool:
     return True
 
 
-def _writable_folder(folder: Path) -> str | None:
-    """Why files cannot be created in ``folder`` (or its nearest existing parent), or None."""
-    d = folder
-    while not d.exists():
-        if d.parent == d:
-            break
-        d = d.parent
-    if not d.is_dir():
-        return f"{d} is not a folder"
-    try:  # os.access says yes to root even where nothing can be written (/proc, read-only mounts)
-        fd, probe = tempfile.mkstemp(prefix=".cryvideo-write-check-", dir=d)
-    except OSError as exc:
-        return f"cannot create files in {d} ({exc.strerror or exc})"
-    os.close(fd)
-    os.unlink(probe)
-    return None
-
-
 def check_output(target: str | os.PathLike, *, option: str, kind: str,
                  inputs: Sequence[str | os.PathLike] = ()) -> Path:
     """Check an output file before any work: it can be written and replacing it loses nothing.
@@ -184,25 +150,7 @@ def check_output(target: str | os.PathLike, *, option: str, kind: str,
                                  "write over it (remove it or choose another name)", path=p)
         if not os.access(p, os.W_OK):
             raise ParameterError(f"is read-only: {option} will not write over it", path=p)
-    why = _writable_folder(p.parent)
-    if why:
-        raise ParameterError(f"cannot be written: {why}", path=p)
-    return p
-
-
-def check_output_folder(folder: str | os.PathLike, *, option: str) -> Path:
-    """Check a folder that will receive new files before any work: an existing folder, or one
-    that can be created, where files can be created.
-
-    Raises
-    ------
-    ParameterError
-        (exit 2) naming the folder: it is a file, or nothing can be created there.
-    """
-    p = Path(folder)
-    if p.exists() and not p.is_dir():
-        raise ParameterError(f"is not a folder: {option} takes a folder", path=p)
-    why = _writable_folder(p)
+    why = unwritable_reason(p.parent)
     if why:
         raise ParameterError(f"cannot be written: {why}", path=p)
     return p

@@ -12,6 +12,11 @@
 - :mod:`.face_cue`, :mod:`.audiovisual` — the audio-visual verdict: an audio detector whose
   crying segments the infant's face may veto (:func:`.audiovisual.with_face` wraps any
   wrappable backend).
+- :mod:`.live` — the live state machine (:class:`~.live.LiveDetector`: samples in, ``cry
+  started`` / ``cry stopped`` out); :mod:`.alerts` — the ``--on-cry`` command;
+- :mod:`.listen_settings`, :mod:`.listening`, :mod:`.listen_reports` — what ``cryvideo
+  listen`` runs: its settings (one frozen dataclass), the loop (source → detector → alerts
+  → recordings, stopped cleanly by Ctrl-C / SIGTERM) and what the loop reports.
 
 :func:`load_detector` picks a detector by name, as ``cryvideo detect --backend`` does.
 """

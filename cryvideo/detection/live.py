@@ -40,7 +40,8 @@ import numpy as np
 from ..errors import ParameterError
 from .stream import PatchStream, WindowStream
 
-__all__ = ["CryEvent", "LiveDetector", "STOP_AFTER", "STARTED", "STOPPED", "STOP_REASONS"]
+__all__ = ["CryEvent", "LiveDetector", "STOP_AFTER", "STARTED", "STOPPED", "STOP_REASONS",
+           "iso_time"]
 
 #: Seconds the window scores must stay below the threshold before an episode stops.
 STOP_AFTER = 5.0
@@ -51,7 +52,9 @@ STARTED, STOPPED = "cry started", "cry stopped"
 STOP_REASONS = ("quiet", "stream lost", "end of stream", "stopped")
 
 
-def _iso(ts: float) -> str:
+def iso_time(ts: float) -> str:
+    """``ts`` (seconds since the epoch) in ISO 8601, local time with its zone, to the
+    millisecond: the ``wall_time`` of every record."""
     return _dt.datetime.fromtimestamp(ts).astimezone().isoformat(timespec="milliseconds")
 
 
@@ -101,7 +104,7 @@ class CryEvent:
     def to_dict(self) -> dict:
         """The event as a JSON-ready dict (times rounded to milliseconds)."""
         d = {"event": self.event, "episode": self.episode,
-             "wall_time": _iso(self.wall_time), "stream_time": round(self.stream_time, 3),
+             "wall_time": iso_time(self.wall_time), "stream_time": round(self.stream_time, 3),
              "detected_at": round(self.detected_at, 3),
              "probability": round(float(self.probability), 4),
              "peak": round(float(self.peak), 4)}
