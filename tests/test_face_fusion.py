@@ -145,13 +145,15 @@ def video_set(tmp_path_factory, donateacry_dir):
 
 @pytest.fixture(scope="module")
 def trained(video_set, weights_env, tmp_path_factory):
+    from cryvideo.training.settings import VideoTrainingSettings
     from cryvideo.training.video import train_video_pipeline
 
     d, labels = video_set
     out = tmp_path_factory.mktemp("models")
-    rep = train_video_pipeline(d, labels, out_dir=out, backbone="mobilenet", weights="imagenet",
-                               fps=5.0, group_column="group", n_splits=3, epochs_face=10,
-                               epochs_audio=30, epochs_fusion=40, window=4, progress=False)
+    rep = train_video_pipeline(VideoTrainingSettings(
+        d, labels, out_dir=out, backbone="mobilenet", weights="imagenet", fps=5.0,
+        group_column="group", n_splits=3, epochs_face=10, epochs_audio=30, epochs_fusion=40,
+        window=4), progress=False)
     return out, rep
 
 

@@ -176,24 +176,41 @@ def test_benchmark_panns_refuses_a_checkpoint_path_of_another_kind(tmp_path, cap
     assert rc != 0 and "is a folder" in capsys.readouterr().err
 
 
-def test_retired_detection_cv_summary_gives_spread_not_interval():
-    """Five unequal folds give a spread, not a t-interval (which left [0, 1])."""
-    from cryvideo.studies.panns import detection_cv_summary
-    from cryvideo.studies.panns_report import detection_markdown
+@pytest.mark.parametrize("retired", [
+    ["--only", "detection"], ["--only", "yamnet-head"], ["--recipe", "v1"],
+    ["--fold-models", "folds"], ["--save-detector", "saved_models"], ["--width", "0.25"],
+    ["--epochs", "3"]])
+def test_the_cnn10_era_detection_protocol_is_gone(retired, tmp_path, capsys):
+    """The retired CNN10 detection CVs and their options are refused by the parser (exit 2),
+    before anything is read or written; nothing writes ``panns_detection*`` any more."""
+    from cryvideo.cli import main
 
-    def f1(v, tp):
-        return {"f1": v, "tp": tp, "fp": 1, "fn": 1}
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "panns", str(tmp_path), "--out", str(tmp_path / "out"), *retired])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert retired[0] in err and ("invalid choice" in err or "unrecognized arguments" in err)
+    assert not (tmp_path / "out").exists()
 
-    rows = [{"fold": k, "n_test": 10, "test_groups": 3, "cnn10": f1(v, tp),
-             "yamnet_train_threshold": f1(1.0, 5), "cnn10_donateacry_recall": r,
-             "cnn10_false_positive_by_category": {"noise": 1}}
-            for k, (v, tp, r) in enumerate([(0.4, 1, 1.0), (1.0, 9, 0.98), (0.9, 4, 1.0)])]
-    s = detection_cv_summary(rows, quantize=False)
-    assert not any("ci" in k for row in s.values() if isinstance(row, dict) for k in row)
-    assert s["cnn10"]["f1_fold_range"] == [0.4, 1.0]
-    assert s["cnn10"]["f1_sd_over_folds"] == pytest.approx(np.std([0.4, 1.0, 0.9], ddof=1))
-    assert s["cnn10"]["f1_pooled"] == pytest.approx(2 * 14 / (2 * 14 + 3 + 3))
-    md = detection_markdown({"summary": s, "folds": rows, "n_splits": 3, "n_clips": 30,
-                             "n_donateacry": 5, "epochs": 1, "width": 0.125})
-    assert "Retired protocol" in md and "[" not in md.split("| model |")[1]
-    assert "76.7 ± 32.1 (40.0–100.0)" in md
+
+def test_benchmark_panns_markdown_only_rewrites_the_committed_tables(tmp_path):
+    """``markdown_only`` from Python: the committed pooling and compression tables come back
+    byte for byte from their JSON; the retired ``panns_detection.*`` is neither read nor
+    written."""
+    import shutil
+    from pathlib import Path
+
+    from cryvideo.studies.panns_benchmark import PannsBenchmarkSettings, run_panns_benchmark
+
+    res = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    data, out = tmp_path / "data", tmp_path / "results"
+    for sub in ("cry_detection", "donateacry"):
+        (data / sub).mkdir(parents=True)
+    out.mkdir()
+    for stem in ("panns_pooling", "panns_compression", "panns_detection"):
+        shutil.copyfile(res / f"{stem}.json", out / f"{stem}.json")
+    written = run_panns_benchmark(PannsBenchmarkSettings(data, out=out, markdown_only=True))
+    assert sorted(p.name for p in written) == ["panns_compression.md", "panns_pooling.md"]
+    for p in written:
+        assert p.read_text() == (res / p.name).read_text()
+    assert not (out / "panns_detection.md").exists()

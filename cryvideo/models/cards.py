@@ -21,7 +21,9 @@ from ..io import atomic_path, write_json_atomic
 
 __all__ = [
     "ModelCard",
+    "MODEL_SUFFIXES",
     "card_path",
+    "derived_card",
     "read_card",
     "save_model_with_card",
     "load_model_with_card",
@@ -29,6 +31,8 @@ __all__ = [
 ]
 
 CARD_VERSION = 1
+#: Model files a card can describe: a Keras model, or the bytes of a TFLite or ONNX file.
+MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 
 
 @dataclasses.dataclass
@@ -134,14 +138,15 @@ def verify_model_file(model_path: str | os.PathLike, card: ModelCard | None = No
 
 
 def save_model_with_card(model: Any, path: str | os.PathLike, card: ModelCard) -> ModelCard:
-    """Save a Keras model (``.keras``) or TFLite bytes (``.tflite``) and its card, atomically.
+    """Save a Keras model (``.keras``) or TFLite / ONNX bytes (``.tflite``, ``.onnx``) and its
+    card, atomically.
 
     Parameters
     ----------
     model : keras.Model or bytes
-        A Keras model, or the serialized flatbuffer of a ``.tflite`` model.
+        A Keras model, or the serialized bytes of a ``.tflite`` or ``.onnx`` model.
     path : str or os.PathLike
-        Destination ending in ``.keras`` or ``.tflite``.
+        Destination ending in one of :data:`MODEL_SUFFIXES`.
     card : ModelCard
         Filled in with ``file``, ``sha256`` and ``created``.
 
@@ -151,8 +156,11 @@ def save_model_with_card(model: Any, path: str | os.PathLike, card: ModelCard) -
         The card as written.
     """
     path = Path(path)
-    if path.suffix not in (".keras", ".tflite"):
-        raise ModelError("model path must end in .keras or .tflite", path=path)
+    if path.suffix not in MODEL_SUFFIXES:
+        raise ModelError("model path must end in .keras, .tflite or .onnx", path=path)
+    if (path.suffix == ".keras") == isinstance(model, bytes | bytearray):
+        raise ModelError("a .keras path takes a Keras model, a .tflite or .onnx path its "
+                         "bytes", path=path)
     with atomic_path(path) as tmp:
         if isinstance(model, bytes | bytearray):
             tmp.write_bytes(bytes(model))
@@ -164,6 +172,22 @@ def save_model_with_card(model: Any, path: str | os.PathLike, card: ModelCard) -
     card.created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     write_json_atomic(card_path(path), card.to_dict())
     return card
+
+
+def derived_card(card: ModelCard, **extra: Any) -> ModelCard:
+    """The card of a file made from ``card``'s model (an export, a quantized copy): the same
+    name, labels, inputs, training and metrics, with ``extra`` merged into its ``extra``;
+    :func:`save_model_with_card` fills in the new file's name, hash and date.
+
+    Examples
+    --------
+    >>> from cryvideo.models.cards import ModelCard, derived_card
+    >>> card = ModelCard(name="audio_mfcc", kind="reason-classifier", labels=["a", "b"],
+    ...                  sha256="ab12", extra={"threshold": 0.5})
+    >>> derived_card(card, format="tflite", exported_from="audio_mfcc.keras").extra
+    {'threshold': 0.5, 'format': 'tflite', 'exported_from': 'audio_mfcc.keras'}
+    """
+    return dataclasses.replace(card, extra={**card.extra, **extra})
 
 
 def load_model_with_card(

@@ -1,4 +1,5 @@
-"""Export of trained PANNs-path models: TFLite (float, dynamic-range, full-integer int8) and ONNX.
+"""Export of trained models: TFLite (float, dynamic-range, full-integer int8) and ONNX, each
+written with its card (:func:`export_model`, what ``cryvideo export`` runs).
 
 TFLite models take one fixed-length window ``(1, frames, n_mels)`` (the card says how many
 frames) and keep float32 input and output; "int8" quantizes every weight and activation
@@ -12,17 +13,208 @@ artifact at …"): all of it is captured and handed to the ``log`` callable of e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import CryVideoError, ModelError, ParameterError, first_line
 
-__all__ = ["QUANTIZATIONS", "to_tflite", "keras_to_tflite", "to_onnx", "tflite_interpreter",
-           "run_tflite"]
+__all__ = ["QUANTIZATIONS", "EXPORT_FORMATS", "ExportSettings", "export_model",
+           "calibration_windows", "to_tflite", "keras_to_tflite", "to_onnx",
+           "tflite_interpreter", "run_tflite"]
 
 QUANTIZATIONS = (None, "dynamic", "int8")
+#: Export formats and the suffix of their files.
+EXPORT_FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
+#: Window length (frames) of a log-mel model whose card does not say it.
+DEFAULT_WINDOW_FRAMES = 201
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSettings:
+    """What ``cryvideo export`` writes, and where; every value and the output path are checked
+    when the object is made (before TensorFlow loads).
+
+    Attributes
+    ----------
+    model : str or os.PathLike
+        The ``.keras`` model, with its JSON card beside it.
+    format : {"tflite", "onnx"}
+    quantize : {None, "dynamic", "int8"}
+        TFLite only: int8 weights (``dynamic``) or full-integer (``int8``).
+    calibration : tuple of str
+        Audio/video files whose log-mel windows calibrate ``int8``.
+    max_windows : int
+        Calibration windows used at most.
+    output : str or os.PathLike, optional
+        Output file (default: beside ``model``, named ``MODEL_float32.tflite``,
+        ``MODEL_dynamic.tflite``, ``MODEL_int8.tflite`` or ``MODEL.onnx``; never by default
+        into the shipped models folder).
+
+    Raises
+    ------
+    ParameterError
+        A bad combination, an output of the wrong kind, one that would overwrite the model or
+        its card, or a default output inside the shipped models folder.
+
+    Examples
+    --------
+    >>> from cryvideo.models.export import ExportSettings
+    >>> ExportSettings("my_models/cry_detector.keras", quantize="dynamic").target
+    PosixPath('my_models/cry_detector_dynamic.tflite')
+    """
+
+    model: str
+    format: str = "tflite"
+    quantize: str | None = None
+    calibration: tuple[str, ...] = ()
+    max_windows: int = 300
+    output: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "calibration", tuple(self.calibration))
+        if self.format not in EXPORT_FORMATS:
+            raise ParameterError(f"--format must be one of {', '.join(EXPORT_FORMATS)}, got "
+                                 f"{self.format!r}")
+        if self.quantize not in QUANTIZATIONS:
+            raise ParameterError(f"--quantize must be dynamic or int8, got {self.quantize!r}")
+        if self.format == "onnx" and self.quantize:
+            raise ParameterError("--quantize applies to --format tflite only")
+        if self.quantize == "int8" and not self.calibration:
+            raise ParameterError("--quantize int8 needs --calibration FILES/DIRS (real audio)")
+        if self.max_windows < 1:
+            raise ParameterError("--max-windows must be ≥ 1")
+        self._check_target()
+
+    @property
+    def target(self) -> Path:
+        """The file written."""
+        src = Path(self.model)
+        if self.output is not None:
+            return Path(self.output)
+        tag = f"_{self.quantize or 'float32'}" if self.format == "tflite" else ""
+        return src.with_name(src.stem + tag + EXPORT_FORMATS[self.format])
+
+    def _check_target(self) -> None:
+        from .cards import card_path
+
+        src, out = Path(self.model), self.target
+        if out.suffix != EXPORT_FORMATS[self.format]:
+            raise ParameterError(f"output must end in {EXPORT_FORMATS[self.format]}", path=out)
+        if card_path(out).resolve() == card_path(src).resolve() or out.resolve() == src.resolve():
+            raise ParameterError(f"{out.name} would overwrite {src.name} or its card: give "
+                                 "another name with -o", path=out)
+        if self.output is None and _in_bundled_folder(out):
+            raise ParameterError("is in the shipped models folder: export writes there only "
+                                 "when -o names the file (give -o PATH to write elsewhere, or "
+                                 "this path to replace the shipped model on purpose)", path=out)
+
+
+def _in_bundled_folder(path: Path) -> bool:
+    """Whether ``path`` would be a file of the shipped models folder (``saved_models/``)."""
+    from .store import bundled_models_dir
+
+    try:
+        return os.path.samefile(path.parent, bundled_models_dir())
+    except OSError:             # a folder that does not exist (yet) is not that one
+        return False
+
+
+def calibration_windows(paths: Sequence[str | os.PathLike], *, frames: int,
+                        max_windows: int = 300, seed: int = 0) -> np.ndarray:
+    """Log-mel windows ``(n, frames, 64)`` of media files (16 kHz, half-overlapping), at most
+    ``max_windows`` of them drawn at random: the representative set of an int8 conversion.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Audio or video files (a folder is expanded by the caller: ``cryvideo export`` takes
+        every media file in it).
+    frames : int
+        Window length (the model's ``window_frames``).
+    max_windows : int
+    seed : int
+        Seed of the random draw.
+
+    Examples
+    --------
+    >>> from cryvideo.models.export import calibration_windows
+    >>> calibration_windows(["clip.wav"], frames=201).shape     # doctest: +SKIP
+    (9, 201, 64)
+    """
+    from ..audio.logmel import logmel
+    from ..audio.windows import sliding_windows
+    from ..media import load_audio
+
+    wins = [sliding_windows(logmel(load_audio(p, sr=16000)), frames, frames // 2)[0]
+            for p in paths]
+    allw = np.concatenate(wins)
+    rng = np.random.default_rng(seed)
+    if len(allw) > max_windows:
+        allw = allw[rng.choice(len(allw), max_windows, replace=False)]
+    return allw
+
+
+def export_model(settings: ExportSettings, *,
+                 log: Callable[[str], None] | None = None) -> Path:
+    """Convert ``settings.model`` and write it with its card (the source's, with the format,
+    the quantization and the source file's name and hash added).
+
+    A log-mel model takes one fixed window (its card's ``window_frames``); a reason branch
+    (AE+DNN, vector input) its pooled feature vector, and exports to TFLite float32 or
+    dynamic only.
+
+    Parameters
+    ----------
+    settings : ExportSettings
+    log : callable, optional
+        Gets what the converter printed (default: dropped).
+
+    Returns
+    -------
+    Path
+        The file written (``settings.target``).
+
+    Raises
+    ------
+    ModelError
+        The model or its card cannot be loaded, or the conversion failed.
+    ParameterError
+        A reason branch asked for ONNX or int8.
+
+    Examples
+    --------
+    >>> from cryvideo.models.export import ExportSettings, export_model
+    >>> export_model(ExportSettings("saved_models/audio_mfcc.keras",
+    ...                             output="/tmp/mfcc.tflite"))   # doctest: +SKIP
+    PosixPath('/tmp/mfcc.tflite')
+    """
+    from . import panns as _panns  # noqa: F401  (registers the custom layers)
+    from .cards import derived_card, load_model_with_card, save_model_with_card
+
+    s, src = settings, Path(settings.model)
+    model, card = load_model_with_card(src)
+    vector_input = len(model.inputs[0].shape) == 2
+    if vector_input and (s.format == "onnx" or s.quantize == "int8"):
+        raise ParameterError("a reason branch exports to TFLite float32 or dynamic only",
+                             path=src)
+    frames = int((card.inputs or {}).get("window_frames", DEFAULT_WINDOW_FRAMES))
+    if s.format == "onnx":
+        blob = to_onnx(model, frames=frames, log=log)
+    elif vector_input:
+        blob = keras_to_tflite(model, quantize=s.quantize, log=log)
+    else:
+        rep = (calibration_windows(s.calibration, frames=frames, max_windows=s.max_windows)
+               if s.quantize == "int8" else None)
+        blob = to_tflite(model, frames=frames, quantize=s.quantize, representative=rep, log=log)
+    new = derived_card(card, exported_from=src.name, source_sha256=card.sha256,
+                       format=s.format, quantization=s.quantize or "none")
+    save_model_with_card(blob, s.target, new)
+    return s.target
 
 
 @contextlib.contextmanager

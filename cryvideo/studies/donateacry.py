@@ -328,7 +328,8 @@ class BenchmarkConfig:
         if not self.class_sets:
             raise ParameterError("no class set to evaluate")
         if not self.features or set(self.features) - {"mfcc", "stft"}:
-            raise ParameterError(f"features must be among mfcc, stft; got {self.features}")
+            raise ParameterError("--features: expected a comma list among mfcc, stft, got "
+                                 f"{','.join(self.features) or 'nothing'}")
         for name in ("paper_repeats", "n_splits", "grouped_repeats"):
             if int(getattr(self, name)) < 1:
                 raise ParameterError(f"{name} must be >= 1")

@@ -1,11 +1,11 @@
-"""The PANNs studies behind ``cryvideo benchmark panns``: grouped-CV cry detection (CNN10 vs
-YAMNet zero-shot), the pooling study, distillation/quantization, and YAMNet heads. The
-detector's recipe itself is :mod:`cryvideo.training.cnn10_detector`.
+"""The PANNs studies behind ``cryvideo benchmark panns``: the pooling study (reason heads on
+YAMNet embeddings) and the compression study (distillation and quantization of log-mel
+detectors). The detector's recipe itself is :mod:`cryvideo.training.cnn10_detector`; the
+grouped CV of every cry detector, per recording, is :mod:`cryvideo.studies.detection`.
 
 All evaluations use folds grouped by source recording (cry detection: the manifest's ``group``;
-Donateacry: the app-install UUID). Nothing is tuned on a test fold: the detector's threshold is
-fixed at 0.5, YAMNet's is chosen on the training folds (and 0.3, the reference value, is
-reported beside it).
+Donateacry: the app-install UUID). Nothing is tuned on a test fold: the detectors' threshold
+is fixed at 0.5.
 """
 
 from __future__ import annotations
@@ -15,56 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detection.yamnet_tflite import YamNet
-from ..evaluation import grouped_splits, mean_ci
+from ..evaluation import grouped_splits
 from ..training.clipsets import ClipSet
 from ..training.cnn10_detector import (
-    HOP_FRAMES,
-    RECIPES,
     WINDOW_FRAMES,
-    background_clips,
     calibration_set,
     clip_scores,
     detector_model,
-    detector_weights,
     train_detector,
 )
 from ..training.panns import class_weights
 
-__all__ = [
-    "binary_f1",
-    "detection_cv",
-    "pooling_study",
-    "compression_study",
-    "yamnet_head_cv",
-    # the shipped recipe, from cryvideo.training.cnn10_detector
-    "WINDOW_FRAMES",
-    "HOP_FRAMES",
-    "RECIPES",
-    "background_clips",
-    "calibration_set",
-    "clip_scores",
-    "detector_model",
-    "detector_weights",
-    "train_detector",
-]
-
-def binary_f1(y: np.ndarray, pred: np.ndarray) -> dict:
-    y = np.asarray(y, bool)
-    pred = np.asarray(pred, bool)
-    tp = int(np.sum(y & pred))
-    fp = int(np.sum(~y & pred))
-    fn = int(np.sum(y & ~pred))
-    prec = tp / (tp + fp) if tp + fp else 0.0
-    rec = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return {"f1": f1, "precision": prec, "recall": rec, "tp": tp, "fp": fp, "fn": fn,
-            "accuracy": float(np.mean(y == pred))}
-
-
-def _best_threshold(scores, y, grid=np.round(np.arange(0.05, 0.96, 0.05), 2)) -> float:
-    f1s = [binary_f1(y, scores >= t)["f1"] for t in grid]
-    return float(grid[int(np.argmax(f1s))])
+__all__ = ["detection_folds", "pooling_study", "compression_study",
+           "read_compression_checkpoint", "PAPER_TABLE4", "PAPER_TABLE5"]
 
 
 def detection_folds(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0):
@@ -117,118 +80,6 @@ def window_latency(interpreter, window: np.ndarray, *, n: int = 30) -> float:
         run_tflite(interpreter, window)
         times.append(time.perf_counter() - t)
     return float(np.median(times))
-
-
-def _save_fold_model(trained, width, save_dir, k, test_paths, da_test_paths) -> None:
-    from ..audio.logmel import PANNS_16K
-    from ..models.cards import ModelCard, save_model_with_card
-
-    model = detector_model(width=width)
-    model.set_weights(trained.get_weights())
-    card = ModelCard(name=f"cry_detector_fold{k}", kind="cry-detector", labels=["cry"],
-                     inputs={"logmel": PANNS_16K.to_dict(), "window_frames": WINDOW_FRAMES},
-                     training={"held_out": list(test_paths),
-                               "held_out_donateacry": list(da_test_paths)},
-                     extra={"threshold": 0.5})
-    save_model_with_card(model, Path(save_dir) / f"fold{k}" / "cry_detector.keras", card)
-
-
-def detection_cv_summary(rows: list[dict], *, quantize: bool = True) -> dict:
-    """F1 of each model over the folds of :func:`detection_cv`: pooled (every clip tested
-    once), and the folds' mean, sd, min and max. No interval: this retired protocol counts
-    overlapping windows of one recording as independent clips, and a t-interval over five
-    unequal folds is not one (it left [0, 100 %]); ``docs/detection.md`` has the grouped CV
-    per recording with group-bootstrap intervals."""
-    def spread(v) -> dict:
-        v = np.asarray(v, float)
-        return {"mean": float(v.mean()), "sd_over_folds": float(v.std(ddof=1)),
-                "min": float(v.min()), "max": float(v.max())}
-
-    summary: dict = {"note": "retired protocol (windows of one recording counted as clips, "
-                     "one seed); no interval. See docs/detection.md for the grouped CV per "
-                     "recording."}
-    for key in [k for k in ("cnn10", "cnn10_dynamic", "cnn10_int8", "yamnet_train_threshold",
-                            "yamnet_0.3") if k in rows[0]]:
-        tp = sum(r[key]["tp"] for r in rows)
-        fp = sum(r[key]["fp"] for r in rows)
-        fn = sum(r[key]["fn"] for r in rows)
-        f1 = spread([r[key]["f1"] for r in rows])
-        summary[key] = {"f1_mean": f1["mean"], "f1_sd_over_folds": f1["sd_over_folds"],
-                        "f1_fold_range": [f1["min"], f1["max"]],
-                        "f1_pooled": 2 * tp / (2 * tp + fp + fn)}
-    r = spread([r["cnn10_donateacry_recall"] for r in rows])
-    summary["cnn10_donateacry_recall"] = {"mean": r["mean"], "sd_over_folds": r["sd_over_folds"],
-                                          "fold_range": [r["min"], r["max"]]}
-    if quantize and "tflite_bytes" in rows[-1]:
-        summary["tflite_bytes"] = rows[-1]["tflite_bytes"]
-        summary["window_latency_s"] = rows[-1]["window_latency_s"]
-    return summary
-
-
-def detection_cv(cd: ClipSet, da: ClipSet, *, width: float = 0.125, epochs: int = 20,
-                 n_splits: int = 5, seed: int = 0, quantize: bool = True,
-                 save_dir=None, log=print, donateacry_weight: str = "clip",
-                 background_prob: float = 0.0) -> dict:
-    """Grouped k-fold CV of the CNN10 detector against YAMNet zero-shot on the same folds.
-
-    Per fold: train on the training groups of the detection set plus the Donateacry cries of
-    the training UUID folds; test on the held-out detection groups (and report the recall on
-    the held-out Donateacry UUIDs separately). With ``save_dir``, each fold's model is saved
-    there as ``fold{k}/cry_detector.keras`` (with its card, listing its held-out files).
-    """
-    y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
-    yam = np.array([YamNet.cry_score(s) for s in cd.yamnet_scores])
-    cats = np.array(cd.categories)
-    rows = []
-    for k, ((tr, te), (da_tr, da_te)) in enumerate(zip(folds, da_folds, strict=True)):
-        t0 = time.time()
-        clips = [cd.logmel[i] for i in tr] + [da.logmel[i] for i in da_tr]
-        clips_bl = [cd.logmel_bl[i] for i in tr] + [da.logmel[i] for i in da_tr]
-        ytr = np.concatenate([y[tr], np.ones(len(da_tr), int)])
-        extra = np.concatenate([np.zeros(len(tr), bool), np.ones(len(da_tr), bool)])
-        model = train_detector(clips, clips_bl, ytr, width=width, epochs=epochs, seed=seed + k,
-                               is_extra=extra, donateacry_weight=donateacry_weight,
-                               backgrounds=background_clips(cd, tr),
-                               background_prob=background_prob)
-
-        def pw(w, model=model):
-            return model.predict(w, batch_size=128, verbose=0)
-
-        if save_dir is not None:
-            _save_fold_model(model, width, save_dir, k, [cd.paths[i] for i in te],
-                             [da.paths[i] for i in da_te])
-        s_te = clip_scores(pw, [cd.logmel[i] for i in te])
-        s_da = clip_scores(pw, [da.logmel[i] for i in da_te])
-        thr_y = _best_threshold(yam[tr], y[tr])
-        row = {
-            "fold": k, "n_test": len(te), "n_test_cry": int(y[te].sum()),
-            "test_groups": len(set(np.array(cd.groups)[te])),
-            "cnn10": binary_f1(y[te], s_te >= 0.5),
-            "yamnet_train_threshold": {**binary_f1(y[te], yam[te] >= thr_y),
-                                       "threshold": thr_y},
-            "yamnet_0.3": binary_f1(y[te], yam[te] >= 0.3),
-            "cnn10_donateacry_recall": float(np.mean(s_da >= 0.5)),
-            "cnn10_false_positive_by_category": {
-                c: int(np.sum((s_te >= 0.5) & (cats[te] == c))) for c in set(cats[te])},
-        }
-        if quantize:
-            qp = quantized_predictors(model, calibration_set(clips, seed=seed + k))
-            row["tflite_bytes"] = qp.pop("sizes")
-            row["window_latency_s"] = qp.pop("latency")
-            for q, fn in qp.items():
-                sq = clip_scores(fn, [cd.logmel[i] for i in te])
-                row[f"cnn10_{q}"] = binary_f1(y[te], sq >= 0.5)
-        row["seconds"] = round(time.time() - t0, 1)
-        rows.append(row)
-        log(f"fold {k}: CNN10 F1 {row['cnn10']['f1']:.3f}  YAMNet F1 "
-            f"{row['yamnet_train_threshold']['f1']:.3f} (thr {thr_y})  "
-            f"@0.3 {row['yamnet_0.3']['f1']:.3f}  DA recall "
-            f"{row['cnn10_donateacry_recall']:.3f}  {row['seconds']} s")
-    summary = detection_cv_summary(rows, quantize=quantize)
-    return {"width": width, "epochs": epochs, "n_splits": n_splits, "seed": seed,
-            "donateacry_weight": donateacry_weight, "background_prob": background_prob,
-            "window_s": 2.0, "hop_s": 0.5, "folds": rows, "summary": summary,
-            "n_clips": len(cd), "n_donateacry": len(da)}
 
 
 # --------------------------------------------------------------------------- pooling study
@@ -593,80 +444,3 @@ def compression_study(cd: ClipSet, da: ClipSet, *, teacher=("cnn14", 0.125),
             "folds": len(tested) // max(n_seeds, 1), "n_splits": n_splits, "n_seeds": n_seeds,
             "seed": seed, "n_boot": n_boot, "data": data, "rows": table,
             "tflite_bytes": sizes, "window_latency_s": lat, "params": params}
-
-
-# --------------------------------------------------------------------------- YAMNet + head
-
-#: YAMNet classes 0-23: speech, babbling, shouting, screaming, laughter (13-18), crying (19-20),
-#: whimper, wail, sigh — the human vocal sounds a cry detector must tell apart.
-VOCAL_CLASSES = tuple(range(24))
-#: The head variants :func:`yamnet_head_cv` sweeps: (features, Donateacry positives?, C).
-YAMNET_HEAD_VARIANTS = tuple((f, d, c) for f in ("embedding", "vocal-scores")
-                             for d in (False, True) for c in (0.01, 1.0))
-
-
-def yamnet_head_features(cs: ClipSet, kind: str) -> np.ndarray:
-    """Clip features for a head on YAMNet: ``"embedding"`` = [max; mean] over windows of the
-    1024-d embeddings (2048); ``"vocal-scores"`` = [max; mean] of the logits of the 24 vocal
-    class scores (48)."""
-    if kind == "embedding":
-        return np.stack([np.concatenate([e.max(0), e.mean(0)]) for e in cs.yamnet_emb])
-    if kind == "vocal-scores":
-        def logit(p):
-            p = np.clip(p, 1e-4, 1 - 1e-4)
-            return np.log(p / (1 - p))
-        return np.stack([np.concatenate([logit(s[:, VOCAL_CLASSES].max(0)),
-                                         logit(s[:, VOCAL_CLASSES].mean(0))])
-                         for s in cs.yamnet_scores])
-    raise ValueError(kind)
-
-
-def yamnet_head_cv(cd: ClipSet, da: ClipSet, *, n_splits: int = 5, seed: int = 0,
-                   variants=YAMNET_HEAD_VARIANTS) -> dict:
-    """Cry detection with the pretrained YAMNet backbone and a trainable head: class-balanced
-    logistic regression on clip features (:func:`yamnet_head_features`), on the same grouped
-    folds as :func:`detection_cv`, threshold 0.5, with or without the Donateacry cries as extra
-    positives. Every variant is reported (a sweep, not a selection: picking the best row
-    afterwards would be tuning on the test folds), with YAMNet zero-shot on the same folds."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    y, folds, da_folds = detection_folds(cd, da, n_splits=n_splits, seed=seed)
-    cats = np.array(cd.categories)
-    yam = np.array([YamNet.cry_score(s) for s in cd.yamnet_scores])
-    feats = {k: (yamnet_head_features(cd, k), yamnet_head_features(da, k))
-             for k in {v[0] for v in variants}}
-
-    def pooled(per_fold):
-        tp, fp, fn = (sum(m[k] for m in per_fold) for k in ("tp", "fp", "fn"))
-        m, lo, hi = mean_ci([m["f1"] for m in per_fold], bounds=(0.0, 1.0))
-        return {"f1_pooled": 2 * tp / (2 * tp + fp + fn), "f1_mean": m, "f1_ci95": [lo, hi],
-                "f1_folds": [m["f1"] for m in per_fold]}
-
-    rows = []
-    for kind, use_da, C in variants:
-        x, xd = feats[kind]
-        per_fold, da_rec, called = [], [], {}
-        for (tr, te), (da_tr, da_te) in zip(folds, da_folds, strict=True):
-            clf = make_pipeline(StandardScaler(), LogisticRegression(
-                C=C, class_weight="balanced", max_iter=3000))
-            xs, ys = [x[tr]], [y[tr]]
-            if use_da:
-                xs.append(xd[da_tr])
-                ys.append(np.ones(len(da_tr), int))
-            clf.fit(np.concatenate(xs), np.concatenate(ys))
-            pred = clf.predict_proba(x[te])[:, 1] >= 0.5
-            per_fold.append(binary_f1(y[te], pred))
-            da_rec.append(float(np.mean(clf.predict(xd[da_te]) == 1)))
-            for c in set(cats[te]):
-                called[str(c)] = called.get(str(c), 0) + int(np.sum(pred & (cats[te] == c)))
-        rows.append({"features": kind, "donateacry_positives": bool(use_da), "C": C,
-                     **pooled(per_fold), "donateacry_recall": float(np.mean(da_rec)),
-                     "called_crying_by_category": called})
-    zs = []
-    for tr, te in folds:
-        zs.append(binary_f1(y[te], yam[te] >= _best_threshold(yam[tr], y[tr])))
-    return {"rows": rows, "n_splits": n_splits, "seed": seed,
-            "category_counts": {str(c): int(np.sum(cats == c)) for c in sorted(set(cats))},
-            "yamnet_zero_shot": pooled(zs)}

@@ -21,9 +21,10 @@ from ..models.cards import ModelCard, save_model_with_card
 from ..models.store import AUDIO_MODEL_FILES
 from ..progress import Progress, tracked
 from .audio_data import AudioDataset, build_dataset
+from .settings import AUDIO_KINDS, AudioTrainingSettings
 
-__all__ = ["train_audio_branches", "model_filename", "make_estimator", "evaluate_ae_dnn",
-           "summarize_folds", "AE_DNN_DEFAULTS"]
+__all__ = ["train_audio", "train_audio_branches", "model_filename", "make_estimator",
+           "evaluate_ae_dnn", "summarize_folds", "AE_DNN_DEFAULTS"]
 
 #: The AE+DNN's hyper-parameters, fixed up front (never tuned on test folds): the estimator's
 #: own defaults, which the shipped branches use.
@@ -39,15 +40,47 @@ def model_filename(kind: str) -> str:
     return AUDIO_MODEL_FILES[kind]
 
 
+def train_audio(settings: AudioTrainingSettings, *,
+                progress: Progress | None = None) -> dict[str, ModelCard]:
+    """``cryvideo train-audio``: train the branches ``settings`` names on its Donateacry folder
+    and save them with their cards (:func:`train_audio_branches`).
+
+    Parameters
+    ----------
+    settings : AudioTrainingSettings
+    progress : callable, optional
+        ``progress(stage, done, total)`` (e.g. :class:`cryvideo.progress.StageProgress`).
+
+    Returns
+    -------
+    dict
+        kind → the card written.
+
+    Examples
+    --------
+    >>> from cryvideo.training.audio import train_audio
+    >>> from cryvideo.training.settings import AudioTrainingSettings
+    >>> cards = train_audio(AudioTrainingSettings(
+    ...     "../shared/data/donateacry", "models/", kinds=("mfcc",)))   # doctest: +SKIP
+    >>> cards["mfcc"].metrics["balanced_accuracy"]["mean"]              # doctest: +SKIP
+    0.22
+    """
+    s = settings
+    return train_audio_branches(s.data_dir, s.out_dir, kinds=s.kinds,
+                                background_dir=s.background_dir, n_aug=s.n_aug,
+                                cv_folds=s.cv_folds, seed=s.seed, overrides=s.overrides,
+                                progress=progress)
+
+
 def train_audio_branches(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
-    kinds: Sequence[str] = ("mfcc", "stft"),
+    kinds: Sequence[str] = AUDIO_KINDS,
     classes: Sequence[str] = DONATEACRY_CLASSES,
     background_dir: str | os.PathLike | None = None,
-    n_aug: int = 2,
-    cv_folds: int = 5,
+    n_aug: int = AudioTrainingSettings.n_aug,
+    cv_folds: int = AudioTrainingSettings.cv_folds,
     seed: int = 0,
     overrides: dict | None = None,
     progress: Progress | None = None,

@@ -1,6 +1,6 @@
 """Training the whole video pipeline on labelled videos: face head, audio branches, fusion.
 
-``train_video_pipeline(video_dir, labels_csv, ...)``
+``train_video_pipeline(VideoTrainingSettings(video_dir, labels_csv, ...))``
 
 1. reads ``labels.csv`` (a file column — ``file``, ``path`` or ``video`` — relative to the video
    folder, a ``label`` column, and an optional group column);
@@ -26,12 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from ..audio.features import FeatureParams
-from ..errors import DatasetError, ParameterError
+from ..errors import DatasetError
 from ..evaluation import classification_metrics, grouped_splits, majority_baseline
+from .settings import AUDIO_KINDS, VideoTrainingSettings
 
-__all__ = ["VideoItem", "read_video_labels", "train_video_pipeline", "AUDIO_KINDS"]
+__all__ = ["VideoItem", "read_video_labels", "train_video_pipeline", "AUDIO_KINDS",
+           "VideoTrainingSettings"]
 
-AUDIO_KINDS = ("mfcc", "stft")
 FILE_COLUMNS = ("file", "path", "video", "filename")
 
 
@@ -240,82 +241,52 @@ def _metrics(y_true, y_pred, labels, y_train):
     return m
 
 
-def train_video_pipeline(
-    video_dir: str | os.PathLike,
-    labels_csv: str | os.PathLike,
-    *,
-    out_dir: str | os.PathLike,
-    backbone: str = "resnet50",
-    weights: str | os.PathLike | None = "imagenet",
-    fps: float = 5.0,
-    group_column: str | None = None,
-    label_column: str = "label",
-    audio: str = "train",
-    n_splits: int = 5,
-    epochs_face: int = 10,
-    epochs_audio: int = 40,
-    epochs_fusion: int = 100,
-    hidden: int = 64,
-    window: int = 8,
-    shuffle_labels: bool = False,
-    seed: int = 0,
-    save: bool = True,
-    progress: bool = True,
-) -> dict:
+def train_video_pipeline(settings: VideoTrainingSettings, *, save: bool | None = None,
+                         progress: bool = True) -> dict:
     """Train and evaluate the face head, the audio branches and the fusion on labelled videos.
 
     Parameters
     ----------
-    video_dir, labels_csv : path
-        See :func:`read_video_labels`.
-    out_dir : path
-        Where ``face_head.keras``, ``video_audio_{mfcc,stft}.keras``, ``fusion.keras`` (each with
-        its JSON card) and ``training_report.json`` are written.
-    backbone : {"resnet50", "mobilenet"}
-    weights : "imagenet", "random" or path
-        Backbone weights (see :func:`cryvideo.vision.backbones.build_backbone`).
-    fps : float
-        Analysis frame rate.
-    group_column : str, optional
-        Column of ``labels_csv`` holding the group (subject, recording session): no group is
-        on both sides of a split. Without it every video is its own group.
-    audio : {"train", "default"}
-        ``train``: train the summary audio branches on these videos' sound; ``default``: reuse
-        the default audio branches (:func:`cryvideo.models.branches.default_audio_branches`) as
-        fixed inputs of the fusion.
-    n_splits : int
-        Grouped folds of the evaluation.
-    epochs_face, epochs_audio, epochs_fusion : int
-    hidden : int
-        Units of the face head's dense layer.
-    window : int
-        Rolling-average window recorded on the face head's card (used by ``predict``).
-    shuffle_labels : bool
-        Control experiment: permute the labels across videos first (results must be at chance).
-    seed : int
-    save : bool
-        Train the final models on all videos and save them.
+    settings : VideoTrainingSettings
+        The videos and their labels, where the models go, and the training options.
+    save : bool, optional
+        Train the final models on all videos and save them (default: ``settings.saves``, so
+        not for a shuffled-label control).
+    progress : bool
+        Progress bars on stderr.
 
     Returns
     -------
     dict
-        The training report (also written to ``out_dir/training_report.json``).
+        The training report (also written to ``out_dir/training_report.json`` when saved).
+
+    Examples
+    --------
+    >>> from cryvideo.training.settings import VideoTrainingSettings
+    >>> from cryvideo.training.video import train_video_pipeline
+    >>> rep = train_video_pipeline(VideoTrainingSettings(
+    ...     "videos/", "videos/labels.csv", backbone="mobilenet", out_dir="m/"))  # doctest: +SKIP
+    >>> rep["metrics"]["fusion"]["balanced_accuracy"]                            # doctest: +SKIP
+    0.61
     """
+    from ..pipeline.predict import DEFAULT_ANALYSIS_FPS
     from ..progress import progress_bar
     from ..vision.backbones import build_backbone
 
-    if audio not in ("train", "default"):
-        raise ParameterError(f"audio must be 'train' or 'default', got {audio!r}")
-    items = read_video_labels(video_dir, labels_csv, label_column=label_column,
-                              group_column=group_column)
+    st = settings
+    save = st.saves if save is None else save
+    fps = DEFAULT_ANALYSIS_FPS if st.fps is None else st.fps
+    audio, seed, epochs_fusion = st.audio, st.seed, st.epochs_fusion
+    items = read_video_labels(st.video_dir, st.labels_csv, label_column=st.label_column,
+                              group_column=st.group_column)
     labels = sorted({it.label for it in items})
     y = np.asarray([labels.index(it.label) for it in items])
-    if shuffle_labels:
+    if st.shuffle_labels:
         y = np.random.default_rng(seed).permutation(y)
     groups = np.asarray([it.group for it in items])
     n_classes = len(labels)
     params = FeatureParams(duration=None)
-    bb = build_backbone(backbone, weights=weights, seed=seed)
+    bb = build_backbone(st.backbone, weights=st.weights, seed=seed)
     default_branches = []
     if audio == "default":
         from ..models.branches import default_audio_branches
@@ -326,9 +297,9 @@ def train_video_pipeline(
 
     from ..models.fusion import train_fusion
 
-    kw = dict(audio_mode=audio, epochs_face=epochs_face, epochs_audio=epochs_audio,
-              hidden=hidden, seed=seed)
-    folds = list(grouped_splits(y, groups, n_splits=n_splits, seed=seed))
+    kw = dict(audio_mode=audio, epochs_face=st.epochs_face, epochs_audio=st.epochs_audio,
+              hidden=st.hidden, seed=seed)
+    folds = list(grouped_splits(y, groups, n_splits=st.n_splits, seed=seed))
     # Level 1: out-of-fold branch outputs (each video predicted by branches that never saw it).
     names, oof_p, oof_pres = None, None, None
     for _, tr, te in progress_bar(folds, desc="branch folds", unit="fold",
@@ -375,8 +346,8 @@ def train_video_pipeline(
         "labels": labels,
         "class_counts": {lab: int((y == i).sum()) for i, lab in enumerate(labels)},
         "groups": int(len(np.unique(groups))),
-        "group_column": group_column,
-        "shuffled_labels": bool(shuffle_labels),
+        "group_column": st.group_column,
+        "shuffled_labels": bool(st.shuffle_labels),
         "protocol": f"StratifiedGroupKFold, {len(folds)} folds, seed {seed}; per-video "
                     "out-of-fold predictions; the fusion is trained on out-of-fold branch "
                     "outputs (stacking) and evaluated on the same folds",
@@ -387,14 +358,14 @@ def train_video_pipeline(
         "metrics": metrics,
     }
     if save:
-        report["models"] = _train_final(data, y, labels, groups, bb, out_dir, report,
-                                        params=params, fps=fps, window=window,
+        report["models"] = _train_final(data, y, labels, groups, bb, st.out_dir, report,
+                                        params=params, fps=fps, window=st.window,
                                         epochs_fusion=epochs_fusion, items=items,
                                         default_branches=default_branches,
                                         oof=(names, oof_p, oof_pres), **kw)
         from ..io import write_json_atomic
 
-        write_json_atomic(Path(out_dir) / "training_report.json", report)
+        write_json_atomic(Path(st.out_dir) / "training_report.json", report)
     return report
 
 
