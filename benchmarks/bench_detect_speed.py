@@ -68,7 +68,7 @@ def _run(cmd, *, env=None, pin=True) -> tuple[float, str, float]:
 MODEL_ONLY = """
 import json, sys, time
 import numpy as np
-from cryvideo.detection.detector import PatchDetector
+from cryvideo.detection.patch_detector import PatchDetector
 from cryvideo.media import load_audio
 y = load_audio(sys.argv[2], sr=16000)
 det = PatchDetector(sys.argv[1], num_threads=1)

@@ -49,8 +49,8 @@ from pathlib import Path
 import numpy as np
 from common import REPO, RESULTS, loadavg, machine
 
-from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE, PatchDetector
 from cryvideo.detection.live import LiveDetector
+from cryvideo.detection.patch_detector import DEFAULT_DETECTOR_FILE, PatchDetector
 from cryvideo.io import write_text_atomic
 from cryvideo.testing.live_audio import SR, babble, synth_cry
 
@@ -126,7 +126,7 @@ def decision_floor(det, y, window: int, onsets, spans) -> list[float | None]:
     earliest: the end of the first window (of ``window`` patches) whose score reaches the
     threshold, minus the onset. What the detector itself needs; the live path adds the block
     and the processing."""
-    from cryvideo.detection.pooling import moving_mean
+    from cryvideo.detection.decisions import moving_mean
 
     f = det.frontend
     scores = moving_mean(det.patch_probabilities(y), window)

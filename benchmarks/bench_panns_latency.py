@@ -31,7 +31,7 @@ def main() -> int:
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from cryvideo.detection.cnn10 import CryDetector
+    from cryvideo.detection.cnn10 import CNN10Detector
     from cryvideo.io import write_json_atomic, write_text_atomic
     from cryvideo.machine import machine
     from cryvideo.models.export import to_tflite
@@ -46,7 +46,7 @@ def main() -> int:
     }
     rows = []
     for name, path in variants.items():
-        det = CryDetector.load(path)
+        det = CNN10Detector.load(path)
         if name == "keras float32":
             # TFLite float32 copy of the same model, for a like-for-like comparison
             import tempfile
@@ -61,7 +61,7 @@ def main() -> int:
         else:
             extra = []
         for nm, p in [(name, path), *extra]:
-            det = CryDetector.load(p)
+            det = CNN10Detector.load(p)
             det.detect(y)
             times = []
             for _ in range(args.repeats):
@@ -76,7 +76,7 @@ def main() -> int:
                   f"{args.seconds:g} s clip  ×{args.seconds / med:.0f} real time", flush=True)
     meta = {**machine(), "threads": 1,
             "clip_seconds": args.seconds, "repeats": args.repeats,
-            "note": "median wall time of CryDetector.detect on a waveform (log-mel + all 2 s "
+            "note": "median wall time of CNN10Detector.detect on a waveform (log-mel + all 2 s "
             "windows at hop 0.5 s); the machine is shared, so times are upper bounds"}
     out = Path(args.out)
     write_json_atomic(out / "panns_latency.json", {**meta, "rows": rows})

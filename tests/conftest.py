@@ -127,7 +127,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def shipped_detector() -> Path:
     """The default cry detector of saved_models/ (skipped when the repository lacks it)."""
-    from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
+    from cryvideo.detection.patch_detector import DEFAULT_DETECTOR_FILE
 
     p = REPO / "saved_models" / DEFAULT_DETECTOR_FILE
     if not p.is_file():

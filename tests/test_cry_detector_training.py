@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cryvideo.models.cry_detector import CRY_CLASS, SOB_CLASS, VOCAL_CLASSES, teacher_gate
-from cryvideo.training.cry_detector import (
+from cryvideo.models.yamnet_cry import CRY_CLASS, SOB_CLASS, VOCAL_CLASSES, teacher_gate
+from cryvideo.training.yamnet_cry import (
     BACKGROUND_CATEGORIES,
     RECIPES,
     PatchTrainer,
@@ -126,8 +126,8 @@ def test_clip_level_training_learns_from_a_few_patches(yamnet):
     trainer.fit(feats, y, np.ones(len(y)), epochs=15)
     y_te = np.array([1, 0] * 20)
     te = [clip(v) for v in y_te]
-    from cryvideo.detection.pooling import clip_score
-    from cryvideo.evaluation.detection import weighted_auc
+    from cryvideo.detection.decisions import clip_score
+    from cryvideo.evaluation.detector_metrics import weighted_auc
 
     scores = [clip_score(p, 3) for p in trainer.patch_probabilities(te)]
     assert weighted_auc(y_te, scores, np.ones(len(y_te))) > 0.95
@@ -153,7 +153,7 @@ def test_exported_detector_matches_keras(yamnet, tmp_path):
     from cryvideo.detection.frontend import YAMNET_FRONTEND, waveform_patches
     from cryvideo.detection.runtime import TFLitePatchModel
     from cryvideo.models.cards import ModelCard, save_model_with_card
-    from cryvideo.models.cry_detector import build_head, build_patch_detector
+    from cryvideo.models.yamnet_cry import build_head, build_patch_detector
     from cryvideo.training.detector_export import to_tflite
 
     head = build_head()
@@ -175,7 +175,7 @@ def test_exported_detector_matches_keras(yamnet, tmp_path):
     wav = tmp_path / "a.npy"
     np.save(wav, y)
     code = ("import sys, json, numpy as np\n"
-            "from cryvideo.detection.detector import PatchDetector\n"
+            "from cryvideo.detection.patch_detector import PatchDetector\n"
             f"d = PatchDetector({str(path)!r})\n"
             f"r = d.detect(np.load({str(wav)!r}), sr=16000)\n"
             "print(json.dumps({'tf': 'tensorflow' in sys.modules or 'keras' in sys.modules,"
@@ -184,7 +184,7 @@ def test_exported_detector_matches_keras(yamnet, tmp_path):
                          timeout=120, check=True).stdout
     res = json.loads(out.strip().splitlines()[-1])
     assert res["tf"] is False
-    from cryvideo.detection.pooling import moving_mean
+    from cryvideo.detection.decisions import moving_mean
 
     assert res["p"] == pytest.approx(float(moving_mean(want, 3).max()), abs=1e-4)
     assert res["det"]["sha256"] == json.loads(path.with_suffix(".json").read_text())["sha256"]
@@ -218,7 +218,7 @@ def test_no_derivative_clips_are_never_cached(tmp_path):
 
 
 def test_corpus_marks_no_derivative_licences(tmp_path):
-    from cryvideo.data.detection import DetectionClip
+    from cryvideo.data.cry_corpus import DetectionClip
 
     nd = DetectionClip("a.wav", "not_cry", "laughter", "g", "vocal_negatives", "x",
                        "CC BY-NC-ND 4.0 (Deeply Inc.; copied unmodified)")

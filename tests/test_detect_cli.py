@@ -110,8 +110,8 @@ def test_streamed_file_equals_whole_waveform(shipped, tmp_path, kind):
     < 1e-6 on an AVX-512 AMD EPYC) can move a window's probability by a quantization step
     (0.019 seen there, none on the earlier CI machines): for it the decisions must be the
     same and the probabilities close."""
-    from cryvideo.detection.detector import PatchDetector
-    from cryvideo.detection.pooling import merge_segments, moving_mean
+    from cryvideo.detection.decisions import merge_segments, moving_mean
+    from cryvideo.detection.patch_detector import PatchDetector
     from cryvideo.media import load_audio
     from cryvideo.testing.media import synth_cry
 

@@ -61,7 +61,7 @@ def _result(path):
 
 # -- item 3: the timeline ----------------------------------------------------------------------
 def test_scores_are_drawn_at_window_centres(shipped, files):
-    from cryvideo.detection.detector import PatchDetector
+    from cryvideo.detection.patch_detector import PatchDetector
     from cryvideo.detection.summary import timeline_figure
 
     res = _result(files / "many.wav")
@@ -80,16 +80,16 @@ def test_every_detector_says_its_window(files):
     """A detector built from windows carries its window length too: zero-shot YAMNet here
     (CNN10 takes the same path, ``DetectionResult.from_windows``; importing TensorFlow would
     make this test slow); the audio-visual wrapper keeps it (see the timeline test)."""
-    from cryvideo.detection.zeroshot import YamnetCryDetector
+    from cryvideo.detection.zeroshot import YamnetZeroShotDetector
     from cryvideo.errors import WeightsNotFoundError
 
     try:
-        zs = YamnetCryDetector()
+        zs = YamnetZeroShotDetector()
     except WeightsNotFoundError as exc:
         pytest.skip(f"YAMNet's weights are not here: {exc}")
     res = zs.detect(str(files / "many.wav"))
-    assert res.window_seconds == pytest.approx(YamnetCryDetector.WINDOW)
-    assert res.window_centres[0] == pytest.approx(YamnetCryDetector.WINDOW / 2)
+    assert res.window_seconds == pytest.approx(YamnetZeroShotDetector.WINDOW)
+    assert res.window_centres[0] == pytest.approx(YamnetZeroShotDetector.WINDOW / 2)
 
 
 def test_timeline_panels_share_one_time_axis_with_a_legend(shipped, files, demo_clip):
@@ -182,7 +182,7 @@ def test_labels_are_an_audacity_label_track(shipped, files, tmp_path):
 
 
 def test_csv_and_json_give_each_segment_its_peak(shipped, files, tmp_path):
-    from cryvideo.detection.detector import PatchDetector
+    from cryvideo.detection.patch_detector import PatchDetector
 
     table = tmp_path / "segments.csv"
     out, _ = _detect("--json", "--scores", "--csv", table, files / "many.wav",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cryvideo.detection.decisions import clip_score, merge_segments, moving_mean
 from cryvideo.detection.frontend import (
     YAMNET_FRONTEND,
     log_mel,
@@ -14,7 +15,6 @@ from cryvideo.detection.frontend import (
     patches,
     waveform_patches,
 )
-from cryvideo.detection.pooling import clip_score, merge_segments, moving_mean
 
 SR = 16000
 

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from cryvideo.evaluation.detection import detection_metrics, group_weights, rate_by, weighted_auc
+from cryvideo.evaluation.detector_metrics import (
+    detection_metrics,
+    group_weights,
+    rate_by,
+    weighted_auc,
+)
 
 
 def test_group_weights_count_each_recording_once():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cryvideo.cli import main
-from cryvideo.studies.detection_report import report_from_results
+from cryvideo.studies.detection_cv_report import report_from_results
 
 RES = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cryvideo.detection.decisions import merge_segments, moving_mean
 from cryvideo.detection.frontend import log_mel, pad_waveform, patches
-from cryvideo.detection.pooling import merge_segments, moving_mean
 from cryvideo.detection.stream import PatchStream, WindowStream, iter_blocks
 
 SR = 16000

@@ -79,7 +79,8 @@ def test_every_shipped_backend_is_a_detector(shipped_detector, demo_clip):
         assert det.detect(str(demo_clip)).detector["name"] == name
     assert load_detector("yamnet-cry").streams_files is True
     assert load_detector("cnn10").streams_files is False
-    for cls in ("detector.PatchDetector", "cnn10.CryDetector", "zeroshot.YamnetCryDetector"):
+    for cls in ("patch_detector.PatchDetector", "cnn10.CNN10Detector",
+                "zeroshot.YamnetZeroShotDetector"):
         mod, _, attr = cls.partition(".")
         klass = getattr(__import__(f"cryvideo.detection.{mod}", fromlist=[attr]), attr)
         assert {"name", "streams_files", "threshold"} <= set(klass.__annotations__), cls

@@ -350,7 +350,7 @@ SKIPS += [
 @cache
 def detection_report(repo: Path) -> str:
     """benchmarks/results/detection.md as the report writer renders it from the JSON."""
-    from cryvideo.studies.detection_report import report_from_results
+    from cryvideo.studies.detection_cv_report import report_from_results
 
     res = repo / RES
     return report_from_results(json.loads((res / "detection.json").read_text()),

@@ -28,7 +28,7 @@ from conftest import cli_without_models, one_error_line
 from listen_audio import ONE_CRY, SR, FakeSoundDevice, at_rate, gone, sequence, write_wav
 
 from cryvideo.cli import main
-from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
+from cryvideo.detection.patch_detector import DEFAULT_DETECTOR_FILE
 from cryvideo.media import ffmpeg_exe
 from cryvideo.models.store import bundled_models_dir
 

@@ -12,9 +12,9 @@ import soundfile as sf
 from listen_audio import SR, FakeSoundDevice, ScriptedDetector, at_rate, gone, sequence
 
 from cryvideo.detection.alerts import CommandAlert
-from cryvideo.detection.detector import DEFAULT_DETECTOR_FILE
 from cryvideo.detection.frontend import YAMNET_FRONTEND
 from cryvideo.detection.live import STARTED, STOPPED, LiveDetector
+from cryvideo.detection.patch_detector import DEFAULT_DETECTOR_FILE
 from cryvideo.errors import InputFileError, ParameterError
 from cryvideo.media.live_source import Backoff, FFmpegLiveSource, SourceNotice
 from cryvideo.media.microphone import MicrophoneSource
@@ -110,7 +110,7 @@ def live_model():
     path = bundled_models_dir() / DEFAULT_DETECTOR_FILE
     if not path.is_file():
         pytest.skip(f"the shipped cry detector {DEFAULT_DETECTOR_FILE} is not in saved_models/")
-    from cryvideo.detection.detector import PatchDetector
+    from cryvideo.detection.patch_detector import PatchDetector
 
     return PatchDetector(path, batch=1)
 

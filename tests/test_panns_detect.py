@@ -14,7 +14,7 @@ import soundfile as sf
 
 from cryvideo.audio.logmel import PANNS_16K, logmel
 from cryvideo.cli import main
-from cryvideo.detection.cnn10 import CryDetector, merge_segments
+from cryvideo.detection.cnn10 import CNN10Detector, merge_segments
 from cryvideo.models.cards import ModelCard, save_model_with_card
 from cryvideo.testing.media import synth_cry
 from cryvideo.training.cnn10_detector import WINDOW_FRAMES, detector_model
@@ -89,7 +89,7 @@ def test_detect_finds_cry_segment(tiny_detector, cry_wav, capsys):
 
 
 def test_detect_api_on_waveform_resamples(tiny_detector):
-    det = CryDetector.load(tiny_detector)
+    det = CNN10Detector.load(tiny_detector)
     import scipy.signal
 
     y8 = scipy.signal.resample_poly(synth_cry(3.0, SR, seed=3), 1, 2).astype("float32")
@@ -202,9 +202,9 @@ def test_export_tflite_dynamic_and_int8(tiny_detector, cry_wav, tmp_path, capsys
     card = json.loads(i8.with_suffix(".json").read_text())
     assert card["extra"]["quantization"] == "int8" and card["kind"] == "cry-detector"
     assert dyn.stat().st_size < f32.stat().st_size and i8.stat().st_size < f32.stat().st_size
-    keras_det = CryDetector.load(tiny_detector)
+    keras_det = CNN10Detector.load(tiny_detector)
     for q in (f32, dyn, i8):
-        det = CryDetector.load(q)
+        det = CNN10Detector.load(q)
         a, b = det.detect(str(cry)), det.detect(str(noise))
         assert a.crying and not b.crying
         ref = keras_det.detect(str(cry))

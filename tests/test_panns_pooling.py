@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from cryvideo.errors import ParameterError  # noqa: E402
-from cryvideo.models.pooling import POOLINGS, FrameSmoothing, make_pooling  # noqa: E402
+from cryvideo.models.pooling_layers import POOLINGS, FrameSmoothing, make_pooling  # noqa: E402
 
 B, T, C = 3, 11, 16
 

@@ -29,7 +29,7 @@ def add_subparser(benchsub) -> None:
     p.add_argument("--folds", type=int, default=S.folds,
                    help="grouped folds (default: %(default)s)")
     p.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
-                   help="recipes of cryvideo.training.cry_detector.RECIPES (default: all)")
+                   help="recipes of cryvideo.training.yamnet_cry.RECIPES (default: all)")
     p.add_argument("--no-cnn10", action="store_true", help="leave out the CNN10 peer")
     p.add_argument("--costly-seeds", type=int, default=S.costly_seeds,
                    help="seeds on which the fine-tuning recipes and the fully integer TFLite "

@@ -1,6 +1,6 @@
 """Dataset readers: the Donateacry corpus and the cry-detection set."""
 
-from .cry_detection import CryDetectionItem, load_cry_detection
+from .cry_detection_set import CryDetectionItem, load_cry_detection
 from .donateacry import (
     DONATEACRY_CLASSES,
     REASON_CODES,

@@ -2,8 +2,8 @@
 
 - :mod:`.frontend` — YAMNet's log-mel front end and 0.96 s patches, in NumPy;
 - :mod:`.runtime` — a TFLite patch model;
-- :mod:`.pooling` — patch probabilities → window scores, clip score, segments;
-- :mod:`.detector` — the shipped detector (:class:`PatchDetector`) and its card;
+- :mod:`.decisions` — patch probabilities → window scores, clip score, segments;
+- :mod:`.patch_detector` — the shipped detector (:class:`PatchDetector`) and its card;
 - :mod:`.zeroshot` — YAMNet's own cry classes, zero-shot (the peer to beat);
 - :mod:`.base` — :class:`Detector`, the interface every detector has;
 - :mod:`.backends` — :data:`BACKENDS`, the table of backends (name, aliases, shipped files,

@@ -92,7 +92,7 @@ class BackendSpec:
 # -- loaders: each imports its detector only when called (TFLite / Keras load in seconds) ------
 def _load_patch(path: Path, *, threshold: float | None = None, hop: float | None = None,
                 **options) -> Detector:
-    from .detector import PatchDetector
+    from .patch_detector import PatchDetector
 
     if not Path(path).is_file():
         raise ModelError("cry detector not found", path=path)
@@ -101,20 +101,20 @@ def _load_patch(path: Path, *, threshold: float | None = None, hop: float | None
 
 def _load_cnn10(path: Path, *, threshold: float | None = None, hop: float | None = None,
                 **options) -> Detector:
-    from .cnn10 import CryDetector
+    from .cnn10 import CNN10Detector
 
-    return CryDetector.load(path, threshold=threshold, **({} if hop is None else {"hop": hop}),
+    return CNN10Detector.load(path, threshold=threshold, **({} if hop is None else {"hop": hop}),
                             **options)
 
 
 def _load_zeroshot(path: Path | None, *, threshold: float | None = None,
                    hop: float | None = None, **options) -> Detector:
-    from .zeroshot import ZEROSHOT_THRESHOLD, YamnetCryDetector
+    from .zeroshot import ZEROSHOT_THRESHOLD, YamnetZeroShotDetector
 
     if path is not None:
         raise ParameterError("the zero-shot detector takes yamnet.tflite from "
                              "$CRYVIDEO_WEIGHTS_DIR, not a model file")
-    return YamnetCryDetector(threshold=ZEROSHOT_THRESHOLD if threshold is None else threshold,
+    return YamnetZeroShotDetector(threshold=ZEROSHOT_THRESHOLD if threshold is None else threshold,
                              **options)
 
 

@@ -6,8 +6,8 @@ the card's threshold, and merges overlapping positive windows into segments.
 
 Use from Python::
 
-    from cryvideo.detection.cnn10 import CryDetector
-    det = CryDetector.load_default()
+    from cryvideo.detection.cnn10 import CNN10Detector
+    det = CNN10Detector.load_default()
     res = det.detect("clip.mp4")          # or det.detect(waveform_16k)
     res.crying, res.probability, res.segments
 """
@@ -23,13 +23,13 @@ from ..audio.windows import sliding_windows, window_starts
 from ..errors import ModelError, ParameterError
 from ..models.store import CNN10_DETECTOR_FILE
 from ..progress import Progress
-from .detector import detector_info
-from .pooling import merge_segments
+from .decisions import merge_segments
+from .patch_detector import detector_info
 from .result import DetectionResult, windows_as_audio
 from .result import waveform as _waveform_checked
-from .zeroshot import YamnetCryDetector
+from .zeroshot import YamnetZeroShotDetector
 
-__all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CryDetector", "YamnetCryDetector",
+__all__ = ["DEFAULT_DETECTOR", "DetectionResult", "CNN10Detector", "YamnetZeroShotDetector",
            "merge_segments"]
 
 #: Windows per model call (bounds memory on long recordings; one progress step each).
@@ -39,7 +39,7 @@ BATCH_WINDOWS = 32
 DEFAULT_DETECTOR = CNN10_DETECTOR_FILE
 
 
-class CryDetector:
+class CNN10Detector:
     """A trained cry detector (Keras ``.keras`` or ``.tflite``) and its card: a
     :class:`~cryvideo.detection.base.Detector` (backend ``cnn10``).
 
@@ -77,7 +77,7 @@ class CryDetector:
         self.path = None
 
     @classmethod
-    def load(cls, path, **kw) -> CryDetector:
+    def load(cls, path, **kw) -> CNN10Detector:
         """Load a detector saved with its card (``.keras`` safely, ``.tflite`` hash-checked)."""
         from ..models.cards import load_model_with_card, verify_model_file
 
@@ -99,7 +99,7 @@ class CryDetector:
         return det
 
     @classmethod
-    def load_default(cls, models_dir=None, **kw) -> CryDetector:
+    def load_default(cls, models_dir=None, **kw) -> CNN10Detector:
         """The shipped detector: ``saved_models/cry_detector.keras`` (or ``$CRYVIDEO_MODELS_DIR``
         / ``models_dir``)."""
         from ..models.store import default_models_dir

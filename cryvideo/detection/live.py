@@ -16,7 +16,7 @@ needs and the last window's patch probabilities are kept.
 
 Use from Python::
 
-    from cryvideo.detection.detector import PatchDetector
+    from cryvideo.detection.patch_detector import PatchDetector
     from cryvideo.detection.live import LiveDetector
     from cryvideo.media.live_source import FFmpegLiveSource
 

@@ -125,7 +125,7 @@ class DetectionResult:
         window : float
             Length of a window, seconds.
         """
-        from .pooling import merge_segments
+        from .decisions import merge_segments
 
         probs = np.asarray(probs, dtype=np.float64)
         p = float(probs.max()) if probs.size else 0.0

@@ -90,8 +90,8 @@ class PatchStream:
 class WindowStream:
     """Patch probabilities → window scores (moving mean of ``window`` patches) and segments.
 
-    Gives the same scores and segments as :func:`cryvideo.detection.pooling.moving_mean` and
-    :func:`~cryvideo.detection.pooling.merge_segments` over the whole recording.
+    Gives the same scores and segments as :func:`cryvideo.detection.decisions.moving_mean` and
+    :func:`~cryvideo.detection.decisions.merge_segments` over the whole recording.
 
     Parameters
     ----------

@@ -8,14 +8,14 @@ from ..errors import ParameterError
 from ..progress import Progress
 from .result import DetectionResult, waveform, windows_as_audio
 
-__all__ = ["YamnetCryDetector", "ZEROSHOT_THRESHOLD"]
+__all__ = ["YamnetZeroShotDetector", "ZEROSHOT_THRESHOLD"]
 
 #: Default decision threshold (0.4: the value picked on the training folds of the first
 #: grouped CV of the cry-detection set; ``cryvideo benchmark detection`` picks its own per fold).
 ZEROSHOT_THRESHOLD = 0.4
 
 
-class YamnetCryDetector:
+class YamnetZeroShotDetector:
     """Zero-shot cry detection with YAMNet: the window score is
     max("Baby cry, infant cry", "Crying, sobbing") of each 0.975 s window (hop 0.48 s).
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from ..audio.pooling import DEFAULT_POOL, PoolSpec, pool_features
+from ..audio.feature_pooling import DEFAULT_POOL, PoolSpec, pool_features
 from ..errors import ParameterError
 from ..progress import Progress
 from .fitting import balanced_class_weights

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..audio import FeatureParams, windows
+from ..audio.feature_pooling import PoolSpec, pool_features
 from ..audio.features import features_from_waveform
-from ..audio.pooling import PoolSpec, pool_features
 from ..errors import ModelError, ParameterError
 from .cards import ModelCard, load_model_with_card
 

@@ -3,7 +3,8 @@
 Every builder takes a log-mel input of shape ``(time, n_mels)`` (see
 :mod:`cryvideo.audio.logmel`), starts with PANNs' per-mel batch normalisation (``bn0``), and
 ends with: mean over the mel axis →
-global pooling over time (:mod:`.pooling`) → dropout → ``fc1`` (ReLU) → dropout → output dense.
+global pooling over time (:mod:`.pooling_layers`) → dropout → ``fc1`` (ReLU) → dropout →
+output dense.
 
 ``width`` scales every channel count: ``width=1`` is the paper's network (CNN10 64-128-256-512,
 CNN14 64-…-2048); ``width=0.25`` is a CPU-sized network of the same architecture (CNN10
@@ -16,7 +17,7 @@ import keras
 from keras import layers, ops
 
 from ..errors import ParameterError
-from .pooling import FrameSmoothing, make_pooling
+from .pooling_layers import FrameSmoothing, make_pooling
 
 __all__ = [
     "ARCHITECTURES",
@@ -145,7 +146,7 @@ class MeanOverMel(layers.Layer):
 
 
 def _check(pooling: str, n_classes: int):
-    from .pooling import POOLINGS
+    from .pooling_layers import POOLINGS
 
     if pooling not in POOLINGS:
         raise ParameterError(f"unknown pooling {pooling!r}; choose from {', '.join(POOLINGS)}")
@@ -176,7 +177,7 @@ def build_cnn10(*, n_classes: int = 527, width: float = 1.0, pooling: str = "max
     spec_augment : bool
         Insert a :class:`SpecAugment` layer after ``bn0`` (active in training only).
     smoothing : bool
-        PANNs' 3-frame max+avg smoothing before pooling (:class:`.pooling.FrameSmoothing`).
+        PANNs' 3-frame max+avg smoothing before pooling (:class:`.pooling_layers.FrameSmoothing`).
 
     Returns
     -------

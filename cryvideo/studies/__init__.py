@@ -4,7 +4,7 @@ imports it). ``cryvideo benchmark ...`` and the scripts in ``benchmarks/`` run t
 
 - :mod:`.donateacry`, :mod:`.donateacry_report` — reason classifiers on Donateacry;
 - :mod:`.ae_dnn` — the AE+DNN audio branches under the same protocols;
-- :mod:`.detection`, :mod:`.detection_report` — cry detectors, grouped CV;
+- :mod:`.detection_cv`, :mod:`.detection_cv_report` — cry detectors, grouped CV;
 - :mod:`.panns`, :mod:`.panns_report` — the PANNs studies (pooling, compression).
 
 Each ``cryvideo benchmark NAME`` runs :mod:`.NAME_benchmark` (:mod:`.detection_benchmark`,

@@ -1,5 +1,5 @@
 """``cryvideo benchmark detection``, callable from Python: the grouped CV of the cry detectors
-(:mod:`cryvideo.studies.detection`), its results files and report, and shipping its recipe.
+(:mod:`cryvideo.studies.detection_cv`), its results files and report, and shipping its recipe.
 
 Into ``out`` go ``detection_cv.json`` (every out-of-fold score), ``detection.json`` (the
 metrics), ``detection.md`` (the report) and ``detection.png``. With ``ship_to`` the shipped
@@ -42,7 +42,7 @@ class DetectionBenchmarkSettings:
     folds : int
         Grouped folds (at least 2).
     recipes : tuple of str, optional
-        Recipes of :data:`cryvideo.training.cry_detector.RECIPES` (default: all).
+        Recipes of :data:`cryvideo.training.yamnet_cry.RECIPES` (default: all).
     cnn10 : bool
         Also retrain and score the CNN10 peer.
     costly_seeds : int
@@ -92,7 +92,7 @@ class DetectionBenchmarkSettings:
     refresh_cards: str | None = None
 
     def __post_init__(self) -> None:
-        from ..training.cry_detector import RECIPES
+        from ..training.yamnet_cry import RECIPES
 
         out = Path(self.out)
         if out.exists() and not out.is_dir():
@@ -116,14 +116,14 @@ class DetectionBenchmarkSettings:
 
     @property
     def quantize(self) -> bool | tuple[str, ...]:
-        """The ``quantize`` argument of :func:`~cryvideo.studies.detection.run_detection_cv`."""
+        """The ``quantize`` argument of :func:`~cryvideo.studies.detection_cv.run_detection_cv`."""
         if self.tflite is None:
             return True
         return False if "none" in self.tflite else tuple(self.tflite)
 
     def data_root(self) -> Path:
         """The data folder, checked to exist (:class:`~cryvideo.errors.DatasetError`)."""
-        from ..data.detection import default_data_root
+        from ..data.cry_corpus import default_data_root
 
         data = Path(self.data_dir) if self.data_dir is not None else default_data_root()
         if data is None or not data.is_dir():
@@ -143,7 +143,7 @@ def _read_json(path: Path, what: str) -> dict:
 
 def _seed_checkpoint(s: DetectionBenchmarkSettings, data: Path, log: Log) -> None:
     """``resume_from``: the earlier run's finished folds go into ``s.checkpoint``."""
-    from .detection import checkpoint_from_result
+    from .detection_cv import checkpoint_from_result
 
     src = Path(s.resume_from)
     if not src.is_file():
@@ -166,8 +166,8 @@ def _cv_result(s: DetectionBenchmarkSettings, data: Path, log: Log) -> dict:
 
     from ..io import write_text_atomic
     from ..machine import machine_line
-    from ..training.cry_detector import RECIPES
-    from .detection import run_detection_cv
+    from ..training.yamnet_cry import RECIPES
+    from .detection_cv import run_detection_cv
 
     raw = Path(s.out) / "detection_cv.json"
     if s.report_only:
@@ -241,9 +241,9 @@ def run_detection_benchmark(settings: DetectionBenchmarkSettings, *,
     >>> run_detection_benchmark(s)                          # doctest: +SKIP
     PosixPath('/tmp/det/detection.md')
     """
-    from ..data.detection import category_table, load_detection_corpus
+    from ..data.cry_corpus import category_table, load_detection_corpus
     from ..io import write_json_atomic
-    from .detection import summarize_detection_cv
+    from .detection_cv import summarize_detection_cv
 
     data = settings.data_root()
     if settings.resume_from is not None and not settings.report_only:
@@ -260,7 +260,7 @@ def run_detection_benchmark(settings: DetectionBenchmarkSettings, *,
 def _write_report(out: Path, summary: dict, result: dict, table: list[dict],
                   sizes: dict | None) -> Path:
     from ..io import write_text_atomic
-    from .detection_report import detection_figure, detection_markdown
+    from .detection_cv_report import detection_figure, detection_markdown
 
     md = detection_markdown(summary, result_meta=result, corpus_table=table, sizes=sizes,
                             machine=result.get("machine"), generated=result.get("date"),
@@ -296,7 +296,7 @@ def render_detection_report(out="benchmarks/results") -> Path:
     import datetime as dt
 
     from ..io import write_text_atomic
-    from .detection_report import detection_figure, report_from_results
+    from .detection_cv_report import detection_figure, report_from_results
 
     out = Path(out)
     if out.exists() and not out.is_dir():

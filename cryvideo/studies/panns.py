@@ -1,7 +1,7 @@
 """The PANNs studies behind ``cryvideo benchmark panns``: the pooling study (reason heads on
 YAMNet embeddings) and the compression study (distillation and quantization of log-mel
 detectors). The detector's recipe itself is :mod:`cryvideo.training.cnn10_detector`; the
-grouped CV of every cry detector, per recording, is :mod:`cryvideo.studies.detection`.
+grouped CV of every cry detector, per recording, is :mod:`cryvideo.studies.detection_cv`.
 
 All evaluations use folds grouped by source recording (cry detection: the manifest's ``group``;
 Donateacry: the app-install UUID). Nothing is tuned on a test fold: the detectors' threshold
@@ -94,7 +94,7 @@ def embedding_head(pooling: str, *, n_classes: int, dim: int = 1024, hidden: int
     import keras
     from keras import layers
 
-    from ..models.pooling import make_pooling
+    from ..models.pooling_layers import make_pooling
 
     keras.utils.set_random_seed(seed)
     inp = keras.Input((None, dim), name="yamnet_frames")

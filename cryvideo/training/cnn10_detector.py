@@ -1,6 +1,6 @@
 """The log-mel CNN10 cry detector (``cnn10``): its training recipe. The grouped CV of every
 cry detector, per recording, retrains it per fold as a peer
-(:mod:`cryvideo.studies.detection`); the compression study trains its teachers and students
+(:mod:`cryvideo.studies.detection_cv`); the compression study trains its teachers and students
 with it (:mod:`cryvideo.studies.panns`). The shipped ``saved_models/cry_detector*`` files were
 trained with recipe ``v1`` on all the detection data."""
 

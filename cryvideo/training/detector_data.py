@@ -1,6 +1,6 @@
 """Waveforms and YAMNet features of the detection corpus, decoded and computed once, cached.
 
-``decode_corpus`` turns every clip of :func:`cryvideo.data.detection.load_detection_corpus` into a
+``decode_corpus`` turns every clip of :func:`cryvideo.data.cry_corpus.load_detection_corpus` into a
 16 kHz mono waveform (one ``.npz`` per corpus in the cache). ``BackboneFeatures`` runs YAMNet
 (the float Keras model rebuilt from ``yamnet.tflite``) over waveforms, patch by patch, and keeps
 per clip the 1024-d embeddings, the 521 teacher logits and, optionally, the activations where a

@@ -17,7 +17,7 @@ def to_tflite(model, *, quantize: str | None = None,
     Parameters
     ----------
     model : keras.Model
-        :func:`cryvideo.models.cry_detector.build_patch_detector`.
+        :func:`cryvideo.models.yamnet_cry.build_patch_detector`.
     quantize : {None, "dynamic", "int8"}
         None: float32; "dynamic": int8 weights; "int8": int8 weights and activations
         (calibrated on ``representative``), float32 input and output.

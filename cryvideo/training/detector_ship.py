@@ -1,7 +1,7 @@
 """Training the shipped cry detector on the whole corpus and saving it as TFLite with cards.
 
 The number of epochs and the threshold are not chosen here: they come from the grouped CV
-(:mod:`cryvideo.studies.detection`), which chose them per fold inside the training folds;
+(:mod:`cryvideo.studies.detection_cv`), which chose them per fold inside the training folds;
 the shipped model takes the median of its recipe's folds.
 """
 
@@ -25,7 +25,7 @@ def choices_from_cv(result: dict, *, seeds=None) -> dict:
     Parameters
     ----------
     result : dict
-        :func:`~cryvideo.studies.detection.run_detection_cv`'s result.
+        :func:`~cryvideo.studies.detection_cv.run_detection_cv`'s result.
     seeds : sequence of str, optional
         Take the choices of these seeds' folds only (default: every seed's).
 
@@ -74,7 +74,7 @@ def refresh_card_metrics(out_dir, cv_result: dict, cv_summary: dict) -> dict:
     dict
         File name → the new metrics.
     """
-    from ..detection.detector import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
+    from ..detection.patch_detector import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
     from ..io import write_json_atomic
     from ..models.cards import card_path, read_card, verify_model_file
 
@@ -106,8 +106,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
         Where ``cry_detector_yamnet.tflite`` and ``cry_detector_yamnet_int8.tflite`` (and their
         ``.json`` cards) are written.
     cv_result, cv_summary : dict
-        :func:`~cryvideo.studies.detection.run_detection_cv` and
-        :func:`~cryvideo.studies.detection.summarize_detection_cv` of the same run.
+        :func:`~cryvideo.studies.detection_cv.run_detection_cv` and
+        :func:`~cryvideo.studies.detection_cv.summarize_detection_cv` of the same run.
     choice_seeds : sequence of str, optional
         Take epochs and threshold from these seeds' folds only (default: all).
 
@@ -116,15 +116,15 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     dict
         The choices and the two cards.
     """
-    from ..data.detection import category_table, load_detection_corpus
-    from ..detection.detector import CARD_KIND, DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
+    from ..data.cry_corpus import category_table, load_detection_corpus
     from ..detection.frontend import YAMNET_FRONTEND, waveform_patches
+    from ..detection.patch_detector import CARD_KIND, DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
     from ..models.cards import ModelCard, save_model_with_card
-    from ..models.cry_detector import build_patch_detector
+    from ..models.yamnet_cry import build_patch_detector
     from ..weights import resolve_weights
-    from .cry_detector import RECIPES, PatchTrainer, augment, clip_weights, split_long
     from .detector_data import BackboneFeatures, decode_corpus
     from .detector_export import to_tflite
+    from .yamnet_cry import RECIPES, PatchTrainer, augment, clip_weights, split_long
 
     ch = choices_from_cv(cv_result, seeds=choice_seeds)
     rec = RECIPES[ch["recipe"]]

@@ -1,6 +1,6 @@
 """``cryvideo benchmark detection``: grouped cross-validation of cry detectors, per recording.
 
-For each seed, the corpus (:func:`cryvideo.data.detection.load_detection_corpus`) is cut into
+For each seed, the corpus (:func:`cryvideo.data.cry_corpus.load_detection_corpus`) is cut into
 ``n_splits`` folds by group (``StratifiedGroupKFold``: no recording, speaker or app install on
 both sides). In each fold, every method sees only the training groups:
 
@@ -8,14 +8,15 @@ both sides). In each fold, every method sees only the training groups:
   its threshold chosen on the training clips by the same rule as the trained detectors, and
   (``yamnet_zeroshot_bestf1``) at its best F1 on the training clips;
 - ``cnn10`` — the previously shipped log-mel CNN10 recipe, retrained on the training clips;
-- each recipe of :data:`cryvideo.training.cry_detector.RECIPES` — epochs (lowest validation
+- each recipe of :data:`cryvideo.training.yamnet_cry.RECIPES` — epochs (lowest validation
   log-loss) and threshold (the one-standard-error rule,
-  :func:`cryvideo.training.cry_detector.one_se_threshold`) chosen on a grouped validation split
+  :func:`cryvideo.training.yamnet_cry.one_se_threshold`) chosen on a grouped validation split
   of the training folds, then refitted on all training folds;
 - ``<ship>_tflite_*`` — the shipped recipe's fold models through their TFLite files.
 
 The test folds choose nothing. Every clip of the corpus is scored once per seed
-(out-of-fold); metrics are computed per recording (:mod:`cryvideo.evaluation.detection`) on the
+(out-of-fold); metrics are computed per recording
+(:mod:`cryvideo.evaluation.detector_metrics`) on the
 pooled out-of-fold scores. Beside the plain test clips the held-out folds also give two stress
 sets: held-out negatives band-limited to 4 kHz (the "8 kHz means crying" shortcut) and held-out
 cries mixed under held-out backgrounds (music, speech, noise) at 0 to 10 dB.
@@ -58,7 +59,7 @@ class _Corpus:
 
 
 def _zeroshot(logits: np.ndarray) -> np.ndarray:
-    from ..models.cry_detector import CRY_CLASS, SOB_CLASS
+    from ..models.yamnet_cry import CRY_CLASS, SOB_CLASS
 
     z = np.max(logits[:, [SOB_CLASS, CRY_CLASS]], axis=1)
     return 1.0 / (1.0 + np.exp(-z))
@@ -102,7 +103,7 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
         used while the recipes were designed (0 and 1), so the reported folds chose nothing.
     n_splits : int
     recipes : sequence of str
-        Names in :data:`cryvideo.training.cry_detector.RECIPES`.
+        Names in :data:`cryvideo.training.yamnet_cry.RECIPES`.
     ship : str
         The recipe that is shipped; its fold models are also converted to TFLite (float32 and
         int8) and scored through the TFLite files.
@@ -131,9 +132,9 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
     """
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from ..data.detection import load_detection_corpus
-    from ..training.cry_detector import RECIPES
+    from ..data.cry_corpus import load_detection_corpus
     from ..training.detector_data import BackboneFeatures, decode_corpus
+    from ..training.yamnet_cry import RECIPES
 
     if quantize not in (True, False) and set(quantize) - set(TFLITE_KINDS):
         raise ParameterError(f"unknown TFLite kind(s) {sorted(set(quantize) - set(TFLITE_KINDS))}"
@@ -248,7 +249,7 @@ def checkpoint_from_result(result: dict, checkpoint_dir, *, data_root=None) -> i
     The result must come from the same corpus (same clips, same order), else
     :class:`~cryvideo.errors.ParameterError`. Returns the number of fold files written.
     """
-    from ..data.detection import load_detection_corpus
+    from ..data.cry_corpus import load_detection_corpus
 
     paths = [x.path for x in load_detection_corpus(data_root)]
     if [c["path"] for c in result.get("clips", [])] != paths:
@@ -304,7 +305,7 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     import keras
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from ..training.cry_detector import RECIPES, best_threshold, one_se_threshold
+    from ..training.yamnet_cry import RECIPES, best_threshold, one_se_threshold
 
     c, base, backbone, log = ctx["c"], ctx["base"], ctx["backbone"], ctx["log"]
     t0 = time.time()
@@ -402,8 +403,8 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     """
     import keras
 
-    from ..detection.pooling import clip_score
-    from ..training.cry_detector import (
+    from ..detection.decisions import clip_score
+    from ..training.yamnet_cry import (
         PatchTrainer,
         clip_weights,
         one_se_threshold,
@@ -449,13 +450,13 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
 
 
 def _gw(groups) -> np.ndarray:
-    from ..evaluation.detection import group_weights
+    from ..evaluation.detector_metrics import group_weights
 
     return group_weights(groups)
 
 
 def _split_for_training(f, t, y, g, weight_fn):
-    from ..training.cry_detector import split_long
+    from ..training.yamnet_cry import split_long
 
     w = weight_fn(g, y)
     pieces, owner = split_long(f)
@@ -464,16 +465,16 @@ def _split_for_training(f, t, y, g, weight_fn):
 
 
 def _clip_scores(trainer, feats, teacher, window: int) -> np.ndarray:
-    from ..detection.pooling import clip_score
+    from ..detection.decisions import clip_score
 
     return np.array([clip_score(p, window) for p in trainer.patch_probabilities(feats, teacher)])
 
 
 def _quantized_scores(trainer, yamnet, tr, te, waves, rec, kinds: dict) -> dict:
     """Scores of the test clips through the fold model's TFLite files."""
+    from ..detection.decisions import clip_score
     from ..detection.frontend import waveform_patches
-    from ..detection.pooling import clip_score
-    from ..models.cry_detector import build_patch_detector
+    from ..models.yamnet_cry import build_patch_detector
     from ..training.detector_export import TFLitePatchModel, to_tflite
 
     model = build_patch_detector(yamnet, trainer.head, top=trainer.top, gate=rec.gate)
@@ -500,7 +501,7 @@ def _panns_logmels(waves, log) -> dict:
 def _fold_draws(ctx: dict, seed: int, k: int, tr, te) -> tuple[list[dict], list[dict]]:
     """The random material of fold ``k``: its augmented training clips and its stress clips,
     drawn in this order from the fold's own generator (so a saved fold can be replayed)."""
-    from ..training.cry_detector import augment
+    from ..training.yamnet_cry import augment
 
     c = ctx["c"]
     rng = np.random.default_rng(1000 * seed + k)
@@ -554,7 +555,7 @@ def _cnn10_scores(panns, c: _Corpus, tr, te, stress, seed) -> tuple[np.ndarray, 
 
 # ----------------------------------------------------------------------------- summary
 def _auc_metric(y, s, sample_weight=None):
-    from ..evaluation.detection import weighted_auc
+    from ..evaluation.detector_metrics import weighted_auc
 
     return weighted_auc(y, s, np.ones(len(y)) if sample_weight is None else sample_weight)
 
@@ -575,7 +576,7 @@ def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
         "spread": {...}, "false_positive_by_category": {...}, "recall_by_origin": {...},
         "stress": {...}}``; ``comparison`` (paired differences against YAMNet zero-shot).
     """
-    from ..evaluation.detection import detection_metrics, group_weights
+    from ..evaluation.detector_metrics import detection_metrics, group_weights
     from ..evaluation.intervals import group_bootstrap, seed_spread
 
     clips = result["clips"]
@@ -660,7 +661,7 @@ def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
 
 
 def _stress_summary(result, m, g, n_boot, of) -> dict:
-    from ..evaluation.detection import group_weights
+    from ..evaluation.detector_metrics import group_weights
     from ..evaluation.intervals import group_bootstrap
 
     rows = [r for sd in result["seeds"].values() for r in sd.get("stress", [])
@@ -688,7 +689,7 @@ def _stress_summary(result, m, g, n_boot, of) -> dict:
 def _paired(result, y, g, seeds, ship, n_boot) -> dict:
     """Paired group-bootstrap differences ``ship − other`` of F1 and of the worst category's
     false-positive rate, on the same recordings and seeds."""
-    from ..evaluation.detection import group_weights
+    from ..evaluation.detector_metrics import group_weights
     from ..evaluation.intervals import group_bootstrap
 
     res = result["seeds"]

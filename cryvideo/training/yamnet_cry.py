@@ -2,7 +2,7 @@
 
 A training example is a whole clip: its 0.96 s patches go through the patch network, their
 probabilities are pooled as the detector pools them at run time (moving mean of ``window``
-patches, then the max; :mod:`cryvideo.detection.pooling`), and the loss is the clip's binary
+patches, then the max; :mod:`cryvideo.detection.decisions`), and the loss is the clip's binary
 cross-entropy. Patches of silence inside a cry clip therefore need not score high.
 
 Recipes (:data:`RECIPES`) differ in what is trained:
@@ -57,7 +57,7 @@ class Recipe:
     kind : {"head", "top"}
         Train a head on frozen embeddings, or also fine-tune YAMNet's last two blocks.
     gate : (eps, gamma), optional
-        Multiply each patch probability by YAMNet's :func:`~cryvideo.models.cry_detector.
+        Multiply each patch probability by YAMNet's :func:`~cryvideo.models.yamnet_cry.
         teacher_gate` at run time (and in validation, so epochs and threshold are chosen for
         the gated detector).
     gate_in_training : bool
@@ -301,7 +301,7 @@ class PatchTrainer:
     def __init__(self, recipe: Recipe, yamnet, *, seed: int = 0) -> None:
         import keras
 
-        from ..models.cry_detector import CRY_CLASS, build_head, build_top
+        from ..models.yamnet_cry import CRY_CLASS, build_head, build_top
 
         if recipe.kind not in ("head", "top"):
             raise ParameterError(f"recipe kind must be head or top, got {recipe.kind!r}")
@@ -328,7 +328,7 @@ class PatchTrainer:
     def _build_trainer(self) -> None:
         import keras
 
-        from ..models.cry_detector import build_mil_trainer
+        from ..models.yamnet_cry import build_mil_trainer
 
         r = self.recipe
         self.trainer = build_mil_trainer(self.patch_net, feature_shape=self.feature_shape,
@@ -341,7 +341,7 @@ class PatchTrainer:
         """Per-patch gates of clips (ones when the recipe has no gate)."""
         if self.recipe.gate is None:
             return [np.ones(n, np.float32) for n in lens]
-        from ..models.cry_detector import teacher_gate
+        from ..models.yamnet_cry import teacher_gate
 
         if teacher is None:
             raise ParameterError("this recipe is gated: give YAMNet's logits")

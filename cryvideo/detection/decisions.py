@@ -3,7 +3,7 @@
 Every detector in :mod:`cryvideo.detection` scores 0.96 s patches every 0.48 s. A clip's score
 is the highest *moving mean* of ``window`` consecutive patch probabilities (3 patches ≈ 1.9 s of
 audio), so one short burst (a laugh, a squeal) weighs less than a sustained cry; the training
-loss of the detector sees the same pooling (:func:`cryvideo.models.cry_detector.build_mil_trainer`).
+loss of the detector sees the same pooling (:func:`cryvideo.models.yamnet_cry.build_mil_trainer`).
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ def default_data_root() -> Path | None:
 
 
 def _manifest(root: Path, source: str) -> list[DetectionClip]:
-    from .cry_detection import load_cry_detection
+    from .cry_detection_set import load_cry_detection
 
     out = []
     import csv

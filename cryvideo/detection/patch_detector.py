@@ -1,7 +1,7 @@
 """The shipped cry detector: YAMNet + a trained cry head, run as TFLite (no TensorFlow import).
 
 The model file maps log-mel patches to a cry probability per 0.96 s patch (every 0.48 s);
-:mod:`cryvideo.detection.pooling` turns them into window scores (moving mean of ``window``
+:mod:`cryvideo.detection.decisions` turns them into window scores (moving mean of ``window``
 patches, from the card), a clip score (the highest window) and segments.
 
 Use from Python::

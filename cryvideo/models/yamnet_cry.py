@@ -2,7 +2,7 @@
 
 At run time the detector is a *patch model*: ``(batch, 96, 64)`` log-mel patches →
 ``(batch, 1)`` probability that the 0.96 s patch holds infant crying. Clip and segment decisions
-are made from the patch probabilities by :mod:`cryvideo.detection.pooling` (a moving mean over
+are made from the patch probabilities by :mod:`cryvideo.detection.decisions` (a moving mean over
 ``window`` patches, then the maximum), the same pooling the training loss sees.
 
 Training works on cached YAMNet features (:mod:`cryvideo.training.detector_data`), never on
