@@ -8,6 +8,7 @@ carries one line per error, so it is silenced here.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import sys
 import warnings
@@ -16,17 +17,46 @@ from collections.abc import Iterator
 from . import environment
 
 __all__ = ["make_interpreter", "quiet_stderr", "captured_output", "TFLiteModel",
-           "default_threads", "THREADS_ENV"]
+           "default_threads", "thread_limit", "THREADS_ENV"]
 
 #: Environment variable that caps the threads of the multi-threaded models (the face backbone)
-#: in this process; a batch run's workers set it so that N workers do not oversubscribe the
-#: cores.
+#: in this process (a batch's workers are given theirs as a value: :func:`thread_limit`).
 THREADS_ENV = "CRYVIDEO_THREADS"
 
 
+#: The threads :func:`thread_limit` gives the models made in its block (None: not set).
+_LIMIT: contextvars.ContextVar[int | None] = contextvars.ContextVar("cryvideo_threads",
+                                                                    default=None)
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int | None) -> Iterator[None]:
+    """The models made in the block (in this thread or task) use ``threads`` threads, whatever
+    ``$CRYVIDEO_THREADS`` says; None changes nothing. A batch's worker runs each file in one, so
+    that N workers do not oversubscribe the cores.
+
+    Examples
+    --------
+    >>> with thread_limit(2):
+    ...     default_threads()
+    2
+    """
+    if threads is None:
+        yield
+        return
+    token = _LIMIT.set(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        _LIMIT.reset(token)
+
+
 def default_threads(*, most: int = 4) -> int:
-    """Threads for a model that can use several: ``$CRYVIDEO_THREADS`` when set (at least
-    1), else the CPU count, at most ``most``."""
+    """Threads for a model that can use several: those of the enclosing :func:`thread_limit`,
+    else ``$CRYVIDEO_THREADS`` when set (at least 1), else the CPU count, at most ``most``."""
+    limit = _LIMIT.get()
+    if limit is not None:
+        return limit
     return environment.threads() or max(1, min(most, os.cpu_count() or 1))
 
 

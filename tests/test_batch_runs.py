@@ -17,7 +17,7 @@ import pytest
 from conftest import one_error_line
 
 from cryvideo.batch import COLUMNS, arrow_schema, read_records
-from cryvideo.batch.jobs import FAULT_ENV
+from cryvideo.testing import faults
 from cryvideo.testing.media import batch_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,14 +35,15 @@ def clips(tmp_path_factory) -> list[Path]:
 def _env(**extra) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("CRYVIDEO_DASK_SCHEDULER", None)
-    env.pop(FAULT_ENV, None)
     env.update(extra)
     return env
 
 
-def cli(*argv, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cryvideo", *map(str, argv)],
-                          capture_output=True, text=True, timeout=HUNG,
+def cli(*argv, env: dict | None = None, fault: str | None = None) -> subprocess.CompletedProcess:
+    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given."""
+    program = (faults.command(fault, *argv) if fault else
+               [sys.executable, "-m", "cryvideo", *map(str, argv)])
+    return subprocess.run(program, capture_output=True, text=True, timeout=HUNG,
                           stdin=subprocess.DEVNULL, env=env or _env())
 
 
@@ -184,10 +185,10 @@ def _wait_for_records(out: Path, n: int, proc: subprocess.Popen) -> list[dict]:
     raise AssertionError(f"the run did not commit {n} records")
 
 
-def _start(argv, env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cryvideo", *map(str, argv)],
+def _start(argv, fault: str) -> subprocess.Popen:
+    return subprocess.Popen(faults.command(fault, *argv),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                            stdin=subprocess.DEVNULL, env=_env(), start_new_session=True)
 
 
 @pytest.mark.parametrize("workers", [None, 2], ids=["serial", "two-workers"])
@@ -198,7 +199,7 @@ def test_resume_after_a_crash_gives_each_file_once(clips, tmp_path, workers):
     # the last file never finishes: the run is killed (the whole process group, workers too)
     # once every other file is committed
     proc = _start(["detect", *where, "--commit-every", 1, "--out", out, folder],
-                  _env(**{FAULT_ENV: f"hang:{clips[-1].name}"}))
+                  fault=f"hang:{clips[-1].name}")
     try:
         before = _wait_for_records(out, N_CLIPS - 1, proc)
     finally:
@@ -230,7 +231,7 @@ def test_killed_worker_loses_nothing(clips, tmp_path):
     out, marker = tmp_path / "r.parquet", tmp_path / "killed-once"
     victim = clips[2]
     proc = cli("detect", "--workers", 2, "--out", out, folder,
-               env=_env(**{FAULT_ENV: f"kill:{victim.name}:{marker}"}))
+               fault=f"kill:{victim.name}:{marker}")
     assert marker.exists(), "the worker was never killed"
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -34,7 +34,7 @@ import pytest
 from conftest import cli_without_models, one_error_line
 
 from cryvideo.batch import read_records
-from cryvideo.batch.jobs import FAULT_ENV
+from cryvideo.testing import faults
 from cryvideo.testing.media import batch_folder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,16 +51,18 @@ def clips(tmp_path_factory) -> list[Path]:
 def _env(**extra) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("CRYVIDEO_DASK_SCHEDULER", None)
-    env.pop(FAULT_ENV, None)
     # the command may run in another folder than the repository's
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     env.update(extra)
     return env
 
 
-def cli(*argv, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cryvideo", *map(str, argv)],
-                          capture_output=True, text=True, timeout=HUNG,
+def cli(*argv, env: dict | None = None, cwd=None,
+        fault: str | None = None) -> subprocess.CompletedProcess:
+    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given."""
+    program = (faults.command(fault, *argv) if fault else
+               [sys.executable, "-m", "cryvideo", *map(str, argv)])
+    return subprocess.run(program, capture_output=True, text=True, timeout=HUNG,
                           stdin=subprocess.DEVNULL, env=env or _env(), cwd=cwd)
 
 
@@ -272,11 +274,10 @@ def test_sigterm_keeps_the_finished_records(clips, tmp_path):
 def test_sigterm_on_workers_keeps_the_finished_records(clips, tmp_path):
     out = tmp_path / "r.jsonl"
     # the last file never finishes: SIGTERM comes once the others are committed
-    proc = subprocess.Popen([sys.executable, "-m", "cryvideo", "detect", "--workers", "2",
-                             "--commit-every", "1", "--out", str(out), *map(str, clips)],
+    proc = subprocess.Popen(faults.command(f"hang:{clips[-1].name}", "detect", "--workers", 2,
+                                           "--commit-every", 1, "--out", out, *clips),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL, start_new_session=True,
-                            env=_env(**{FAULT_ENV: f"hang:{clips[-1].name}"}))
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=_env())
     try:
         deadline = time.monotonic() + HUNG
         while not (out.exists() and len(read_records(out)) == 2):
@@ -389,7 +390,7 @@ def test_workers_print_in_input_order(clips, tmp_path):
     is still printed first."""
     out, marker = tmp_path / "r.jsonl", tmp_path / "killed-once"
     proc = cli("detect", "--workers", 2, "--json", "--out", out, *clips,
-               env=_env(**{FAULT_ENV: f"kill:{clips[0].name}:{marker}"}))
+               fault=f"kill:{clips[0].name}:{marker}")
     assert marker.exists(), "the worker was never killed"
     assert proc.returncode == 0, proc.stderr
     printed = [json.loads(ln) for ln in proc.stdout.splitlines()]
@@ -399,7 +400,7 @@ def test_workers_print_in_input_order(clips, tmp_path):
 
 def test_input_order_puts_outcomes_back_in_line():
     from cryvideo.batch import FileOutcome
-    from cryvideo.cli.common import InputOrder
+    from cryvideo.batch.runner import InputOrder
 
     def outcome(i):
         return FileOutcome(i, f"f{i}", "ok", None, {"path": f"f{i}"})

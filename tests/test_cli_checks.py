@@ -233,7 +233,7 @@ def test_all_failed_batch_is_exit_3(cmd, tmp_path):
 
 
 def test_batch_failure_codes():
-    from cryvideo.cli.common import batch_failure
+    from cryvideo.batch import batch_failure
 
     bad, slow = InputFileError("x", path="a"), MediaTimeoutError("y", path="b")
     assert batch_failure([bad], 3).exit_code == 7

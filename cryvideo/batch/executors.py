@@ -13,7 +13,15 @@ from collections.abc import Iterable, Iterator
 from .. import environment
 from ..errors import InputFileError, ParameterError, first_line
 from ..progress import Progress
-from .jobs import FileOutcome, as_given, error_outcome, forget_models, partial_outcome, run_file
+from .jobs import (
+    FILE_HOOKS,
+    FileOutcome,
+    as_given,
+    error_outcome,
+    forget_models,
+    partial_outcome,
+    run_file,
+)
 
 __all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_worker",
            "run_records", "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
@@ -62,8 +70,9 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
                 ) -> Iterator[object]:
     """A ``distributed.Client``: of an existing cluster (``scheduler``), else of a
     ``LocalCluster`` of ``workers`` single-threaded worker processes started here and closed on
-    exit, each with :func:`threads_per_worker` model threads. ``timeout``: seconds to reach the
-    scheduler (default: ``$CRYVIDEO_DASK_TIMEOUT``, else :data:`CONNECT_TIMEOUT`).
+    exit, their native libraries (OpenMP, TensorFlow) started with :func:`threads_per_worker`
+    threads (the models' threads are given to each file: :func:`on_dask`). ``timeout``: seconds
+    to reach the scheduler (default: ``$CRYVIDEO_DASK_TIMEOUT``, else :data:`CONNECT_TIMEOUT`).
 
     Raises
     ------
@@ -91,10 +100,10 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None,
     if workers is None or not 1 <= int(workers) <= MAX_WORKERS:
         raise ParameterError(f"--workers must be a whole number in [1, {MAX_WORKERS}], got "
                              f"{workers}")
-    from ..tflite import THREADS_ENV
-
+    # the environment of the new worker processes: what their native libraries read as they
+    # start (the models' threads are a value, sent with each file)
     threads = str(threads_per_worker(workers))
-    env = {THREADS_ENV: threads, "OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
+    env = {"OMP_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads,
            "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
                            silence_logs=logging.CRITICAL, dashboard_address=dashboard_address,
@@ -149,9 +158,14 @@ def dashboard_link(client) -> str | None:
         return None
 
 
-def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutcome]:
+def on_dask(client, job, items: Iterable[tuple[int, str]], *,
+            threads: int | None = None) -> Iterator[FileOutcome]:
     """The outcomes of ``job`` on ``items`` (``(index, path)``), run on ``client``'s cluster, in
     the order they finish.
+
+    ``threads``: the model threads of each file (an embedded cluster's
+    :func:`threads_per_worker`); default: each worker's cores over the files it runs at once.
+    The :data:`~cryvideo.batch.jobs.FILE_HOOKS` installed here are sent with each file.
 
     The workers are sent absolute paths, resolved here (a worker may run in another folder, on
     another machine); the outcomes name the files as ``items`` do.
@@ -166,7 +180,7 @@ def on_dask(client, job, items: Iterable[tuple[int, str]]) -> Iterator[FileOutco
     items = list(items)
     run = uuid.uuid4().hex[:8]
     futures = client.map(run_file, [job] * len(items), [os.path.abspath(p) for _, p in items],
-                         [i for i, _ in items],
+                         [i for i, _ in items], threads=threads, hooks=tuple(FILE_HOOKS),
                          key=[f"cryvideo-{job.command}-{run}-{i}" for i, _ in items])
     where = {f.key: (i, p) for f, (i, p) in zip(futures, items, strict=True)}
     done = as_completed(futures, loop=client.loop)
@@ -206,6 +220,7 @@ def run_records(paths, job, *, workers: int | None = None,
         for outcome in serial(job, items):
             yield outcome.record
         return
+    threads = threads_per_worker(workers) if workers is not None and not scheduler else None
     with dask_client(workers=workers, scheduler=scheduler) as client:
-        for outcome in on_dask(client, job, items):
+        for outcome in on_dask(client, job, items, threads=threads):
             yield outcome.record

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from .. import __version__
 from ..errors import InputFileError, ParameterError
 from ..progress import Progress
+from .settings import DetectSettings
 
 __all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome",
-           "error_outcome", "as_given", "FAULT_ENV", "loaded_models", "forget_models"]
+           "error_outcome", "as_given", "FILE_HOOKS", "loaded_models", "forget_models"]
 
-#: Fault injection, for the reliability tests only (never set in normal use):
-#: ``kill:NAME:MARKER`` SIGKILLs the process that starts on a file named NAME, the first time
-#: only (it creates the file MARKER, so the rescheduled try goes through); ``hang:NAME`` makes
-#: the file NAME never finish.
-FAULT_ENV = "CRYVIDEO_TEST_FAULT"
+#: Callables run on each file, ``hook(path)``, just before it is analysed: here, and on the
+#: workers of a Dask run (the hooks installed where the run starts are sent with each file).
+#: Empty in normal use; the reliability tests install faults here (:mod:`cryvideo.testing.faults`:
+#: a worker killed, a file that never finishes).
+FILE_HOOKS: list[Callable[[str], None]] = []
 
 _LOADED: dict[object, object] = {}
 _LOCK = threading.Lock()
@@ -144,43 +145,42 @@ class DetectJob:
 
     Parameters
     ----------
-    backend : str
-        A backend of :data:`cryvideo.detection.BACKENDS` (its name or an alias).
-    model : str, optional
-        Detector file (default: the backend's shipped one, for a backend that takes one).
-    threshold, hop : float, optional
-    summary : bool
-        Add minutes of crying per hour and the episodes to the record.
-    face : {"auto", "on", "off"}
-        The face in the cry verdict (:func:`cryvideo.detection.audiovisual.with_face`):
-        ``off`` gives the audio detector's records exactly.
-    scores : bool
-        Add every window's score to the record (``scores``: window centres and scores).
+    settings : DetectSettings
+        How each file is analysed (validated when made). A ``model`` given relative to where
+        the job is made is kept absolute: the same file on a worker started elsewhere.
+
+    Examples
+    --------
+    >>> from cryvideo.batch import DetectJob, DetectSettings
+    >>> job = DetectJob(DetectSettings(threshold=0.7, summary=True))
+    >>> job.settings.threshold
+    0.7
     """
 
     command: ClassVar[str] = "detect"
-    backend: str = "yamnet-cry"
-    model: str | None = None
-    threshold: float | None = None
-    hop: float | None = None
-    summary: bool = False
-    face: str = "auto"
-    scores: bool = False
+    settings: DetectSettings = DetectSettings()
+
+    def __post_init__(self) -> None:
+        model = self.settings.model
+        if model is not None and not os.path.isabs(model):
+            object.__setattr__(self, "settings",
+                               dataclasses.replace(self.settings, model=os.path.abspath(model)))
 
     def load(self, *, progress: Progress | None = None):
         """``(detector, notes about where its file came from, model hashes)``."""
         from ..detection import backend_spec, load_detector
         from ..models.store import find_model
 
-        model, notes, spec = self.model, [], backend_spec(self.backend)
+        s = self.settings
+        model, notes, spec = s.model, [], backend_spec(s.backend)
         if model is None and spec.takes_model_file:
             model, note = find_model(spec.files)
             notes += [note] if note else []
-        det = load_detector(self.backend, model=model, threshold=self.threshold, hop=self.hop)
+        det = load_detector(s.backend, model=model, threshold=s.threshold, hop=s.hop)
         if spec.wrappable:
             from ..detection.audiovisual import with_face
 
-            det, face_notes = with_face(det, self.face)
+            det, face_notes = with_face(det, s.face)
             notes += face_notes
         return det, notes, _model_hashes([det])
 
@@ -222,67 +222,62 @@ class DetectJob:
 
         res, notes, timings = result
         _, _, models = loaded_models(self)
-        rec = dict(res.to_dict(scores=self.scores), notes=list(notes), timings=dict(timings))
-        if self.summary:
+        rec = dict(res.to_dict(scores=self.settings.scores), notes=list(notes),
+                   timings=dict(timings))
+        if self.settings.summary:
             rec["summary"] = summarize_segments(res.segments, res.duration)
         return _stamp(rec, "ok" if res.complete else "interrupted", models)
 
     def error_record(self, path: str, exc) -> dict:
         return _stamp({"path": str(path), "error": exc.message, "exit_code": exc.exit_code,
-                       "detector": {"name": self.backend}}, "error", {})
+                       "detector": {"name": self.settings.backend}}, "error", {})
 
 
-def _fault(path: str) -> None:
-    """The fault :data:`FAULT_ENV` asks for on this file, if any."""
-    spec = os.environ.get(FAULT_ENV)
-    if not spec:
-        return
-    kind, _, rest = spec.partition(":")
-    name, _, marker = rest.partition(":")
-    if os.path.basename(path) != name:
-        return
-    if kind == "hang":
-        threading.Event().wait()
-    elif kind == "kill" and marker:
-        try:
-            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            return  # killed once already: this is the rescheduled try
-        os.kill(os.getpid(), signal.SIGKILL)
+def _worker_threads() -> int | None:
+    """In a Dask worker running T tasks at once: cores/T, the model threads of each task (None
+    outside a worker, or where ``$CRYVIDEO_THREADS`` says already)."""
+    from .. import environment
 
-
-def _limit_threads() -> None:
-    """In a Dask worker running T tasks at once, give each task's models cores/T threads
-    (unless ``$CRYVIDEO_THREADS`` is set already)."""
-    from ..tflite import THREADS_ENV
-
-    if os.environ.get(THREADS_ENV) or "distributed" not in sys.modules:
-        return  # set already, or not in a Dask worker (importing Dask to ask costs 0.4 s)
+    if environment.threads() is not None or "distributed" not in sys.modules:
+        return None  # said already, or not in a Dask worker (importing Dask to ask costs 0.4 s)
     try:
         from distributed import get_worker
 
         nthreads = get_worker().state.nthreads
     except (ImportError, ValueError, AttributeError):
-        return  # not in a worker
-    os.environ[THREADS_ENV] = str(max(1, (os.cpu_count() or 1) // max(1, nthreads)))
+        return None  # not in a worker
+    return max(1, (os.cpu_count() or 1) // max(1, nthreads))
 
 
-def run_file(job, path: str, index: int, *, progress: Progress | None = None) -> FileOutcome:
+def run_file(job, path: str, index: int, *, progress: Progress | None = None,
+             threads: int | None = None,
+             hooks: Sequence[Callable[[str], None]] | None = None) -> FileOutcome:
     """Run ``job`` on one file: the outcome, with a bad file (:class:`InputFileError`) as an
     error outcome. Any other :class:`~cryvideo.errors.CryVideoError` (a model problem) is
     raised: it would fail every file.
 
     This is the function a batch's workers run; it is also the serial path's.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Threads of the models loaded for the file (:func:`cryvideo.tflite.thread_limit`);
+        default: in a Dask worker running T files at once, cores/T, else the models' own.
+    hooks : sequence of callable, optional
+        Run on ``path`` first (default: :data:`FILE_HOOKS`).
     """
+    from ..tflite import thread_limit
+
     if not isinstance(job, PredictJob | DetectJob):
         raise ParameterError(f"not a batch job: {type(job).__name__}")
-    _limit_threads()
-    _fault(path)
-    try:
-        result = job.analyse(path, progress=progress)
-    except InputFileError as exc:
-        return error_outcome(job, index, path, exc)
-    rec = _tagged(job, job.record(result))
+    for hook in FILE_HOOKS if hooks is None else hooks:
+        hook(path)
+    with thread_limit(threads if threads is not None else _worker_threads()):
+        try:
+            result = job.analyse(path, progress=progress)
+        except InputFileError as exc:
+            return error_outcome(job, index, path, exc)
+        rec = _tagged(job, job.record(result))
     return FileOutcome(index, str(path), rec["status"], result, rec)
 
 

@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+from pathlib import Path
 
+from ..batch.settings import MAX_HOP, DetectSettings
 from ..detection.backends import (
     BACKENDS,
-    DEFAULT_BACKEND,
     FACE_MODES,
     backend_choices,
     backend_help,
-    backend_spec,
-    hop_refusal,
 )
-from ..errors import ModelError, ParameterError
+from ..errors import ParameterError
 from .common import (
     StageProgress,
     add_batch_options,
-    check_number,
     check_output,
     check_outputs_apart,
-    locked_output,
-    plan_batch,
+    plan_from_args,
     report_pages,
-    run_batch,
+    run_plan,
 )
 
 HELP = "detect infant crying (probability and time segments) in audio/video files"
-#: Largest accepted ``--hop`` (seconds between windows).
-MAX_HOP = 60.0
+__all__ = ["HELP", "MAX_HOP", "add_parser", "format_result", "run", "settings_from_args"]
 
 
 def add_parser(sub) -> None:
@@ -48,25 +45,38 @@ def add_parser(sub) -> None:
     p.add_argument("paths", nargs="*", metavar="FILE",
                    help="audio or video files, or folders of them")
     p.add_argument("--json", action="store_true", help="one JSON object per file on stdout")
+    _add_detector_options(p)
+    _add_output_options(p)
+    add_batch_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_detector_options(p) -> None:
+    """The options of :class:`~cryvideo.batch.DetectSettings`."""
+    d = DetectSettings()   # the defaults, declared there
     p.add_argument("--model", metavar="PATH",
                    help="detector file with its JSON card beside it (default: the backend's "
                    "shipped one, from $CRYVIDEO_MODELS_DIR or saved_models/)")
-    p.add_argument("--backend", choices=backend_choices(), default=DEFAULT_BACKEND,
+    p.add_argument("--backend", choices=backend_choices(), default=d.backend,
                    metavar="{" + ",".join(BACKENDS) + "}", help=backend_help())
-    p.add_argument("--threshold", type=float, default=None,
+    p.add_argument("--threshold", type=float, default=d.threshold,
                    help="decision threshold in [0, 1] (default: the model card's)")
-    p.add_argument("--hop", type=float, default=None, help="seconds between windows, above 0 "
-                   "and at most 60, " + " or ".join(s.name for s in BACKENDS.values()
-                                                    if s.takes_hop)
+    p.add_argument("--hop", type=float, default=d.hop, help="seconds between windows, above 0 "
+                   f"and at most {MAX_HOP:g}, " + " or ".join(s.name for s in BACKENDS.values()
+                                                             if s.takes_hop)
                    + " only (default: 0.5; the YAMNet detectors hop 0.48 s)")
     p.add_argument("--summary", action="store_true",
                    help="also give minutes of crying per hour, the number of episodes and the "
                    "longest ones (for long recordings)")
-    p.add_argument("--face", choices=FACE_MODES, default="auto",
+    p.add_argument("--face", choices=FACE_MODES, default=d.face,
                    help="the infant's face in the cry verdict of a video: a crying segment is "
                    "vetoed when the face is visibly happy through it (a zero-shot cue from a "
                    "model trained on adults' faces; docs/face_fusion.md). auto (default): used "
                    "when the face-expression model is found; on: required; off: the sound alone")
+
+
+def _add_output_options(p) -> None:
+    """The files written beside the records, and what the records hold."""
     p.add_argument("--timeline", metavar="PICTURE",
                    help="write a timeline picture of each input (one input: this file, a PNG "
                    "or, named .jpg/.jpeg, a JPEG; several: a folder, one PNG per input)")
@@ -82,8 +92,6 @@ def add_parser(sub) -> None:
                    help="add every window's score to the JSON records (with --json or a JSON "
                    "lines / Parquet --out): scores.times (window centres, seconds), "
                    "scores.values")
-    add_batch_options(p)
-    p.set_defaults(func=run)
 
 
 def format_result(res, notes: list[str] = (), summary: dict | None = None) -> str:
@@ -107,27 +115,79 @@ def format_result(res, notes: list[str] = (), summary: dict | None = None) -> st
     return "\n".join(lines)
 
 
+def settings_from_args(args: argparse.Namespace) -> DetectSettings:
+    """The :class:`~cryvideo.batch.DetectSettings` of the command line (checked there)."""
+    return DetectSettings(backend=args.backend, model=args.model, threshold=args.threshold,
+                          hop=args.hop, summary=args.summary, face=args.face,
+                          scores=args.scores)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..batch import DetectJob
 
     # Every option and output is checked before any model loads (importing the detector loads
     # TensorFlow: seconds).
-    spec = backend_spec(args.backend)   # an alias ("yamnet") resolves to its backend
-    check_number("--threshold", args.threshold, lo=0.0, hi=1.0)
-    check_number("--hop", args.hop, lo=0.0, lo_open=True, hi=MAX_HOP, unit=" seconds")
-    if args.hop is not None and not spec.takes_hop:
-        raise ParameterError(hop_refusal(spec.name, option="--backend"))
-    plan = plan_batch(args)
-    if args.model is not None and not os.path.isfile(args.model):
-        raise ModelError("no such model file (given with --model)", path=args.model)
-    if args.model is not None and not spec.takes_model_file:
-        from ..detection import load_detector
+    settings = settings_from_args(args)
+    plan = plan_from_args(args)
+    settings.check_models()
+    exports = _exports(args, plan)
+    if args.scores and not (args.json or plan.fmt in ("jsonl", "parquet")):
+        raise ParameterError("--scores adds the window scores to the JSON records: give "
+                             "--json, or --out FILE.jsonl or FILE.parquet")
+    check_outputs_apart({"--out": plan.out, "--timeline": list(exports.timelines.values()),
+                         "--labels": list(exports.labels.values()), "--csv": exports.table})
+    finished = False
+    try:
+        rc = run_plan(plan, DetectJob(settings), render=_render, as_json=args.json,
+                      after=exports.write if exports else None,
+                      progress=StageProgress(unit="s"))
+        finished = True
+        return rc
+    finally:
+        # the finished files' segments, also when the run stops (as --out keeps their records)
+        exports.finish(finished)
 
-        load_detector(spec.name, model=args.model)   # says why the backend takes none
-    if args.model is None and spec.takes_model_file:
-        from ..models.store import check_models_dir, default_models_dir
 
-        check_models_dir(default_models_dir())
+def _render(outcome) -> str:
+    res, notes, _ = outcome.result
+    return format_result(res, notes, outcome.record.get("summary"))
+
+
+@dataclasses.dataclass
+class _Exports:
+    """The files ``--timeline``, ``--labels`` and ``--csv`` write from each result."""
+
+    timelines: dict[int, Path]
+    labels: dict[int, Path]
+    table: Path | None
+    found: dict[int, object] = dataclasses.field(default_factory=dict)  # the --csv's results
+
+    def __bool__(self) -> bool:
+        return bool(self.timelines or self.labels or self.table is not None)
+
+    def write(self, i: int, result) -> None:
+        """Input ``i``'s picture and label track, and its segments kept for the CSV."""
+        from ..detection.exports import write_labels
+        from ..detection.summary import timeline_png
+
+        res, _, _ = result
+        if i in self.timelines:
+            timeline_png(self.timelines[i], res, title=os.path.basename(str(res.path)))
+        if i in self.labels:
+            write_labels(self.labels[i], res)
+        if self.table is not None:
+            self.found[i] = res
+
+    def finish(self, finished: bool) -> None:
+        """Write the CSV of the results kept (when the run finished, or kept any)."""
+        if self.table is not None and (finished or self.found):
+            from ..detection.exports import write_segments_csv
+
+            write_segments_csv(self.table, [self.found[i] for i in sorted(self.found)])
+
+
+def _exports(args: argparse.Namespace, plan) -> _Exports:
+    """The checked files of ``--timeline``, ``--labels`` and ``--csv``."""
     timelines = (report_pages(plan.paths, args.timeline, option="--timeline",
                               kind=_picture_kind(args.timeline, len(plan.paths)))
                  if args.timeline else {})
@@ -140,46 +200,7 @@ def run(args: argparse.Namespace) -> int:
                                  "with --resume (the resumed files would be missing)")
         table = check_output(args.csv, option="--csv", kind="csv",
                              inputs=[*plan.paths, *args.manifest])
-    if args.scores and not (args.json or plan.fmt in ("jsonl", "parquet")):
-        raise ParameterError("--scores adds the window scores to the JSON records: give "
-                             "--json, or --out FILE.jsonl or FILE.parquet")
-    check_outputs_apart({"--out": plan.out, "--timeline": list(timelines.values()),
-                         "--labels": list(labels.values()), "--csv": table})
-    job = DetectJob(backend=spec.name, threshold=args.threshold, hop=args.hop,
-                    model=None if args.model is None else os.path.abspath(args.model),
-                    summary=bool(args.summary), face=args.face, scores=bool(args.scores))
-    found: dict[int, object] = {}       # the results of the --csv, by input index
-
-    def render(outcome) -> str:
-        res, notes, _ = outcome.result
-        return format_result(res, notes, outcome.record.get("summary"))
-
-    def write(i: int, result) -> None:
-        from ..detection.exports import write_labels
-        from ..detection.summary import timeline_png
-
-        res, _, _ = result
-        if i in timelines:
-            timeline_png(timelines[i], res, title=os.path.basename(str(res.path)))
-        if i in labels:
-            write_labels(labels[i], res)
-        if table is not None:
-            found[i] = res
-
-    finished = False
-    try:
-        with locked_output(plan.out):
-            rc = run_batch(plan, job, render=render, as_json=args.json,
-                           after=write if timelines or labels or table else None,
-                           progress=StageProgress(unit="s"))
-        finished = True
-        return rc
-    finally:
-        # the finished files' segments, also when the run stops (as --out keeps their records)
-        if table is not None and (finished or found):
-            from ..detection.exports import write_segments_csv
-
-            write_segments_csv(table, [found[i] for i in sorted(found)])
+    return _Exports(timelines, labels, table)
 
 
 def _picture_kind(timeline: str, n_inputs: int) -> str:

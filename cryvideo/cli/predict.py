@@ -18,10 +18,9 @@ from .common import (
     add_batch_options,
     check_distinct_outputs,
     check_number,
-    locked_output,
-    plan_batch,
+    plan_from_args,
     report_pages,
-    run_batch,
+    run_plan,
 )
 
 HELP = "predict why the infant cries in audio/video files"
@@ -129,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     # Every option and output is checked before any model loads (and before any work).
     check_number("--fps", args.fps, lo=MIN_FPS, hi=MAX_FPS, unit=" frames per second")
     check_number("--window", args.window, lo=1, hi=100_000, unit=" frames")
-    plan = plan_batch(args)
+    plan = plan_from_args(args)
     pages = report_pages(plan.paths, args.report) if args.report else {}
     check_distinct_outputs(plan.out, pages, option="--report")
     check_models_dir(args.models if args.models is not None else default_models_dir())
@@ -150,11 +149,9 @@ def run(args: argparse.Namespace) -> int:
 
         write_html_report(res, pages[i])
 
-    with locked_output(plan.out):
-        return run_batch(plan, job, as_json=args.json,
-                         render=lambda outcome: format_result(outcome.result),
-                         after=write_report if pages else None,
-                         progress=StageProgress(unit="frame"))
+    return run_plan(plan, job, as_json=args.json,
+                    render=lambda outcome: format_result(outcome.result),
+                    after=write_report if pages else None, progress=StageProgress(unit="frame"))
 
 
 def _abs(path: str | None) -> str | None:
