@@ -33,8 +33,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["VARIABLES", "models_dir", "weights_dirs", "cache_dir", "shared_dir", "ffmpeg",
-           "threads", "dask_scheduler", "dask_timeout", "progress_forced", "debug"]
+__all__ = ["VARIABLES", "MODELS_DIR_ENV", "THREADS_ENV", "SCHEDULER_ENV", "models_dir",
+           "weights_dirs", "cache_dir", "shared_dir", "ffmpeg", "threads", "dask_scheduler",
+           "dask_timeout", "progress_forced", "debug"]
+
+#: Names other modules show in messages (``$CRYVIDEO_MODELS_DIR`` …).
+MODELS_DIR_ENV = "CRYVIDEO_MODELS_DIR"
+THREADS_ENV = "CRYVIDEO_THREADS"
+SCHEDULER_ENV = "CRYVIDEO_DASK_SCHEDULER"
 
 #: Every variable this module reads, with what it means (the table above, for ``--help`` texts
 #: and tests).

@@ -21,7 +21,7 @@ __all__ = ["make_interpreter", "quiet_stderr", "captured_output", "TFLiteModel",
 
 #: Environment variable that caps the threads of the multi-threaded models (the face backbone)
 #: in this process (a batch's workers are given theirs as a value: :func:`thread_limit`).
-THREADS_ENV = "CRYVIDEO_THREADS"
+THREADS_ENV = environment.THREADS_ENV
 
 
 #: The threads :func:`thread_limit` gives the models made in its block (None: not set).

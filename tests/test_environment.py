@@ -58,3 +58,12 @@ def test_threads_that_are_not_a_positive_whole_number_are_ignored(monkeypatch, v
 def test_an_undocumented_variable_cannot_be_read():
     with pytest.raises(AssertionError, match="not documented"):
         environment._get("CRYVIDEO_SOMETHING_NEW")
+
+
+def test_no_other_module_names_a_variable_of_its_own():
+    """A ``X = "CRYVIDEO_..."`` constant outside environment.py would be a second declaration
+    (listen's alerts set variables for the command they run: those are not read)."""
+    own = re.compile(r"""^\s*[A-Z_]+\s*=\s*["']CRYVIDEO_""", re.M)
+    found = [path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")
+             if path.name != "environment.py" and own.search(path.read_text(encoding="utf-8"))]
+    assert not found, found

@@ -27,7 +27,7 @@ __all__ = ["serial", "on_dask", "dask_client", "dashboard_link", "threads_per_wo
            "run_records", "SCHEDULER_ENV", "CONNECT_TIMEOUT", "MAX_WORKERS"]
 
 #: Environment variable naming an existing Dask scheduler (like ``--scheduler``).
-SCHEDULER_ENV = "CRYVIDEO_DASK_SCHEDULER"
+SCHEDULER_ENV = environment.SCHEDULER_ENV
 #: Seconds to reach an existing scheduler before giving up (``$CRYVIDEO_DASK_TIMEOUT``
 #: overrides it).
 CONNECT_TIMEOUT = 10.0

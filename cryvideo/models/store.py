@@ -53,7 +53,7 @@ FACE_VERDICT_CARD = "face_verdict.json"
 
 # -- where the folder is -----------------------------------------------------------------------
 #: The environment variable that names the user's models folder (as ``--models DIR`` does).
-MODELS_DIR_ENV = "CRYVIDEO_MODELS_DIR"
+MODELS_DIR_ENV = environment.MODELS_DIR_ENV
 #: The bundled folder's name: at the top of a source checkout, and inside an installed package.
 BUNDLED_DIR_NAME = "saved_models"
 #: Files of the source checkout's folder that an installed package leaves out (no command
