@@ -141,9 +141,8 @@ class ModelError(CryVideoError):
 
 
 class WeightsNotFoundError(ModelError):
-    """Pretrained weights could not be found locally nor downloaded."""
-
-    exit_code = 4
+    """Pretrained weights could not be found locally nor downloaded (exit code: its
+    :class:`ModelError`'s)."""
 
 
 class DatasetError(CryVideoError):
