@@ -1,5 +1,6 @@
 """The one exception hierarchy of cryvideo (and :func:`check_number`, the range check of
-every numeric option).
+every numeric option; :func:`check_among`, the check of every option that picks several of a
+list).
 
 Every error that a user can cause or fix (bad input file, missing weights, bad parameter) is a
 subclass of :class:`CryVideoError`. The command-line interface turns each into one line on stderr
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "CryVideoError",
@@ -43,6 +45,7 @@ __all__ = [
     "first_line",
     "display_path",
     "check_number",
+    "check_among",
 ]
 
 #: Longest message :func:`first_line` keeps whole.
@@ -138,9 +141,8 @@ class ModelError(CryVideoError):
 
 
 class WeightsNotFoundError(ModelError):
-    """Pretrained weights could not be found locally nor downloaded."""
-
-    exit_code = 4
+    """Pretrained weights could not be found locally nor downloaded (exit code: its
+    :class:`ModelError`'s)."""
 
 
 class DatasetError(CryVideoError):
@@ -178,3 +180,13 @@ def check_number(option: str, value: float | None, *, lo: float, hi: float,
     if not ok:
         rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
         raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value:g}")
+
+
+def check_among(option: str, values: Iterable[str], choices: Sequence[str]) -> tuple[str, ...]:
+    """``values`` as a tuple; raise :class:`ParameterError` unless it names at least one of
+    ``choices`` and nothing else."""
+    values = tuple(values)
+    if not values or any(v not in choices for v in values):
+        raise ParameterError(f"{option} must be among {', '.join(choices)}, got "
+                             f"{', '.join(values) or 'nothing'}")
+    return values

@@ -1,11 +1,13 @@
 """Atomic output: a file is either complete or absent, never half-written.
 
-Also the lock that keeps two runs from writing one output file at the same time.
+Also the lock that keeps two runs from writing one output file at the same time, and
+:class:`DictForm`, the plain-dict form in which a settings dataclass is written to JSON.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -14,14 +16,41 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar, TypeVar
 
 from .errors import ParameterError
 
-__all__ = ["file_digest", "file_sha256", "atomic_path", "write_text_atomic",
+__all__ = ["DictForm", "file_digest", "file_sha256", "atomic_path", "write_text_atomic",
            "write_json_atomic", "output_lock", "lock_path", "new_file_mode", "json_line",
            "check_output_folder", "unwritable_reason"]
 
 _UMASK_LOCK = threading.Lock()
+_D = TypeVar("_D", bound="DictForm")
+
+
+class DictForm:
+    """Mixin of a dataclass: :meth:`to_dict` and :meth:`from_dict`, its fields as a plain
+    dict (for JSON cards and cache keys) and back.
+
+    :meth:`from_dict` ignores the keys that are not fields (what a newer card adds), unless
+    the class names what they would be in ``refuse_unknown`` (e.g. ``"feature parameters"``):
+    then they raise :class:`~cryvideo.errors.ParameterError`.
+    """
+
+    refuse_unknown: ClassVar[str | None] = None
+
+    def to_dict(self) -> dict:
+        """The fields as a plain dict (:func:`dataclasses.asdict`)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[_D], d: dict) -> _D:
+        """Inverse of :meth:`to_dict`."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown and cls.refuse_unknown:
+            raise ParameterError(f"unknown {cls.refuse_unknown}: {sorted(unknown)}")
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:

@@ -160,6 +160,27 @@ def test_classifier_stays_at_chance_on_shuffled_labels(synth):
     assert 0.3 <= acc <= 0.7  # 80 test items: chance is 0.5 ± 0.056 (sd)
 
 
+def test_head_only_fit_keeps_the_autoencoder_and_classes(synth):
+    Xtr, ytr, _, _ = synth
+    est = AEDNNClassifier(pool=POOL_1S, seed=0, **dict(TINY, ae_epochs=3, clf_epochs=3))
+    with pytest.raises(ParameterError, match="fitted estimator"):
+        est.fit(Xtr, ytr, head_only=True)
+    est.fit(Xtr, ytr)
+    ae = [w.copy() for w in est.autoencoder_.get_weights()]
+    head = est.model_
+    est.fit(Xtr, ytr[::-1], head_only=True)
+    assert est.model_ is not head
+    assert all(np.array_equal(a, b)
+               for a, b in zip(ae, est.autoencoder_.get_weights(), strict=True))
+    assert list(est.classes_) == ["noise", "tone"]
+    with pytest.raises(ParameterError, match="labels not in"):
+        est.fit(Xtr, np.where(ytr == "tone", "cat", ytr), head_only=True)
+    tuned = AEDNNClassifier(pool=POOL_1S, seed=0, fine_tune=True,
+                            **dict(TINY, ae_epochs=2, clf_epochs=2)).fit(Xtr, ytr)
+    with pytest.raises(ParameterError, match="frozen encoder"):
+        tuned.fit(Xtr, ytr, head_only=True)
+
+
 def test_saved_model_round_trips_to_identical_predictions(tmp_path, synth, fitted):
     _, _, Xte, _ = synth
     path = tmp_path / "audio_mfcc.keras"

@@ -292,6 +292,7 @@ def test_weights_message_uses_no_internal_name(tmp_path):
     msg = str(ei.value)
     assert msg.startswith("YAMNet weights not found: ") and "yamnet_tflite" not in msg
     assert "yamnet.tflite" in msg
+    assert ei.value.exit_code == 4  # a ModelError's, inherited
 
 
 def test_long_messages_end_at_a_sentence():

@@ -103,3 +103,20 @@ def test_features_are_librosas(params):
     spec = np.abs(librosa.stft(y, n_fft=params.n_fft, hop_length=params.hop_length))
     ref = librosa.amplitude_to_db(spec, ref=1.0, amin=1e-5, top_db=None)
     np.testing.assert_allclose(stft_logmag(y, params), ref, atol=2e-3)
+
+
+def test_settings_dict_round_trip_and_unknown_keys():
+    """FeatureParams refuses keys it does not know (a card of other features must not load as
+    these); the log-mel and YAMNet front ends ignore them (what a newer card adds)."""
+    from cryvideo.audio.logmel import PANNS_16K, LogMelParams
+    from cryvideo.detection.frontend import YAMNET_FRONTEND, YamnetFrontend
+
+    p = FeatureParams(sr=16000, duration=None)
+    assert FeatureParams.from_dict(p.to_dict()) == p
+    assert p.key() == FeatureParams.from_dict(p.to_dict()).key()
+    with pytest.raises(ParameterError, match=r"unknown feature parameters: \['n_bands'\]"):
+        FeatureParams.from_dict({**p.to_dict(), "n_bands": 3})
+    assert LogMelParams.from_dict({**PANNS_16K.to_dict(), "n_bands": 3}) == PANNS_16K
+    assert YamnetFrontend.from_dict({"hop": 80, "n_bands": 3}) == YamnetFrontend(hop=80)
+    assert YAMNET_FRONTEND.to_dict()["patch_frames"] == 96
+    assert "refuse_unknown" not in p.to_dict()

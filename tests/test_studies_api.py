@@ -240,3 +240,16 @@ def test_cnn10_cards_point_to_the_grouped_detection_cv():
         assert see.startswith("benchmarks/results/detection.md (CNN10 row)")
         assert "methods.cnn10" in see and "cnn10" in methods
         assert re.search(r"^\| CNN10 ", md, re.M)
+
+
+@pytest.mark.parametrize("parts, words", [
+    (("pooling", "nope"), "parts must be among "),
+    ((), "got nothing"),
+])
+def test_panns_settings_refuse_unknown_or_no_parts(parts, words):
+    from cryvideo.studies.panns_benchmark import PANNS_PARTS, PannsBenchmarkSettings
+
+    with pytest.raises(ParameterError) as exc:
+        PannsBenchmarkSettings("d", parts=parts)
+    assert words in str(exc.value)
+    assert PannsBenchmarkSettings("d", parts=list(PANNS_PARTS[:1])).parts == PANNS_PARTS[:1]

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ParameterError
+from ..io import DictForm
 from .preprocess import fix_length, standardize_minmax
 
 __all__ = [
@@ -38,7 +39,7 @@ FEATURE_KINDS = ("mfcc", "stft")
 
 
 @dataclasses.dataclass(frozen=True)
-class FeatureParams:
+class FeatureParams(DictForm):
     """Parameters of the audio features; stored with every result and model card.
 
     Attributes
@@ -60,6 +61,8 @@ class FeatureParams:
     preprocess : bool
         Apply the paper's standardize → min-max [0, 1] to the waveform.
     """
+
+    refuse_unknown = "feature parameters"
 
     sr: int = 8000
     duration: float | None = 7.0
@@ -101,19 +104,6 @@ class FeatureParams:
         if kind == "stft":
             return (self.n_fft // 2 + 1, self.n_frames)
         raise ParameterError(f"unknown feature kind {kind!r}; expected one of {FEATURE_KINDS}")
-
-    def to_dict(self) -> dict:
-        """Plain dict (for JSON cards and cache keys)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> FeatureParams:
-        """Inverse of :meth:`to_dict`; unknown keys are rejected."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        extra = set(d) - names
-        if extra:
-            raise ParameterError(f"unknown feature parameters: {sorted(extra)}")
-        return cls(**d)
 
     def key(self) -> str:
         """Short stable hash of the parameters."""

@@ -13,11 +13,13 @@ import functools
 
 import numpy as np
 
+from ..io import DictForm
+
 __all__ = ["LogMelParams", "PANNS_16K", "logmel", "n_frames"]
 
 
 @dataclasses.dataclass(frozen=True)
-class LogMelParams:
+class LogMelParams(DictForm):
     """Log-mel front-end parameters (PANNs 16 kHz defaults)."""
 
     sr: int = 16000
@@ -26,14 +28,6 @@ class LogMelParams:
     n_mels: int = 64
     fmin: float = 50.0
     fmax: float = 8000.0
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> LogMelParams:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 #: The PANNs / InfantCryNet 16 kHz settings.

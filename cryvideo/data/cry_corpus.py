@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .. import environment
 from ..errors import DatasetError
+from .cry_detection_set import CryDetectionItem, load_cry_detection
 
 __all__ = ["DetectionClip", "DETECTION_SOURCES", "NEGATIVE_CATEGORIES_NOT_COUNTED",
            "load_detection_corpus", "category_table", "default_data_root"]
@@ -36,14 +37,14 @@ _RENAME = {"laugh": "infant_laughter", "noise": "environmental_sound"}
 
 
 @dataclasses.dataclass(frozen=True)
-class DetectionClip:
-    """One clip of the detection corpus.
+class DetectionClip(CryDetectionItem):
+    """One clip of the detection corpus: a :class:`CryDetectionItem` of any source folder, with
+    where it comes from.
 
     Attributes
     ----------
-    path : str
-    label : str
-        ``"cry"`` or ``"not_cry"``.
+    path, label : str
+        As :class:`CryDetectionItem`'s.
     category : str
         Kind of sound (``cry``, ``infant_laughter``, ``child_speech``, ``music``, …).
     group : str
@@ -56,17 +57,9 @@ class DetectionClip:
         The manifest's ``license`` column (empty when it has none).
     """
 
-    path: str
-    label: str
-    category: str
-    group: str
     source: str
     origin: str = ""
     licence: str = ""
-
-    @property
-    def is_cry(self) -> bool:
-        return self.label == "cry"
 
     @property
     def no_derivatives(self) -> bool:
@@ -83,8 +76,6 @@ def default_data_root() -> Path | None:
 
 
 def _manifest(root: Path, source: str) -> list[DetectionClip]:
-    from .cry_detection_set import load_cry_detection
-
     out = []
     import csv
 

@@ -32,6 +32,10 @@ class CryDetectionItem:
     category: str
     group: str
 
+    @property
+    def is_cry(self) -> bool:
+        return self.label == "cry"
+
 
 def load_cry_detection(root: str | os.PathLike) -> list[CryDetectionItem]:
     """Read ``root/manifest.csv`` (columns path, label, category, group, …).

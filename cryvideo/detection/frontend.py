@@ -18,12 +18,14 @@ import functools
 
 import numpy as np
 
+from ..io import DictForm
+
 __all__ = ["YamnetFrontend", "YAMNET_FRONTEND", "mel_matrix", "log_mel", "patches",
            "pad_waveform", "padded_length", "n_patches"]
 
 
 @dataclasses.dataclass(frozen=True)
-class YamnetFrontend:
+class YamnetFrontend(DictForm):
     """YAMNet's front-end parameters (the published values are the defaults)."""
 
     sr: int = 16000
@@ -46,14 +48,6 @@ class YamnetFrontend:
     def hop_seconds(self) -> float:
         """Seconds between patches (0.48 s)."""
         return self.patch_hop * self.hop / self.sr
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> YamnetFrontend:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 #: The published YAMNet settings.

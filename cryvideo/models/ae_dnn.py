@@ -335,6 +335,7 @@ class AEDNNClassifier(ClassifierMixin, BaseEstimator):
         y_extra: Sequence | None = None,
         extra_source: Sequence[int] | None = None,
         progress: Progress | None = None,
+        head_only: bool = False,
     ) -> AEDNNClassifier:
         """Train the autoencoder, then the classifier, with early stopping on a grouped
         validation split of the training items.
@@ -353,40 +354,28 @@ class AEDNNClassifier(ClassifierMixin, BaseEstimator):
             validation items are dropped.
         progress : callable, optional
             ``progress(stage, epoch, max_epochs)``.
+        head_only : bool
+            Retrain only the classifier on new labels, keeping the fitted autoencoder and
+            ``classes_`` (needs a fitted estimator with a frozen encoder). The autoencoder
+            never sees labels, so this is the same training as a full fit for
+            label-permutation tests, at a fraction of the cost.
         """
         y = np.asarray(y)
-        self.classes_ = np.asarray(sorted(np.unique(y)) if self.labels is None
-                                   else list(self.labels))
+        if head_only:
+            if not hasattr(self, "_encoder_layers"):
+                raise ParameterError("head_only needs a fitted estimator")
+            if self.fine_tune:
+                raise ParameterError("head_only is only valid with a frozen encoder")
+        else:
+            self.classes_ = np.asarray(sorted(np.unique(y)) if self.labels is None
+                                       else list(self.labels))
         unknown = set(np.unique(y)) - set(self.classes_.tolist())
         if unknown:
             raise ParameterError(f"labels not in `labels`: {sorted(unknown)}")
         Pf, yf, Pv, yv = self._split(X, y, groups, X_extra, y_extra, extra_source)
-        self._fit_autoencoder(Pf, Pv, progress)
+        if not head_only:
+            self._fit_autoencoder(Pf, Pv, progress)
         self._fit_head(Pf, yf, Pv, yv, progress)
-        return self
-
-    def refit_head(
-        self,
-        X: np.ndarray,
-        y: Sequence,
-        *,
-        groups: Sequence | None = None,
-        X_extra: np.ndarray | None = None,
-        y_extra: Sequence | None = None,
-        extra_source: Sequence[int] | None = None,
-    ) -> AEDNNClassifier:
-        """Retrain only the classifier on new labels, keeping the fitted autoencoder.
-
-        The autoencoder never sees labels, so with a frozen encoder this is the same training
-        as :meth:`fit` for label-permutation tests, at a fraction of the cost.
-        """
-        if not hasattr(self, "_encoder_layers"):
-            raise ParameterError("refit_head needs a fitted estimator")
-        if self.fine_tune:
-            raise ParameterError("refit_head is only valid with a frozen encoder")
-        y = np.asarray(y)
-        Pf, yf, Pv, yv = self._split(X, y, groups, X_extra, y_extra, extra_source)
-        self._fit_head(Pf, yf, Pv, yv, None)
         return self
 
     # ------------------------------------------------------------------ inference

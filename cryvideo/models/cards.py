@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, first_line
-from ..io import atomic_path, write_json_atomic
+from ..io import DictForm, atomic_path, write_json_atomic
 
 __all__ = [
     "ModelCard",
@@ -36,7 +36,7 @@ MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 
 
 @dataclasses.dataclass
-class ModelCard:
+class ModelCard(DictForm):
     """What a trained model is, what it was trained on, and how well it does.
 
     Attributes
@@ -77,14 +77,6 @@ class ModelCard:
     trained: bool = True
     extra: dict = dataclasses.field(default_factory=dict)
     card_version: int = CARD_VERSION
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ModelCard:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 def card_path(model_path: str | os.PathLike) -> Path:

@@ -36,37 +36,35 @@ __all__ = [
 PACKAGE = "cryvideo.panns"
 
 
+class _GlobalPool(layers.Layer):
+    """A pooling with no weights: (batch, time, C) → (batch, C)."""
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1])
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class GlobalMaxPool(layers.Layer):
+class GlobalMaxPool(_GlobalPool):
     """``max_t h_t``: (batch, time, C) → (batch, C)."""
 
     def call(self, x):
         return ops.max(x, axis=1)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class GlobalAvgPool(layers.Layer):
+class GlobalAvgPool(_GlobalPool):
     """``mean_t h_t``: (batch, time, C) → (batch, C)."""
 
     def call(self, x):
         return ops.mean(x, axis=1)
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
-
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class GlobalMaxAvgPool(layers.Layer):
+class GlobalMaxAvgPool(_GlobalPool):
     """PANNs' ``max_t h_t + mean_t h_t``: (batch, time, C) → (batch, C)."""
 
     def call(self, x):
         return ops.max(x, axis=1) + ops.mean(x, axis=1)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], input_shape[-1])
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

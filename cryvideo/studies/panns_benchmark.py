@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import DatasetError, ParameterError, PartialFailure
+from ..errors import DatasetError, ParameterError, PartialFailure, check_among
 
 __all__ = ["PANNS_PARTS", "PannsBenchmarkSettings", "run_panns_benchmark",
            "rewrite_panns_markdown"]
@@ -82,11 +82,7 @@ class PannsBenchmarkSettings:
     command: str = "cryvideo benchmark panns"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "parts", tuple(self.parts))
-        unknown = [p for p in self.parts if p not in PANNS_PARTS]
-        if unknown or not self.parts:
-            raise ParameterError(f"parts must be among {', '.join(PANNS_PARTS)}, got "
-                                 f"{', '.join(self.parts) or 'nothing'}")
+        object.__setattr__(self, "parts", check_among("parts", self.parts, PANNS_PARTS))
         if self.folds < 2:
             raise ParameterError(f"--folds must be at least 2, got {self.folds}")
         if self.compression_epochs < 1:

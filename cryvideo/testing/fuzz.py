@@ -258,50 +258,50 @@ def _patch(data: bytes, tag: bytes, offset: int, fmt: str, value: int) -> bytes 
     return bytes(b)
 
 
+_MAX31, _MAX32 = 0x7FFFFFFF, 0xFFFFFFFF
+#: Header fields that :func:`_meta_patches` sets to absurd values, per file suffix:
+#: ``(field, tag, offset, struct format, {name: value})``, the field ``offset`` bytes after the
+#: first ``tag``; each value makes one variant, labelled ``field-name``. (MP4 ``tkhd``,
+#: version 0: 4 (type) + 4 (version/flags) + 72 → width, +4 → height, 16.16.)
+_META_FIELDS = {
+    (".mp4", ".mov"): (
+        ("tkhd-size", b"tkhd", 80, ">I", {"max": 0xFFFF0000, "zero": 0}),
+        ("mdhd-timescale", b"mdhd", 16, ">I", {"0": 0, "1": 1}),
+        ("mdhd-duration", b"mdhd", 20, ">I", {"max": _MAX32}),
+        ("mvhd-timescale", b"mvhd", 16, ">I", {"0": 0}),
+        ("mvhd-duration", b"mvhd", 20, ">I", {"max": _MAX32}),
+        ("stts-delta", b"stts", 16, ">I", {"0": 0, "max": _MAX31}),
+        ("stsz-count", b"stsz", 16, ">I", {"max": _MAX31}),
+    ),
+    (".wav",): (
+        ("wav-channels", b"fmt ", 10, "<H", {"0": 0, "max": 0xFFFF}),
+        ("wav-rate", b"fmt ", 12, "<I", {"0": 0, "1": 1, "max": _MAX32}),
+        ("wav-bits", b"fmt ", 22, "<H", {"0": 0, "7": 7}),
+        ("wav-data-size", b"data", 4, "<I", {"max": _MAX32, "0": 0}),
+    ),
+    (".avi",): (
+        ("avih-usec-per-frame", b"avih", 8, "<I", {"0": 0}),
+        ("avih-size", b"avih", 40, "<I", {"max": _MAX31}),
+        ("strh-scale", b"strh", 28, "<I", {"0": 0}),
+        ("strh-rate", b"strh", 32, "<I", {"max": _MAX32}),
+        ("strf-width", b"strf", 12, "<i", {"max": _MAX31}),
+        ("strf-height", b"strf", 16, "<i", {"neg": -_MAX31}),
+    ),
+}
+
+
 def _meta_patches(name: str, data: bytes) -> list[tuple[str, bytes]]:
-    """Absurd header values patched into MP4/MOV, WAV and AVI files."""
-    out = []
+    """Absurd header values patched into MP4/MOV, WAV and AVI files (:data:`_META_FIELDS`)."""
     suffix = Path(name).suffix
-    specs: list[tuple[str, bytes, int, str, int]] = []
-    if suffix in (".mp4", ".mov"):
-        # tkhd (version 0): 4 (type) + 4 (version/flags) + 72 → width, +4 → height (16.16)
-        specs += [
-            ("tkhd-size-max", b"tkhd", 80, ">I", 0xFFFF0000),
-            ("tkhd-size-zero", b"tkhd", 80, ">I", 0),
-            ("mdhd-timescale-0", b"mdhd", 16, ">I", 0),
-            ("mdhd-timescale-1", b"mdhd", 16, ">I", 1),
-            ("mdhd-duration-max", b"mdhd", 20, ">I", 0xFFFFFFFF),
-            ("mvhd-timescale-0", b"mvhd", 16, ">I", 0),
-            ("mvhd-duration-max", b"mvhd", 20, ">I", 0xFFFFFFFF),
-            ("stts-delta-0", b"stts", 16, ">I", 0),
-            ("stts-delta-max", b"stts", 16, ">I", 0x7FFFFFFF),
-            ("stsz-count-max", b"stsz", 16, ">I", 0x7FFFFFFF),
-        ]
-    elif suffix == ".wav":
-        specs += [
-            ("wav-channels-0", b"fmt ", 10, "<H", 0),
-            ("wav-channels-max", b"fmt ", 10, "<H", 0xFFFF),
-            ("wav-rate-0", b"fmt ", 12, "<I", 0),
-            ("wav-rate-1", b"fmt ", 12, "<I", 1),
-            ("wav-rate-max", b"fmt ", 12, "<I", 0xFFFFFFFF),
-            ("wav-bits-0", b"fmt ", 22, "<H", 0),
-            ("wav-bits-7", b"fmt ", 22, "<H", 7),
-            ("wav-data-size-max", b"data", 4, "<I", 0xFFFFFFFF),
-            ("wav-data-size-0", b"data", 4, "<I", 0),
-        ]
-    elif suffix == ".avi":
-        specs += [
-            ("avih-usec-per-frame-0", b"avih", 8, "<I", 0),
-            ("avih-size-max", b"avih", 40, "<I", 0x7FFFFFFF),
-            ("strh-scale-0", b"strh", 28, "<I", 0),
-            ("strh-rate-max", b"strh", 32, "<I", 0xFFFFFFFF),
-            ("strf-width-max", b"strf", 12, "<i", 0x7FFFFFFF),
-            ("strf-height-neg", b"strf", 16, "<i", -0x7FFFFFFF),
-        ]
-    for label, tag, off, fmt, val in specs:
-        patched = _patch(data, tag, off, fmt, val)
-        if patched is not None:
-            out.append((label, patched))
+    out = []
+    for suffixes, fields in _META_FIELDS.items():
+        if suffix not in suffixes:
+            continue
+        for field, tag, off, fmt, values in fields:
+            for value_name, value in values.items():
+                patched = _patch(data, tag, off, fmt, value)
+                if patched is not None:
+                    out.append((f"{field}-{value_name}", patched))
     return out
 
 

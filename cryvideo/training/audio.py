@@ -205,9 +205,7 @@ def _fit_fold(est, data: AudioDataset, kind: str, tr: np.ndarray, y: np.ndarray,
     src = np.asarray([pos[int(s)] for s in data.aug_source[aug]], dtype=int)
     kw = dict(groups=data.groups[tr], X_extra=data.X_aug[kind][aug],
               y_extra=y[data.aug_source[aug]], extra_source=src)
-    if refit:
-        return est.refit_head(data.X[kind][tr], y[tr], **kw)
-    return est.fit(data.X[kind][tr], y[tr], **kw)
+    return est.fit(data.X[kind][tr], y[tr], head_only=refit, **kw)
 
 
 def evaluate_ae_dnn(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_among
 
 __all__ = ["VideoTrainingSettings", "AudioTrainingSettings", "BACKBONES", "AUDIO_MODES",
            "AUDIO_KINDS"]
@@ -155,11 +155,7 @@ class AudioTrainingSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kinds", tuple(self.kinds))
-        bad = [k for k in self.kinds if k not in AUDIO_KINDS]
-        if bad or not self.kinds:
-            raise ParameterError(f"--kinds must be among {', '.join(AUDIO_KINDS)}, got "
-                                 f"{', '.join(self.kinds) or 'nothing'}")
+        object.__setattr__(self, "kinds", check_among("--kinds", self.kinds, AUDIO_KINDS))
         _at_least("--n-aug", self.n_aug, 0)
         if self.cv_folds == 1 or self.cv_folds < 0:
             raise ParameterError(f"--cv-folds must be 0 or >= 2, got {self.cv_folds}")
