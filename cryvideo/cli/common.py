@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import dataclasses
-import math
 import os
 import signal
 import sys
@@ -23,6 +22,7 @@ from ..errors import (
     ParameterError,
     PartialFailure,
     Terminated,
+    check_number,
 )
 from ..io import json_line, output_lock
 from ..progress import StageProgress, progress_bar
@@ -76,21 +76,6 @@ def expand_inputs(paths: Iterable[str]) -> list[str]:
         else:
             out.append(p)
     return out
-
-
-# -- options -----------------------------------------------------------------------------------
-def check_number(option: str, value: float | None, *, lo: float, hi: float,
-                 lo_open: bool = False, unit: str = "") -> None:
-    """Raise :class:`ParameterError` unless ``value`` is None or a finite number in the range.
-
-    ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``; ``unit`` is appended to the message.
-    """
-    if value is None:
-        return
-    ok = math.isfinite(value) and (lo < value if lo_open else lo <= value) and value <= hi
-    if not ok:
-        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
-        raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value:g}")
 
 
 # -- outputs -----------------------------------------------------------------------------------

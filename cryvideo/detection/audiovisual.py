@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import InputFileError, ModelError, ParameterError
 from ..progress import Progress
 from ..vision.expression import distress, happy
-from .backends import FACE_MODES
+from .backends import FACE_MODES, check_face_mode
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
@@ -348,14 +348,6 @@ class AudioVisualDetector:
         crying = bool(kept) if res.segments else bool(res.crying)
         return dataclasses.replace(res, segments=kept, crying=crying, face=face,
                                    face_verdicts=verdicts, face_spans=spans)
-
-
-
-def check_face_mode(mode: str) -> str:
-    """``mode`` if it is one of :data:`FACE_MODES` (ParameterError otherwise)."""
-    if mode not in FACE_MODES:
-        raise ParameterError(f"--face must be one of {', '.join(FACE_MODES)}, got {mode!r}")
-    return mode
 
 
 def with_face(detector, mode: str = "auto", *, models_dir: str | os.PathLike | None = None

@@ -13,6 +13,7 @@ from ..media import iter_frames
 from ..models.store import FACE_HEAD_FILE
 from ..progress import Progress
 from .result import BranchResult, FileRun, probabilities
+from .settings import PredictSettings
 
 __all__ = ["FaceStage", "NO_FACE_MODEL"]
 
@@ -22,14 +23,28 @@ NO_FACE_MODEL = "no trained face model: face branch reports face share only"
 
 class FaceStage:
     """Runs the face branch on one file's run, adding its :class:`BranchResult`, notes and
-    timings (see :class:`~cryvideo.pipeline.predict.Predictor` for the parameters)."""
+    timings.
 
-    def __init__(self, face_model, *, fps: float, max_side: int, window: int, use_face: bool,
-                 keep_artifacts: bool, progress: Progress | None,
-                 models_dir: str | os.PathLike) -> None:
+    Parameters
+    ----------
+    face_model : cryvideo.models.face_head.FaceModel or None
+        The trained face head; without one the stage reports the share of frames with a face.
+    settings : PredictSettings
+        ``fps``, ``max_side``, ``use_face`` and ``keep_artifacts`` are read from it.
+    window : int
+        Rolling-average window, frames (the settings' or the face head card's).
+    models_dir : path
+        Where the face head was looked for (named when there is none).
+    progress : callable, optional
+        ``progress("frames", done, total)``.
+    """
+
+    def __init__(self, face_model, settings: PredictSettings, *, window: int,
+                 models_dir: str | os.PathLike, progress: Progress | None = None) -> None:
         self.face_model = face_model
-        self.fps, self.max_side, self.window = fps, max_side, window
-        self.use_face, self.keep_artifacts, self.progress = use_face, keep_artifacts, progress
+        self.fps, self.max_side, self.window = settings.fps, settings.max_side, window
+        self.use_face, self.keep_artifacts = settings.use_face, settings.keep_artifacts
+        self.progress = progress
         self.models_dir = Path(models_dir)
 
     def __call__(self, run: FileRun) -> None:

@@ -17,6 +17,7 @@ are in :mod:`.result`, fusion is :func:`cryvideo.models.fusion.fuse`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -24,8 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..detection.summary import SHOWN_SEGMENTS
-from ..errors import InputFileError, ParameterError
-from ..media import DEFAULT_MAX_SIDE, MediaInfo, load_audio, probe
+from ..errors import InputFileError
+from ..media import MediaInfo, load_audio, probe
 from ..media.probe import short_decode_note
 from ..models.branches import Branch
 from ..models.fusion import fuse
@@ -42,16 +43,15 @@ from .result import (
     trust,
     trust_note,
 )
+from .settings import DEFAULT_ANALYSIS_FPS, PredictSettings
 from .spans import branch_probabilities, read_spans
 
-__all__ = ["NO_FACE_MODEL", "Predictor", "MIN_DURATION", "DEFAULT_ANALYSIS_FPS",
-           "CRY_DETECTORS", "WOULD_ANSWER_SECONDS", "would_answer_spans", "spans_text"]
+__all__ = ["NO_FACE_MODEL", "Predictor", "PredictSettings", "MIN_DURATION",
+           "DEFAULT_ANALYSIS_FPS", "CRY_DETECTORS", "WOULD_ANSWER_SECONDS",
+           "would_answer_spans", "spans_text"]
 
 #: Inputs shorter than this (seconds) are refused: too short to say anything.
 MIN_DURATION = 0.5
-#: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
-#: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
-DEFAULT_ANALYSIS_FPS = 5.0
 #: With no crying, the reason branches say what they would answer if it were a cry from this
 #: many seconds around the detector's highest score (their clip length), unless the face vetoed
 #: what the sound heard: then from those segments.
@@ -61,8 +61,9 @@ WOULD_ANSWER_SECONDS = 7.0
 class Predictor:
     """Loads the models once and predicts file after file.
 
-    Models come from ``models_dir`` (default: :func:`cryvideo.models.store.default_models_dir`,
-    i.e. ``$CRYVIDEO_MODELS_DIR`` or ``saved_models/``):
+    Models come from the settings' ``models_dir`` (default:
+    :func:`cryvideo.models.store.default_models_dir`, i.e. ``$CRYVIDEO_MODELS_DIR`` or
+    ``saved_models/``):
 
     - ``face_head.keras`` (+ card naming its backbone): the face branch. Without it the face
       branch only reports the share of frames with a face (:data:`NO_FACE_MODEL`); an untrained
@@ -74,71 +75,40 @@ class Predictor:
 
     Parameters
     ----------
+    settings : PredictSettings, optional
+        Every setting of ``predict`` (default: ``PredictSettings()``).
     audio_branches : sequence of Branch, optional
         Default: those the fusion card names, else
         :func:`cryvideo.models.branches.default_audio_branches`.
-    models_dir : path, optional
-    fps : float
-        Analysis frame rate for the face branch.
-    max_side : int
-        Frames are downscaled by ffmpeg so their longest side is at most this.
-    use_face : bool
-        Run the face branch on videos.
-    window : int, optional
-        Rolling-average window in frames (default: the face head card's, else 8).
-    runtime : {"tflite", "keras"}
-        How the frozen backbone runs (TFLite + XNNPACK is about twice as fast on CPUs).
-    weights_path : path, optional
-        Explicit backbone weights file/folder (else ``$CRYVIDEO_WEIGHTS_DIR``, Keras cache).
-    use_fusion_model : bool
-        Use ``fusion.keras`` when present (False: always the fallback).
-    keep_artifacts : bool
-        Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
-    cry_detector : str, Detector or None
-        Asked first whether there is crying at all: a backend of
-        :data:`cryvideo.detection.BACKENDS` by name (:data:`CRY_DETECTORS`; ``"yamnet-cry"``,
-        the default, is the shipped YAMNet-based detector, from ``models_dir`` when it has
-        one), or a :class:`cryvideo.detection.Detector` object (e.g. a wrapped one), used as
-        is. ``None`` turns the gate off. The reason branches read only the crying segments it
-        finds; the result carries its typed answer (:class:`~.result.CryVerdict`).
-    cry_face : {"auto", "on", "off"}
-        The infant's face in the cry gate's verdict on a video (the audio-visual verdict of
-        :mod:`cryvideo.detection.audiovisual`: a crying segment is vetoed when the face is
-        visibly happy through it). ``auto``: when the face-expression model is found.
+    **overrides
+        Fields of :class:`PredictSettings` to set (``Predictor(fps=10)`` is
+        ``Predictor(PredictSettings(fps=10))``).
+
+    Raises
+    ------
+    ParameterError
+        A setting out of its range (see :class:`PredictSettings`).
+
+    Examples
+    --------
+    >>> from cryvideo.pipeline import Predictor, PredictSettings
+    >>> p = Predictor(PredictSettings(fps=10))           # doctest: +SKIP
+    >>> p = Predictor(fps=10)          # the same, as keywords  # doctest: +SKIP
+    >>> res = p.predict("clip.mp4")                      # doctest: +SKIP
+    >>> res.label, res.probabilities                     # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        *,
-        audio_branches: Sequence[Branch] | None = None,
-        models_dir: str | os.PathLike | None = None,
-        fps: float = DEFAULT_ANALYSIS_FPS,
-        max_side: int = DEFAULT_MAX_SIDE,
-        use_face: bool = True,
-        window: int | None = None,
-        runtime: str = "tflite",
-        weights_path: str | os.PathLike | None = None,
-        use_fusion_model: bool = True,
-        keep_artifacts: bool = False,
-        progress: Progress | None = None,
-        cry_detector: str | object | None = "yamnet-cry",
-        cry_face: str = "auto",
-    ) -> None:
-        if fps is None or not 0 < float(fps) <= 240:  # NaN fails too
-            raise ParameterError(f"fps must be in (0, 240], got {fps}")
-        if window is not None and not int(window) >= 1:
-            raise ParameterError(f"rolling-average window must be >= 1 frame, got {window}")
-        self.fps = float(fps)
-        self.max_side = int(max_side)
-        self.use_face = use_face
-        self.keep_artifacts = keep_artifacts
+    def __init__(self, settings: PredictSettings | None = None, *,
+                 audio_branches: Sequence[Branch] | None = None,
+                 progress: Progress | None = None, **overrides) -> None:
+        settings = PredictSettings() if settings is None else settings
+        self.settings = dataclasses.replace(settings, **overrides) if overrides else settings
+        self.fps = self.settings.fps
+        self.keep_artifacts = self.settings.keep_artifacts
         self.progress = progress
-        m = load_models(models_dir=models_dir, audio_branches=audio_branches,
-                        use_face=use_face, window=window, runtime=runtime,
-                        weights_path=weights_path, use_fusion_model=use_fusion_model,
-                        cry_detector=cry_detector, cry_face=cry_face)
+        m = load_models(self.settings, audio_branches=audio_branches)
         self.models_dir = m.models_dir
         #: Sentences for the output about models taken from elsewhere than ``models_dir``.
         self.model_notes = m.notes
@@ -146,10 +116,8 @@ class Predictor:
         self.face_model, self.window = m.face_model, m.window
         self.fusion, self.fusion_card = m.fusion, m.fusion_card
         self.audio_branches, self.labels = m.audio_branches, m.labels
-        self.face_stage = FaceStage(self.face_model, fps=self.fps, max_side=self.max_side,
-                                    window=self.window, use_face=use_face,
-                                    keep_artifacts=keep_artifacts, progress=progress,
-                                    models_dir=self.models_dir)
+        self.face_stage = FaceStage(self.face_model, self.settings, window=self.window,
+                                    models_dir=self.models_dir, progress=progress)
 
     # -- stages: each reads the file's run and adds to it ---------------------------------
     def _cry_gate(self, run: FileRun) -> tuple[CryVerdict | None, float]:
