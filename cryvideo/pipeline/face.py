@@ -4,18 +4,21 @@ without a trained head, only the share of frames with a face."""
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ..media import iter_frames
+from ..media import Frame, iter_frames
+from ..media.frames import FrameSpan
 from ..models.store import FACE_HEAD_FILE
 from ..progress import Progress
 from .result import BranchResult, FileRun, probabilities
 from .settings import PredictSettings
 
-__all__ = ["FaceStage", "NO_FACE_MODEL"]
+__all__ = ["FaceStage", "Alongside", "NO_FACE_MODEL"]
 
 #: What the face branch says when no trained face head is available.
 NO_FACE_MODEL = "no trained face model: face branch reports face share only"
@@ -47,8 +50,8 @@ class FaceStage:
         self.progress = progress
         self.models_dir = Path(models_dir)
 
-    def __call__(self, run: FileRun) -> None:
-        info = run.info
+    def _skipped(self, info) -> str | None:
+        """Why the stage does not look at this file's frames (None when it does)."""
         why = ("no video stream" if not info.has_video else
                "face branch switched off" if not self.use_face else None)
         if why is None and info.duration and info.duration * self.fps < 0.5:
@@ -56,6 +59,19 @@ class FaceStage:
             # rather than report "no video frames could be decoded" about a good file.
             why = (f"at {self.fps:g} fps no frame falls within this {info.duration:.1f} s video "
                    f"(needs fps >= {0.5 / info.duration:.2g})")
+        return why
+
+    def frame_span(self, info) -> FrameSpan | None:
+        """What the stage decodes of a file (None: nothing), for a caller that decodes it
+        together with other needs."""
+        if self._skipped(info) is not None:
+            return None
+        return FrameSpan(fps=self.fps, max_side=self.max_side)
+
+    def __call__(self, run: FileRun, frames: Iterable[Frame] | None = None) -> None:
+        """Run the branch on ``run``'s file (``frames``: its frames as :meth:`frame_span`
+        describes them, when the caller decodes them; default: decoded here)."""
+        why = self._skipped(run.info)
         if why is not None:
             if why != "face branch switched off":
                 run.notes.append(f"{why}: face branch skipped")
@@ -63,18 +79,18 @@ class FaceStage:
             return
         t0 = time.perf_counter()
         if self.face_model is None:
-            self._face_share_only(run)
+            self._face_share_only(run, frames)
         else:
-            self._face_head(run)
+            self._face_head(run, frames)
         run.timings["face"] = round(time.perf_counter() - t0, 3)
 
-    def _face_head(self, run: FileRun) -> None:
+    def _face_head(self, run: FileRun, frames) -> None:
         from ..models.smoothing import smooth_predictions
         from ..vision.embeddings import embed_video
 
         fm = self.face_model
         vf = embed_video(run.path, fm.backbone, fps=self.fps, max_side=self.max_side,
-                         info=run.info, cache=False, progress=self.progress)
+                         info=run.info, cache=False, progress=self.progress, frames=frames)
         run.timings["face_detect"] = vf.timings.get("detect", 0.0)
         run.timings["face_backbone"] = vf.timings.get("backbone", 0.0)
         details = {"frames": vf.n_frames, "frames_with_face": vf.n_faces,
@@ -100,13 +116,15 @@ class FaceStage:
                                         probabilities=probabilities(fm.labels, p_video),
                                         source=fm.source, details=details))
 
-    def _face_share_only(self, run: FileRun) -> None:
+    def _face_share_only(self, run: FileRun, frames) -> None:
         from ..vision import FaceTracker
 
         tracker = FaceTracker()
         n = n_face = 0
         total = int(run.info.duration * self.fps) + 1 if run.info.duration else None
-        for fr in iter_frames(run.path, fps=self.fps, max_side=self.max_side, info=run.info):
+        if frames is None:
+            frames = iter_frames(run.path, fps=self.fps, max_side=self.max_side, info=run.info)
+        for fr in frames:
             n += 1
             if tracker.update(fr.image) is not None:
                 n_face += 1
@@ -117,3 +135,37 @@ class FaceStage:
         run.notes.append(NO_FACE_MODEL)
         run.results.append(BranchResult("face", used=False, note=NO_FACE_MODEL, details=details,
                                         source=f"no {self.models_dir / FACE_HEAD_FILE}"))
+
+
+class Alongside:
+    """The face stage run in a thread on frames another reader's decode hands out alongside
+    its own (:class:`~cryvideo.media.span_frames.SpanFrames`): one decode of the video for
+    both. Its results go to ``run``; an error it meets is kept in :attr:`error`.
+
+    Parameters
+    ----------
+    stage : FaceStage
+    run : FileRun
+        Where the stage's results, notes and timings go.
+    frames : FrameStream
+        The frames, as :meth:`FaceStage.frame_span` describes them; closed when the stage ends
+        (what is left is dropped, so the decode goes on for its other readers).
+    """
+
+    def __init__(self, stage: FaceStage, run: FileRun, frames) -> None:
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, args=(stage, run, frames),
+                                        name="cryvideo-face", daemon=True)
+        self._thread.start()
+
+    def _work(self, stage: FaceStage, run: FileRun, frames) -> None:
+        try:
+            stage(run, frames)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self.error = exc
+        finally:
+            frames.close()
+
+    def join(self) -> None:
+        """Wait for the stage to end."""
+        self._thread.join()

@@ -26,12 +26,13 @@ import numpy as np
 
 from ..detection.summary import SHOWN_SEGMENTS
 from ..errors import InputFileError
-from ..media import MediaInfo, load_audio, probe
+from ..media import MediaInfo, probe
 from ..media.probe import short_decode_note
 from ..models.branches import Branch
 from ..models.fusion import fuse
 from ..progress import Progress
 from .face import NO_FACE_MODEL, FaceStage
+from .gate import cry_gate
 from .loading import CRY_DETECTORS, load_models
 from .result import (
     BranchResult,
@@ -44,7 +45,7 @@ from .result import (
     trust_note,
 )
 from .settings import DEFAULT_ANALYSIS_FPS, PredictSettings
-from .spans import branch_probabilities, read_spans
+from .spans import read_spans, shared_probabilities
 
 __all__ = ["NO_FACE_MODEL", "Predictor", "PredictSettings", "MIN_DURATION",
            "DEFAULT_ANALYSIS_FPS", "CRY_DETECTORS", "WOULD_ANSWER_SECONDS",
@@ -120,26 +121,6 @@ class Predictor:
                                     models_dir=self.models_dir, progress=progress)
 
     # -- stages: each reads the file's run and adds to it ---------------------------------
-    def _cry_gate(self, run: FileRun) -> tuple[CryVerdict | None, float]:
-        """The detector's verdict, and the seconds of audio it decoded."""
-        if self.cry_detector is None or not run.info.has_audio:
-            return None, 0.0
-        t0 = time.perf_counter()
-        if self.cry_detector.streams_files:
-            det = self.cry_detector.detect(run.path)     # decoded block by block: flat memory
-        else:
-            det = self.cry_detector.detect(load_audio(run.path, sr=16000, info=run.info),
-                                           sr=16000)
-        run.timings["cry_detect"] = round(time.perf_counter() - t0, 3)
-        if not det.crying and any(v.decision == "veto" for v in det.face_verdicts):
-            run.notes.append(f"the sound found crying (score {det.probability:.2f} >= threshold "
-                             f"{det.threshold:.2f}, {self.cry_detector_name}) but the face "
-                             "vetoed every segment (visibly happy): no reason given")
-        elif not det.crying:
-            run.notes.append(f"no crying detected (score {det.probability:.2f} < threshold "
-                             f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
-        return CryVerdict(det, self.cry_detector_name), float(det.duration)
-
     def _audio(self, run: FileRun, crying: CryVerdict | None) -> float:
         """Run the reason branches on the crying segments (the whole track without a gate),
         reading only those spans; with no crying, on what they would answer if it were a cry
@@ -157,9 +138,8 @@ class Predictor:
         else:
             segments = spans = would_answer_spans(crying.result)
         read = 0.0
-        for br in self.audio_branches:
-            p, seconds = branch_probabilities(br, read_spans(run.path, spans, sr=br.sr,
-                                                             info=run.info))
+        for br, (p, seconds) in zip(self.audio_branches, self._read_branches(run, spans),
+                                    strict=True):
             if seconds == 0:
                 raise InputFileError("no audio samples could be decoded", path=run.path)
             read = max(read, seconds)
@@ -181,6 +161,20 @@ class Predictor:
                              + spans_text(segments))
         run.timings["audio"] = round(time.perf_counter() - t0, 3)
         return read
+
+    def _read_branches(self, run: FileRun, spans) -> list[tuple[np.ndarray, float]]:
+        """Every audio branch's probabilities and seconds read over ``spans``: the spans are
+        decoded once per sample rate, and the branches of that rate share the pieces."""
+        by_rate: dict[int, list[int]] = {}
+        for i, br in enumerate(self.audio_branches):
+            by_rate.setdefault(br.sr, []).append(i)
+        out: list = [None] * len(self.audio_branches)
+        for sr, idx in by_rate.items():
+            pieces = read_spans(run.path, spans, sr=sr, info=run.info)
+            for i, res in zip(idx, shared_probabilities(
+                    [self.audio_branches[i] for i in idx], pieces), strict=True):
+                out[i] = res
+        return out
 
     def _audio_for_report(self, run: FileRun) -> None:
         """The recording pooled to the width of a page (waveform, spectrogram, MFCCs), read
@@ -212,10 +206,16 @@ class Predictor:
         if info.duration is not None and info.duration < MIN_DURATION:
             raise InputFileError(
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
-        crying, gate_seconds = self._cry_gate(run)
+        face_run = FileRun(path, info, notes=[], timings={})
+        crying, gate_seconds, face = cry_gate(self.cry_detector, self.cry_detector_name, run,
+                                              face_stage=self.face_stage, face_run=face_run)
         read = self._audio(run, crying)
         self._audio_for_report(run)
-        self.face_stage(run)
+        if face is None:
+            self.face_stage(face_run)
+        elif face.error is not None:
+            raise face.error
+        run.add(face_run)
         decoded = [gate_seconds, read] + [b.details["frames"] / b.details["fps"]
                                           for b in run.results
                                           if "frames" in b.details and b.details.get("fps")]
