@@ -72,6 +72,8 @@ class SpanFrames:
         must be read concurrently with the spans.
     stall_timeout : float
         See :class:`~.frame_outputs.FrameOutputs`.
+    budget : int
+        Bytes of frames the spans of one process may hold waiting (:data:`SPAN_BUFFER_BYTES`).
 
     Examples
     --------
@@ -84,8 +86,10 @@ class SpanFrames:
 
     def __init__(self, path: str | os.PathLike, spans: Sequence[FrameSpan], *,
                  info: MediaInfo | None = None, alongside: FrameSpan | None = None,
-                 stall_timeout: float = DEFAULT_STALL_TIMEOUT) -> None:
+                 stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+                 budget: int = SPAN_BUFFER_BYTES) -> None:
         self.path, self.spans, self.info = path, list(spans), info
+        self.budget = int(budget)
         self.alongside_span, self.stall_timeout = alongside, stall_timeout
         self.alongside: FrameStream | None = None
         self._groups: list[list[int]] = []
@@ -109,7 +113,8 @@ class SpanFrames:
             self.alongside = None if self.alongside_span is None else _Failed(exc)
             return self
         self._groups = group_spans([None if p.max_frames is None else
-                                    p.max_frames * p.frame_bytes for p in plans])
+                                    p.max_frames * p.frame_bytes for p in plans],
+                                   budget=self.budget)
         if self.alongside_span is not None:
             if not self._groups:
                 self._groups = [[]]
