@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from common import REPO, RESULTS, loadavg, machine
+from compare_outputs import _without_timings
 
 #: The clip, in each checkout (the same file).
 DEMO = Path("examples") / "demo.mp4"
@@ -83,14 +84,6 @@ def run_once(tree: Path, command: str, folder: Path) -> dict:
     return {"processes": len(calls), "kinds": [kind(c) for c in calls],
             "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "load_before": load,
             "face_used": bool(face.get("used")), "record": _without_timings(rec)}
-
-
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if k != "timings"}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
 
 
 def _git(tree: Path) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterator, Sequence
 import numpy as np
 
 from ..errors import InputFileError, MediaTimeoutError, ParameterError
-from .ffmpeg import DEFAULT_STALL_TIMEOUT, ffmpeg_problem
+from .ffmpeg import DEFAULT_STALL_TIMEOUT, ffmpeg_problem, reap
 from .frames import Frame, FramePlan, FrameSpan, frames_command, plan_frames
 from .probe import MediaInfo, probe
 
@@ -193,14 +193,8 @@ class FrameOutputs:
     def close(self) -> None:
         """Stop decoding: kill (if still running) and reap ffmpeg, end the readers."""
         self.closed.set()
-        proc = self._proc
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - kill -9 does not hang
-                pass
+        if self._proc is not None:
+            reap(self._proc)
         for t in self._readers:      # the pipes' writers are gone: every read ends
             t.join(timeout=10)
         if self._stderr is not None:

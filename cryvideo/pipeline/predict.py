@@ -106,8 +106,6 @@ class Predictor:
                  progress: Progress | None = None, **overrides) -> None:
         settings = PredictSettings() if settings is None else settings
         self.settings = dataclasses.replace(settings, **overrides) if overrides else settings
-        self.fps = self.settings.fps
-        self.keep_artifacts = self.settings.keep_artifacts
         self.progress = progress
         m = load_models(self.settings, audio_branches=audio_branches)
         self.models_dir = m.models_dir
@@ -119,6 +117,11 @@ class Predictor:
         self.audio_branches, self.labels = m.audio_branches, m.labels
         self.face_stage = FaceStage(self.face_model, self.settings, window=self.window,
                                     models_dir=self.models_dir, progress=progress)
+
+    @property
+    def fps(self) -> float:
+        """The face branch's analysis rate (read only: the settings are made once)."""
+        return self.settings.fps
 
     # -- stages: each reads the file's run and adds to it ---------------------------------
     def _audio(self, run: FileRun, crying: CryVerdict | None) -> float:
@@ -179,7 +182,7 @@ class Predictor:
     def _audio_for_report(self, run: FileRun) -> None:
         """The recording pooled to the width of a page (waveform, spectrogram, MFCCs), read
         block by block: its memory does not grow with the length."""
-        if not (self.keep_artifacts and run.info.has_audio):
+        if not (self.settings.keep_artifacts and run.info.has_audio):
             return
         from ..audio.overview import OVERVIEW_PARAMS, audio_overview
         from ..media import iter_audio_blocks
