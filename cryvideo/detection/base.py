@@ -57,7 +57,15 @@ class Detector(Protocol):
 
 def takes_info(detector) -> bool:
     """Whether ``detector.detect`` takes ``info=`` (a probe to reuse): the shipped detectors
-    do; a :class:`Detector` written elsewhere need not."""
+    do; a :class:`Detector` written elsewhere need not.
+
+    Examples
+    --------
+    >>> from cryvideo.detection import load_detector
+    >>> det = load_detector("yamnet-cry")                           # doctest: +SKIP
+    >>> kw = {"info": info} if takes_info(det) else {}              # doctest: +SKIP
+    >>> det.detect("clip.mp4", **kw)                                # doctest: +SKIP
+    """
     import inspect
 
     try:

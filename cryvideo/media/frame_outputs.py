@@ -48,6 +48,12 @@ class FrameStream:
 
     :meth:`close` says the frames left are not wanted: they are read and dropped, so ffmpeg
     goes on with the other outputs.
+
+    Examples
+    --------
+    >>> with FrameOutputs("clip.mp4", [FrameSpan(fps=5)]) as outs:   # doctest: +SKIP
+    ...     first = next(outs[0])
+    ...     outs[0].close()                   # the rest is not wanted
     """
 
     def __init__(self, owner: FrameOutputs, plan: FramePlan, bounded: bool) -> None:

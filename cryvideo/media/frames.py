@@ -125,6 +125,11 @@ class FramePlan:
         Size of every frame.
     max_frames : int or None
         No more frames than this are handed over (None: no bound).
+
+    Examples
+    --------
+    >>> FramePlan(FrameSpan(fps=5), 480, 360, 41).frame_bytes
+    518400
     """
 
     span: FrameSpan
@@ -154,6 +159,13 @@ def plan_frames(path: str | os.PathLike, span: FrameSpan, info: MediaInfo,
     ------
     InputFileError
         No video stream, or no usable frame size.
+
+    Examples
+    --------
+    >>> plan = plan_frames("clip.mp4", FrameSpan(fps=4, start=4.8, duration=2.9),
+    ...                    probe("clip.mp4"))                      # doctest: +SKIP
+    >>> plan.width, plan.height, plan.max_frames                   # doctest: +SKIP
+    (480, 360, 16)
     """
     if not info.has_video:
         raise InputFileError("has no video stream", path=path)
@@ -177,6 +189,11 @@ def frames_command(path: str | os.PathLike, plans: list[FramePlan], outputs: lis
 
     Each plan has its own input (its own ``-ss``/``-t``) and filter chain, so every output's
     frames are the bytes a decode of that span alone gives.
+
+    Examples
+    --------
+    >>> frames_command("clip.mp4", [plan], ["pipe:"])[-1]         # doctest: +SKIP
+    'pipe:'
     """
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error"]
     chains = []

@@ -14,6 +14,7 @@ branch of ``predict``), so that a video with a few crying segments is decoded by
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 
 from ..errors import InputFileError, ParameterError
@@ -96,6 +97,7 @@ class SpanFrames:
         self._open: dict[int, FrameOutputs] = {}
         self._last = -1
         self._error: InputFileError | None = None
+        self._lock = threading.Lock()     # spans may be asked for while another thread closes
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -126,10 +128,14 @@ class SpanFrames:
         self.close()
 
     def close(self) -> None:
-        """End every process (killing those still running)."""
-        for outs in self._open.values():
-            outs.close()
-        self._open.clear()
+        """End every process (killing those still running); spans asked for afterwards raise
+        :class:`~cryvideo.errors.InputFileError`."""
+        with self._lock:
+            self._error = self._error or InputFileError("the video's decoding was stopped",
+                                                        path=self.path)
+            for outs in self._open.values():
+                outs.close()
+            self._open.clear()
 
     def _start(self, g: int) -> FrameOutputs:
         """Start the process of group ``g`` (the first also decodes the alongside output, as
@@ -149,14 +155,16 @@ class SpanFrames:
     def __getitem__(self, k: int) -> FrameStream:
         if not 0 <= k < len(self.spans):
             raise IndexError(k)
-        if self._error is not None:
-            return _Failed(self._error)
-        g = next(i for i, grp in enumerate(self._groups) if k in grp)
-        if g not in self._open:
-            if g < self._last:
-                raise ParameterError(f"span {k} was asked for after a later one: ask in order")
-            self._start(g)
-        return self._open[g][self._groups[g].index(k)]
+        with self._lock:
+            if self._error is not None:
+                return _Failed(self._error)
+            g = next(i for i, grp in enumerate(self._groups) if k in grp)
+            if g not in self._open:
+                if g < self._last:
+                    raise ParameterError(f"span {k} was asked for after a later one: ask in "
+                                         "order")
+                self._start(g)
+            return self._open[g][self._groups[g].index(k)]
 
 
 class _Failed:

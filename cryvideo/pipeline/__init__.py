@@ -3,6 +3,7 @@
 - :mod:`.settings` — :class:`PredictSettings`: every option of ``predict``, checked once;
 - :mod:`.loading` — every model ``predict`` uses, loaded in one place;
 - :mod:`.predict` — :class:`Predictor`: cry gate → reason branches → face branch → fusion;
+- :mod:`.gate` — the cry gate, decoding the video once for its face verdict and the face branch;
 - :mod:`.face` — the face branch's stage;
 - :mod:`.spans` — reading only the crying spans of a recording;
 - :mod:`.result` — :class:`PredictionResult` and :class:`BranchResult`.

@@ -4,7 +4,6 @@ without a trained head, only the share of frames with a face."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +17,7 @@ from ..progress import Progress
 from .result import BranchResult, FileRun, probabilities
 from .settings import PredictSettings
 
-__all__ = ["FaceStage", "Alongside", "NO_FACE_MODEL"]
+__all__ = ["FaceStage", "NO_FACE_MODEL"]
 
 #: What the face branch says when no trained face head is available.
 NO_FACE_MODEL = "no trained face model: face branch reports face share only"
@@ -135,37 +134,3 @@ class FaceStage:
         run.notes.append(NO_FACE_MODEL)
         run.results.append(BranchResult("face", used=False, note=NO_FACE_MODEL, details=details,
                                         source=f"no {self.models_dir / FACE_HEAD_FILE}"))
-
-
-class Alongside:
-    """The face stage run in a thread on frames another reader's decode hands out alongside
-    its own (:class:`~cryvideo.media.span_frames.SpanFrames`): one decode of the video for
-    both. Its results go to ``run``; an error it meets is kept in :attr:`error`.
-
-    Parameters
-    ----------
-    stage : FaceStage
-    run : FileRun
-        Where the stage's results, notes and timings go.
-    frames : FrameStream
-        The frames, as :meth:`FaceStage.frame_span` describes them; closed when the stage ends
-        (what is left is dropped, so the decode goes on for its other readers).
-    """
-
-    def __init__(self, stage: FaceStage, run: FileRun, frames) -> None:
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, args=(stage, run, frames),
-                                        name="cryvideo-face", daemon=True)
-        self._thread.start()
-
-    def _work(self, stage: FaceStage, run: FileRun, frames) -> None:
-        try:
-            stage(run, frames)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            self.error = exc
-        finally:
-            frames.close()
-
-    def join(self) -> None:
-        """Wait for the stage to end."""
-        self._thread.join()

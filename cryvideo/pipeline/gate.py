@@ -4,13 +4,14 @@ as it needs.
 With the audio-visual verdict (:class:`~cryvideo.detection.audiovisual.AudioVisualDetector`) on a
 video, the sound is detected first; then one ffmpeg process decodes the video for both the
 face verdict (each crying segment at the rule's rate) and the face branch (the whole video at
-the analysis rate), the face branch reading its frames in a thread
-(:class:`~cryvideo.pipeline.face.Alongside`). The verdict is the one
+the analysis rate). The face branch runs in the calling thread (its progress and a Ctrl-C stay
+where they were), the verdict in a second thread. The verdict is the one
 :meth:`AudioVisualDetector.detect` gives: the same code, fed the same frames.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ..detection.audiovisual import AudioVisualDetector
@@ -18,14 +19,24 @@ from ..detection.base import takes_info
 from ..detection.result import DetectionResult
 from ..media import load_audio
 from ..media.span_frames import SpanFrames
-from .face import Alongside, FaceStage
+from .face import FaceStage
 from .result import CryVerdict, FileRun
 
-__all__ = ["cry_gate"]
+__all__ = ["cry_gate", "FaceOutcome"]
+
+
+class FaceOutcome:
+    """The face stage, when :func:`cry_gate` ran it (on the frames it shared with the face
+    verdict): its results are in the ``face_run`` it was given; :attr:`error` is what it
+    raised, for the caller to raise once the stages before it in the output have run.
+    """
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
 
 
 def cry_gate(detector, name: str, run: FileRun, *, face_stage: FaceStage,
-             face_run: FileRun) -> tuple[CryVerdict | None, float, Alongside | None]:
+             face_run: FileRun) -> tuple[CryVerdict | None, float, FaceOutcome | None]:
     """Ask ``detector`` (named ``name`` in the output) about ``run``'s file.
 
     Parameters
@@ -44,8 +55,17 @@ def cry_gate(detector, name: str, run: FileRun, *, face_stage: FaceStage,
         None without a gate or without audio.
     seconds : float
         Seconds of audio the detector decoded.
-    face : Alongside or None
+    face : FaceOutcome or None
         The face stage, when it ran alongside the verdict (else the caller runs it).
+
+    Examples
+    --------
+    >>> p = Predictor()                                             # doctest: +SKIP
+    >>> run = FileRun(path, info, notes=[], timings={})             # doctest: +SKIP
+    >>> face_run = FileRun(path, info, notes=[], timings={})        # doctest: +SKIP
+    >>> verdict, seconds, face = cry_gate(                          # doctest: +SKIP
+    ...     p.cry_detector, p.cry_detector_name, run, face_stage=p.face_stage,
+    ...     face_run=face_run)
     """
     if detector is None or not run.info.has_audio:
         return None, 0.0, None
@@ -69,7 +89,7 @@ def cry_gate(detector, name: str, run: FileRun, *, face_stage: FaceStage,
 
 
 def _audio_visual(detector: AudioVisualDetector, run: FileRun, face_stage: FaceStage,
-                  face_run: FileRun) -> tuple[DetectionResult, Alongside | None]:
+                  face_run: FileRun) -> tuple[DetectionResult, FaceOutcome | None]:
     """The audio-visual verdict, with the face stage reading the same decode of the video."""
     res = detector.detect_sound(run.path, info=run.info)
     spans = detector.frame_spans(res, run.path, info=run.info)
@@ -77,12 +97,43 @@ def _audio_visual(detector: AudioVisualDetector, run: FileRun, face_stage: FaceS
     if not spans or whole is None:   # one of them needs no frames: nothing to share
         return detector.judge(res, run.path, info=run.info), None
     with SpanFrames(run.path, spans, info=run.info, alongside=whole) as frames:
-        face = Alongside(face_stage, face_run, frames.alongside)
+        verdict = _Thread(detector.judge, res, run.path, info=run.info, frames=frames)
         try:
-            res = detector.judge(res, run.path, info=run.info, frames=frames)
+            face = FaceOutcome()
+            try:
+                face_stage(face_run, frames.alongside)
+            except Exception as exc:  # noqa: BLE001 - raised by the caller, in its turn
+                face.error = exc
+            finally:
+                frames.alongside.close()     # what is left is not wanted: the verdict goes on
+            return verdict.result(), face
         except BaseException:
-            frames.close()           # the face stage stops at once (Ctrl-C, a model error)
+            frames.close()           # the verdict stops at once (Ctrl-C, a model error)
+            verdict.join()
             raise
-        finally:
-            face.join()
-    return res, face
+
+
+class _Thread:
+    """``fn(*args, **kw)`` run in a thread; :meth:`result` waits and returns or raises."""
+
+    def __init__(self, fn, *args, **kw) -> None:
+        self._out: tuple = (None, None)
+        self._thread = threading.Thread(target=self._run, args=(fn, args, kw),
+                                        name="cryvideo-verdict", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, args, kw) -> None:
+        try:
+            self._out = (fn(*args, **kw), None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self._out = (None, exc)
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self.join()
+        value, error = self._out
+        if error is not None:
+            raise error
+        return value

@@ -11,8 +11,10 @@ Until trained models exist in ``saved_models/``, a branch is an
 :class:`~cryvideo.models.branches.UntrainedBranch`: its output is uniform and is labelled
 ``trained: false`` everywhere it is shown, never passed off as a result.
 
-This module only runs the stages; the models are loaded by :mod:`.loading`, the answer's types
-are in :mod:`.result`, fusion is :func:`cryvideo.models.fusion.fuse`.
+This module only runs the stages; the settings are :class:`.settings.PredictSettings`, the models
+are loaded by :mod:`.loading`, the cry gate (and the one decode of the video it shares with the
+face branch) is :mod:`.gate`, the answer's types are in :mod:`.result`, fusion is
+:func:`cryvideo.models.fusion.fuse`.
 """
 
 from __future__ import annotations
