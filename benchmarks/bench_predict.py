@@ -87,7 +87,8 @@ def main(argv=None) -> int:
         t_load = time.perf_counter() - t0
         probs = {}
         for fps in [float(r) for r in args.rates.split(",")]:
-            pred.fps = fps
+            # settings are made once: one predictor per rate (its models are the same files)
+            pred = Predictor(models_dir=models, runtime=args.runtime, fps=fps)
             load0 = loadavg()
             t0, c0 = time.perf_counter(), _cpu()
             res = pred.predict(clip)

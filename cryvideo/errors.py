@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
+from numbers import Real
 
 __all__ = [
     "CryVideoError",
@@ -168,17 +169,29 @@ class Terminated(KeyboardInterrupt):
     exit_code = 143
 
 
-def check_number(option: str, value: float | None, *, lo: float, hi: float,
-                 lo_open: bool = False, unit: str = "") -> None:
-    """Raise :class:`ParameterError` unless ``value`` is None or a finite number in the range.
+def check_number(option: str, value, *, lo: float, hi: float, lo_open: bool = False,
+                 unit: str = "", required: bool = False) -> None:
+    """Raise :class:`ParameterError` unless ``value`` is a finite number in the range (or None,
+    unless ``required``): the one check behind every numeric option.
 
-    ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``; ``unit`` is appended to the message.
+    The range is ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``; ``unit`` is appended to the
+    message, which names ``option`` as the command line does.
+
+    Examples
+    --------
+    >>> check_number("--fps", 5.0, lo=0.1, hi=240)
+    >>> check_number("--fps", 0.01, lo=0.1, hi=240)
+    Traceback (most recent call last):
+    ...
+    cryvideo.errors.ParameterError: --fps must be a number in [0.1, 240], got 0.01
     """
-    if value is None:
+    if value is None and not required:
         return
+    rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value!r}")
     ok = math.isfinite(value) and (lo < value if lo_open else lo <= value) and value <= hi
     if not ok:
-        rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}]"
         raise ParameterError(f"{option} must be a number in {rng}{unit}, got {value:g}")
 
 

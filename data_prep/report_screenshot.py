@@ -24,13 +24,15 @@ def main(argv=None) -> int:
     ap.add_argument("clip", nargs="?", default=str(REPO / "examples" / "demo.mp4"))
     ap.add_argument("--models", default=None, help="models folder (default: saved_models/)")
     ap.add_argument("--out", default=str(REPO / "out" / "report"))
-    ap.add_argument("--fps", type=float, default=5.0)
+    ap.add_argument("--fps", type=float, help="the face branch's rate (default: predict's)")
     args = ap.parse_args(argv)
-    from cryvideo.pipeline import Predictor
+    from cryvideo.pipeline import Predictor, PredictSettings
     from cryvideo.report import write_html_report
     from cryvideo.report.screenshot import find_chromium, screenshot
 
-    res = Predictor(models_dir=args.models, fps=args.fps, keep_artifacts=True).predict(args.clip)
+    given = {"fps": args.fps} if args.fps is not None else {}
+    settings = PredictSettings(models_dir=args.models, keep_artifacts=True, **given)
+    res = Predictor(settings).predict(args.clip)
     html = Path(args.out).with_suffix(".html")
     write_html_report(res, html)
     print(f"wrote {html}")

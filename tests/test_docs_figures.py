@@ -63,6 +63,7 @@ FV = f"{RES}/face_verdict.json"
 FRAMES = f"{RES}/frames_memory.json"
 BACKBONE = f"{RES}/backbone.json"
 PREDICT = f"{RES}/predict.json"
+FFPROC = f"{RES}/ffmpeg_processes.json"
 REPORT = f"{RES}/report.json"
 CARD = "saved_models/cry_detector_yamnet_int8.json"
 
@@ -613,6 +614,9 @@ CHECKS += [
              V(FV, "detect_api", {"finder": "haar"}, "realtime_factor")),
     Sentence(F, "`cryvideo predict examples/demo.mp4` takes {} s as a whole process (median of {})",
              V(FV, "predict", "median_s"), V(FV, "predict", "repeats")),
+    Sentence(F, "It starts {} ffmpeg processes, {} before issue 24",
+             V(FFPROC, "results", "predict", "after", "processes", 0),
+             V(FFPROC, "results", "predict", "before", "processes", 0)),
     Sentence(F, "It gives {} expression probabilities",
              V(VERDICT, "models", "expression", "labels", fmt=len)),
     Sentence(F, "at least {} looks at the shortest segment ({} s)",

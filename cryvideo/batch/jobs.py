@@ -10,12 +10,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .. import __version__
 from ..errors import InputFileError, ParameterError
 from ..progress import Progress
 from .settings import DetectSettings
+
+if TYPE_CHECKING:
+    from ..pipeline.settings import PredictSettings
 
 __all__ = ["FileOutcome", "PredictJob", "DetectJob", "run_file", "partial_outcome",
            "error_outcome", "as_given", "FILE_HOOKS", "loaded_models", "forget_models"]
@@ -95,30 +98,37 @@ def _stamp(record: dict, status: str, models: dict[str, str]) -> dict:
     return record
 
 
+def _default_settings() -> PredictSettings:
+    from ..pipeline.settings import PredictSettings
+
+    return PredictSettings()
+
+
 @dataclasses.dataclass(frozen=True)
 class PredictJob:
-    """``cryvideo predict`` on one file (parameters: those of
-    :class:`cryvideo.pipeline.Predictor`)."""
+    """``cryvideo predict`` on one file.
+
+    Parameters
+    ----------
+    settings : cryvideo.pipeline.PredictSettings
+        Every setting of ``predict`` (default: all defaults).
+
+    Examples
+    --------
+    >>> from cryvideo.batch import PredictJob, run_file
+    >>> from cryvideo.pipeline import PredictSettings
+    >>> job = PredictJob(PredictSettings(fps=10))
+    >>> run_file(job, "clip.mp4", 0).record["label"]     # doctest: +SKIP
+    """
 
     command: ClassVar[str] = "predict"
-    fps: float = 5.0
-    use_face: bool = True
-    models_dir: str | None = None
-    window: int | None = None
-    runtime: str = "tflite"
-    weights_path: str | None = None
-    keep_artifacts: bool = False
-    cry_detector: str | None = "yamnet-cry"
-    cry_face: str = "auto"
+    settings: PredictSettings = dataclasses.field(default_factory=_default_settings)
 
     def load(self, *, progress: Progress | None = None):
         """``(predictor, model hashes)``."""
         from ..pipeline import Predictor
 
-        p = Predictor(fps=self.fps, use_face=self.use_face, models_dir=self.models_dir,
-                      window=self.window, runtime=self.runtime, weights_path=self.weights_path,
-                      keep_artifacts=self.keep_artifacts, progress=progress,
-                      cry_detector=self.cry_detector, cry_face=self.cry_face)
+        p = Predictor(self.settings, progress=progress)
         fusion = [p.fusion_card] if p.fusion_card is not None else []
         return p, _model_hashes([p.cry_detector, *p.audio_branches, p.face_model, *fusion])
 
@@ -202,7 +212,10 @@ class DetectJob:
         det, notes, _ = loaded_models(self, progress)
         t1 = time.perf_counter()
         try:
-            res = det.detect(path, progress=progress)
+            from ..detection.base import takes_info
+
+            reuse = {"info": info} if takes_info(det) else {}   # probed once
+            res = det.detect(path, progress=progress, **reuse)
         except KeyboardInterrupt as exc:
             part = getattr(exc, "partial", None)
             if part is not None:   # kept as this file's record

@@ -23,15 +23,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputFileError, ModelError, ParameterError
+from ..media import Frame, MediaInfo
+from ..media.frames import FrameSpan
 from ..progress import Progress
 from ..vision.expression import distress, happy
-from .backends import FACE_MODES
+from .backends import FACE_MODES, check_face_mode
 from .face_cue import ZERO_SHOT_NOTE, FaceCue, SpanFaces, mean_expression
 from .result import DetectionResult
 
@@ -288,19 +290,36 @@ class AudioVisualDetector:
             return {"rule": self.rule_card.get("name", "face_verdict"), "note": ZERO_SHOT_NOTE}
         return {**self.cue.describe(), "rule": self.rule_card.get("name", "face_verdict")}
 
-    def detect(self, source, *, sr: int | None = None,
+    def detect(self, source, *, sr: int | None = None, info: MediaInfo | None = None,
                progress: Progress | None = None) -> DetectionResult:
-        """Detect crying (the audio detector), then let the face decide on each segment.
+        """Detect crying (the audio detector), then let the face decide on each segment
+        (``info``: the file's probe, when the caller has one; the file is probed once).
 
         A Ctrl-C during the audio part carries the audio detector's partial result, unjudged
         (``face.used`` False, saying why)."""
-        audio_in = source
-        if isinstance(source, str | os.PathLike) and not self.audio.streams_files:
-            from ..media import load_audio
+        if isinstance(source, str | os.PathLike) and info is None:
+            from ..media import probe
 
-            audio_in, sr = load_audio(source, sr=16000), 16000
+            info = probe(source)
+        res = self.detect_sound(source, sr=sr, info=info, progress=progress)
+        return self.judge(res, source, info=info, progress=progress)
+
+    def detect_sound(self, source, *, sr: int | None = None, info: MediaInfo | None = None,
+                     progress: Progress | None = None) -> DetectionResult:
+        """The audio detector's answer, not judged yet: the first half of :meth:`detect`
+        (:meth:`judge` is the second)."""
+        from .base import takes_info
+
+        audio_in, kw = source, {}
+        if isinstance(source, str | os.PathLike):
+            if not self.audio.streams_files:
+                from ..media import load_audio
+
+                audio_in, sr = load_audio(source, sr=16000, info=info), 16000
+            elif info is not None and takes_info(self.audio):
+                kw["info"] = info
         try:
-            res = self.audio.detect(audio_in, sr=sr, progress=progress)
+            res = self.audio.detect(audio_in, sr=sr, progress=progress, **kw)
         except KeyboardInterrupt as exc:
             part = getattr(exc, "partial", None)
             if part is not None:
@@ -310,29 +329,66 @@ class AudioVisualDetector:
             raise
         if isinstance(source, str | os.PathLike):
             res = dataclasses.replace(res, path=os.fspath(source))
-        return self.judge(res, source, progress=progress)
+        return res
 
-    def judge(self, res: DetectionResult, source, *,
+    def _unused(self, source, info: MediaInfo | None) -> tuple[str | None, MediaInfo | None]:
+        """Why the face is not looked at (None when it is), and the file's probe."""
+        if self.unavailable:
+            return self.unavailable, info
+        if not isinstance(source, str | os.PathLike):
+            return "a waveform has no video", info
+        if info is None:
+            from ..media import probe
+
+            info = probe(source)
+        if not info.has_video:
+            return "no video stream: the sound decides alone", info
+        return None, info
+
+    def frame_spans(self, res: DetectionResult, source, *,
+                    info: MediaInfo | None = None) -> list[FrameSpan]:
+        """What :meth:`judge` decodes of ``source``: one span per segment of the sound's
+        result (none when the face is not looked at)."""
+        why, _ = self._unused(source, info)
+        if why is not None:
+            return []
+        return [self.cue.frame_span(a, b) for a, b in res.segments]
+
+    def judge(self, res: DetectionResult, source, *, info: MediaInfo | None = None,
+              frames: Sequence[Iterable[Frame]] | None = None,
               progress: Progress | None = None) -> DetectionResult:
         """Apply the face verdict to an audio detector's result on ``source``
-        (``progress("faces", segments done, segments)``)."""
-        from ..media import probe
+        (``progress("faces", segments done, segments)``).
 
+        Parameters
+        ----------
+        info : MediaInfo, optional
+            The file's probe, when the caller has one.
+        frames : sequence of iterables of Frame, optional
+            The frames of each segment, as :meth:`frame_spans` describes them, when the caller
+            decodes them (e.g. in one process with the video's other needs); default: decoded
+            here, the segments together (:class:`~cryvideo.media.span_frames.SpanFrames`).
+        """
         face = self.describe()
-        if self.unavailable:
-            face.update(used=False, why=self.unavailable)
+        why, info = self._unused(source, info)
+        if why is not None:
+            face.update(used=False, why=why)
             return dataclasses.replace(res, face=face)
-        if not isinstance(source, str | os.PathLike):
-            face.update(used=False, why="a waveform has no video")
-            return dataclasses.replace(res, face=face)
-        info = probe(source)
-        if not info.has_video:
-            face.update(used=False, why="no video stream: the sound decides alone")
-            return dataclasses.replace(res, face=face)
+        if frames is None:
+            from ..media.span_frames import SpanFrames
+
+            with SpanFrames(source, self.frame_spans(res, source, info=info),
+                            info=info) as decoded:
+                return self._judged(res, source, info, decoded, face, progress)
+        return self._judged(res, source, info, frames, face, progress)
+
+    def _judged(self, res: DetectionResult, source, info: MediaInfo, frames, face: dict,
+                progress: Progress | None) -> DetectionResult:
+        """The verdict on each segment, from its frames."""
         verdicts, spans = [], []
         for k, (a, b) in enumerate(res.segments):
             try:
-                span = self.cue.look(source, a, b, info=info)
+                span = self.cue.look(source, a, b, info=info, frames=frames[k])
                 verdict = decide(span, self.rule)
             except InputFileError as exc:  # a broken picture never costs the sound's answer
                 span = SpanFaces(a, b, np.zeros(0), np.zeros(0, np.int64))
@@ -348,14 +404,6 @@ class AudioVisualDetector:
         crying = bool(kept) if res.segments else bool(res.crying)
         return dataclasses.replace(res, segments=kept, crying=crying, face=face,
                                    face_verdicts=verdicts, face_spans=spans)
-
-
-
-def check_face_mode(mode: str) -> str:
-    """``mode`` if it is one of :data:`FACE_MODES` (ParameterError otherwise)."""
-    if mode not in FACE_MODES:
-        raise ParameterError(f"--face must be one of {', '.join(FACE_MODES)}, got {mode!r}")
-    return mode
 
 
 def with_face(detector, mode: str = "auto", *, models_dir: str | os.PathLike | None = None

@@ -21,7 +21,8 @@ from ..models.store import CNN10_DETECTOR_FILE, CNN10_GATE_FILE, DEFAULT_DETECTO
 from .base import Detector
 
 __all__ = ["BackendSpec", "BACKENDS", "backend_spec", "find_backend", "backend_choices",
-           "backend_help", "hop_refusal", "live_backend", "DEFAULT_BACKEND", "FACE_MODES"]
+           "backend_help", "hop_refusal", "live_backend", "DEFAULT_BACKEND", "FACE_MODES",
+           "check_face_mode"]
 
 #: The backend ``detect`` and ``predict`` use unless told otherwise.
 DEFAULT_BACKEND = "yamnet-cry"
@@ -29,6 +30,13 @@ DEFAULT_BACKEND = "yamnet-cry"
 #: when the expression model is found (a note says when it is not), ``on`` requires it, ``off``
 #: is the audio-only answer. Any ``wrappable`` backend takes it.
 FACE_MODES = ("auto", "on", "off")
+
+
+def check_face_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`FACE_MODES` (ParameterError otherwise)."""
+    if mode not in FACE_MODES:
+        raise ParameterError(f"--face must be one of {', '.join(FACE_MODES)}, got {mode!r}")
+    return mode
 
 
 @dataclasses.dataclass(frozen=True)

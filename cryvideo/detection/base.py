@@ -16,7 +16,7 @@ import numpy as np
 from ..progress import Progress
 from .result import DetectionResult
 
-__all__ = ["Detector"]
+__all__ = ["Detector", "takes_info"]
 
 
 @runtime_checkable
@@ -42,7 +42,10 @@ class Detector(Protocol):
                progress: Progress | None = None) -> DetectionResult:
         """Detect crying in a media file or a mono waveform at ``sr`` Hz (default 16 kHz).
 
-        ``progress("audio", done, total)`` follows the seconds of audio scored.
+        ``progress("audio", done, total)`` follows the seconds of audio scored. A detector may
+        also take ``info=``, the file's :class:`~cryvideo.media.MediaInfo` when the caller has
+        probed it already (the shipped ones do: :func:`takes_info`), so that one file is
+        probed once.
 
         Raises
         ------
@@ -50,3 +53,23 @@ class Detector(Protocol):
             Unreadable file, no audio, NaN samples, or too short.
         """
         ...
+
+
+def takes_info(detector) -> bool:
+    """Whether ``detector.detect`` takes ``info=`` (a probe to reuse): the shipped detectors
+    do; a :class:`Detector` written elsewhere need not.
+
+    Examples
+    --------
+    >>> from cryvideo.detection import load_detector
+    >>> det = load_detector("yamnet-cry")                           # doctest: +SKIP
+    >>> kw = {"info": info} if takes_info(det) else {}              # doctest: +SKIP
+    >>> det.detect("clip.mp4", **kw)                                # doctest: +SKIP
+    """
+    import inspect
+
+    try:
+        params = inspect.signature(detector.detect).parameters
+    except (TypeError, ValueError):
+        return False
+    return "info" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

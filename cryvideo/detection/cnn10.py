@@ -132,7 +132,7 @@ class CNN10Detector:
         probs = np.concatenate(out) if out else np.zeros(0, np.float32)
         return starts * self.params.hop / self.params.sr, probs.astype(np.float64)
 
-    def detect(self, source, *, sr: int | None = None,
+    def detect(self, source, *, sr: int | None = None, info=None,
                progress: Progress | None = None) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
 
@@ -142,6 +142,8 @@ class CNN10Detector:
             A media file, or a mono waveform at ``sr`` Hz.
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
+        info : MediaInfo, optional
+            The file's probe, when the caller has one.
         progress : callable, optional
             ``progress("audio", done, total)`` in seconds of audio scored so far (rounded to
             0.1 s).
@@ -151,7 +153,7 @@ class CNN10Detector:
         InputFileError
             Unreadable file, no audio stream, or empty audio.
         """
-        path, y = _waveform_checked(source, sr=sr, rate=self.params.sr)
+        path, y = _waveform_checked(source, sr=sr, rate=self.params.sr, info=info)
         duration = y.size / self.params.sr
         times, probs = self.window_probabilities(
             logmel(y, self.params), progress=windows_as_audio(progress, duration))

@@ -16,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
 
-from ..media import MediaInfo, iter_frames
+from ..media import Frame, MediaInfo, iter_frames
+from ..media.frames import FrameSpan
 from ..models.smoothing import smooth_predictions
 from ..vision.expression import EXPRESSIONS, ExpressionModel, expression_crop
 from ..vision.face_tracks import Track, child_track, link_tracks, persistent_tracks
@@ -149,13 +151,25 @@ class FaceCue:
             probs[m] = smooth_predictions(p, self.smoothing)[0]
         return TrackExpressions(np.asarray(track.frames), probs, raw, track.median_side)
 
+    def frame_span(self, start: float, end: float) -> FrameSpan:
+        """What :meth:`look` decodes of ``[start, end)`` seconds: the cue's rate and size."""
+        return FrameSpan(fps=self.fps, max_side=self.max_side, start=start,
+                         duration=max(end - start, 1.0 / self.fps))
+
     def look(self, path: str | os.PathLike, start: float, end: float, *,
-             info: MediaInfo) -> SpanFaces:
-        """Faces and expressions over ``[start, end)`` seconds of the video at ``path``."""
+             info: MediaInfo, frames: Iterable[Frame] | None = None) -> SpanFaces:
+        """Faces and expressions over ``[start, end)`` seconds of the video at ``path``.
+
+        ``frames``: that span's frames as :meth:`frame_span` describes them, when the caller
+        decodes them (e.g. with other spans, in one process); default: decoded here.
+        """
         t0 = time.perf_counter()
         times, faces, grays, rgbs = [], [], [], []
-        for fr in iter_frames(path, fps=self.fps, max_side=self.max_side, info=info,
-                              start=start, duration=max(end - start, 1.0 / self.fps)):
+        if frames is None:
+            sp = self.frame_span(start, end)
+            frames = iter_frames(path, fps=sp.fps, max_side=sp.max_side, info=info,
+                                 start=sp.start, duration=sp.duration)
+        for fr in frames:
             times.append(fr.time)
             faces.append(self.finder(fr.image))
             grays.append(cv2.cvtColor(fr.image, cv2.COLOR_RGB2GRAY) if faces[-1] else None)

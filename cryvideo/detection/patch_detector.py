@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError, ParameterError
+from ..media.probe import MediaInfo
 from ..models.store import DEFAULT_DETECTOR_FILE, FLOAT_DETECTOR_FILE
 from ..progress import Progress
 from .frontend import YamnetFrontend, log_mel, pad_waveform, patches
@@ -122,7 +123,7 @@ class PatchDetector:
                 progress("patches", min(a + step, len(pats)), len(pats))
         return out
 
-    def detect(self, source, *, sr: int | None = None,
+    def detect(self, source, *, sr: int | None = None, info: MediaInfo | None = None,
                progress: Progress | None = None,
                block_seconds: float = BLOCK_SECONDS) -> DetectionResult:
         """Detect crying in a file (audio or video) or a waveform.
@@ -138,6 +139,8 @@ class PatchDetector:
             A media file, or a mono waveform at ``sr`` Hz.
         sr : int, optional
             Sample rate of a waveform (default 16 kHz); resampled when different.
+        info : MediaInfo, optional
+            The file's probe, when the caller has one (else the file is probed here).
         progress : callable, optional
             ``progress("audio", done, total)`` in seconds of audio, rounded to 0.1 s
             (``total`` None when unknown).
@@ -157,7 +160,7 @@ class PatchDetector:
             from ..media import iter_audio_blocks, probe
 
             path = os.fspath(source)
-            info = probe(path)
+            info = probe(path) if info is None else info
             total = info.duration
             blocks = iter_audio_blocks(path, sr=f.sr, block_seconds=block_seconds, info=info)
         else:

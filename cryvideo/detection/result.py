@@ -169,9 +169,10 @@ class DetectionResult:
         return d
 
 
-def waveform(source, *, sr: int | None, rate: int,
-             min_seconds: float = MIN_DETECT_SECONDS) -> tuple[str | None, np.ndarray]:
-    """``(path or None, mono float32 waveform at rate)`` from a file or an array at ``sr``.
+def waveform(source, *, sr: int | None, rate: int, min_seconds: float = MIN_DETECT_SECONDS,
+             info=None) -> tuple[str | None, np.ndarray]:
+    """``(path or None, mono float32 waveform at rate)`` from a file (``info``: its probe, when
+    the caller has one) or an array at ``sr``.
 
     Raises
     ------
@@ -184,7 +185,7 @@ def waveform(source, *, sr: int | None, rate: int,
         from ..media import load_audio
 
         path = os.fspath(source)
-        y = load_audio(path, sr=rate)
+        y = load_audio(path, sr=rate, info=info)
     else:
         y = np.asarray(source, dtype=np.float32).reshape(-1)
         if sr is not None and int(sr) != rate:

@@ -44,16 +44,17 @@ class YamnetZeroShotDetector:
         self.threshold = float(threshold)
         self.yamnet = YamNet(path)
 
-    def detect(self, source, *, sr: int | None = None,
+    def detect(self, source, *, sr: int | None = None, info=None,
                progress: Progress | None = None) -> DetectionResult:
-        """Detect crying in a file (audio or video) or a 16 kHz waveform.
+        """Detect crying in a file (audio or video) or a 16 kHz waveform (``info``: the file's
+        probe, when the caller has one).
 
         ``progress("audio", done, total)`` follows the seconds of audio scored (rounded to
         0.1 s).
         """
         from .yamnet_tflite import CRY_CLASSES, YAMNET_HOP
 
-        path, y = waveform(source, sr=sr, rate=16000)
+        path, y = waveform(source, sr=sr, rate=16000, info=info)
         scores, _ = self.yamnet.frames(y, progress=windows_as_audio(progress, y.size / 16000))
         probs = scores[:, list(CRY_CLASSES)].max(1).astype(np.float64)
         times = np.arange(len(probs)) * YAMNET_HOP / 16000

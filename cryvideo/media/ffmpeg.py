@@ -33,6 +33,7 @@ __all__ = [
     "FFmpegStream",
     "run_ffmpeg",
     "ffmpeg_problem",
+    "reap",
 ]
 
 #: Seconds without any output after which an ffmpeg process is considered hung and killed.
@@ -152,6 +153,16 @@ def _strip_prefix(line: str) -> str:
     return "ffmpeg: " + first_line(line, limit=300)
 
 
+def reap(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` if it still runs, and wait for it (no zombie is left behind)."""
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - kill -9 does not hang
+        pass
+
+
 class FFmpegStream:
     """Run ffmpeg and read its standard output in chunks, with time limits.
 
@@ -218,12 +229,7 @@ class FFmpegStream:
         """Kill (if still running) and reap ffmpeg; close pipes and files."""
         proc = self._proc
         if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - kill -9 does not hang
-                pass
+            reap(proc)
             if proc.stdout is not None:
                 proc.stdout.close()
             self._proc = None

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ..media import iter_frames
+from ..media import Frame, iter_frames
+from ..media.frames import FrameSpan
 from ..models.store import FACE_HEAD_FILE
 from ..progress import Progress
 from .result import BranchResult, FileRun, probabilities
+from .settings import PredictSettings
 
 __all__ = ["FaceStage", "NO_FACE_MODEL"]
 
@@ -22,18 +25,32 @@ NO_FACE_MODEL = "no trained face model: face branch reports face share only"
 
 class FaceStage:
     """Runs the face branch on one file's run, adding its :class:`BranchResult`, notes and
-    timings (see :class:`~cryvideo.pipeline.predict.Predictor` for the parameters)."""
+    timings.
 
-    def __init__(self, face_model, *, fps: float, max_side: int, window: int, use_face: bool,
-                 keep_artifacts: bool, progress: Progress | None,
-                 models_dir: str | os.PathLike) -> None:
+    Parameters
+    ----------
+    face_model : cryvideo.models.face_head.FaceModel or None
+        The trained face head; without one the stage reports the share of frames with a face.
+    settings : PredictSettings
+        ``fps``, ``max_side``, ``use_face`` and ``keep_artifacts`` are read from it.
+    window : int
+        Rolling-average window, frames (the settings' or the face head card's).
+    models_dir : path
+        Where the face head was looked for (named when there is none).
+    progress : callable, optional
+        ``progress("frames", done, total)``.
+    """
+
+    def __init__(self, face_model, settings: PredictSettings, *, window: int,
+                 models_dir: str | os.PathLike, progress: Progress | None = None) -> None:
         self.face_model = face_model
-        self.fps, self.max_side, self.window = fps, max_side, window
-        self.use_face, self.keep_artifacts, self.progress = use_face, keep_artifacts, progress
+        self.fps, self.max_side, self.window = settings.fps, settings.max_side, window
+        self.use_face, self.keep_artifacts = settings.use_face, settings.keep_artifacts
+        self.progress = progress
         self.models_dir = Path(models_dir)
 
-    def __call__(self, run: FileRun) -> None:
-        info = run.info
+    def _skipped(self, info) -> str | None:
+        """Why the stage does not look at this file's frames (None when it does)."""
         why = ("no video stream" if not info.has_video else
                "face branch switched off" if not self.use_face else None)
         if why is None and info.duration and info.duration * self.fps < 0.5:
@@ -41,6 +58,19 @@ class FaceStage:
             # rather than report "no video frames could be decoded" about a good file.
             why = (f"at {self.fps:g} fps no frame falls within this {info.duration:.1f} s video "
                    f"(needs fps >= {0.5 / info.duration:.2g})")
+        return why
+
+    def frame_span(self, info) -> FrameSpan | None:
+        """What the stage decodes of a file (None: nothing), for a caller that decodes it
+        together with other needs."""
+        if self._skipped(info) is not None:
+            return None
+        return FrameSpan(fps=self.fps, max_side=self.max_side)
+
+    def __call__(self, run: FileRun, frames: Iterable[Frame] | None = None) -> None:
+        """Run the branch on ``run``'s file (``frames``: its frames as :meth:`frame_span`
+        describes them, when the caller decodes them; default: decoded here)."""
+        why = self._skipped(run.info)
         if why is not None:
             if why != "face branch switched off":
                 run.notes.append(f"{why}: face branch skipped")
@@ -48,18 +78,18 @@ class FaceStage:
             return
         t0 = time.perf_counter()
         if self.face_model is None:
-            self._face_share_only(run)
+            self._face_share_only(run, frames)
         else:
-            self._face_head(run)
+            self._face_head(run, frames)
         run.timings["face"] = round(time.perf_counter() - t0, 3)
 
-    def _face_head(self, run: FileRun) -> None:
+    def _face_head(self, run: FileRun, frames) -> None:
         from ..models.smoothing import smooth_predictions
         from ..vision.embeddings import embed_video
 
         fm = self.face_model
         vf = embed_video(run.path, fm.backbone, fps=self.fps, max_side=self.max_side,
-                         info=run.info, cache=False, progress=self.progress)
+                         info=run.info, cache=False, progress=self.progress, frames=frames)
         run.timings["face_detect"] = vf.timings.get("detect", 0.0)
         run.timings["face_backbone"] = vf.timings.get("backbone", 0.0)
         details = {"frames": vf.n_frames, "frames_with_face": vf.n_faces,
@@ -85,13 +115,15 @@ class FaceStage:
                                         probabilities=probabilities(fm.labels, p_video),
                                         source=fm.source, details=details))
 
-    def _face_share_only(self, run: FileRun) -> None:
+    def _face_share_only(self, run: FileRun, frames) -> None:
         from ..vision import FaceTracker
 
         tracker = FaceTracker()
         n = n_face = 0
         total = int(run.info.duration * self.fps) + 1 if run.info.duration else None
-        for fr in iter_frames(run.path, fps=self.fps, max_side=self.max_side, info=run.info):
+        if frames is None:
+            frames = iter_frames(run.path, fps=self.fps, max_side=self.max_side, info=run.info)
+        for fr in frames:
             n += 1
             if tracker.update(fr.image) is not None:
                 n_face += 1

@@ -4,14 +4,12 @@ fusion model and the audio branches, from a models folder (:mod:`cryvideo.models
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..data.donateacry import DONATEACRY_CLASSES
-from ..detection.backends import BACKENDS, find_backend
+from ..detection.backends import BACKENDS, backend_spec
 from ..detection.base import Detector
-from ..errors import ParameterError
 from ..models.branches import Branch, default_audio_branches
 from ..models.smoothing import DEFAULT_WINDOW
 from ..models.store import (
@@ -21,6 +19,7 @@ from ..models.store import (
     default_models_dir,
     find_model,
 )
+from .settings import PredictSettings
 
 __all__ = ["CRY_DETECTORS", "LoadedModels", "load_models", "load_cry_detector"]
 
@@ -67,26 +66,16 @@ class LoadedModels:
 def load_cry_detector(spec, models_dir: Path, notes: list[str], *,
                       face: str = "off") -> tuple[Detector | None, str]:
     """The cry gate named by ``spec`` (a backend of :data:`CRY_DETECTORS` or an alias; a
-    :class:`~cryvideo.detection.Detector` object is used as is), and how the output names it.
+    :class:`~cryvideo.detection.Detector` object is used as is; checked by
+    :class:`~cryvideo.pipeline.settings.PredictSettings`), and how the output names it.
     The backend's ``gate_files`` are looked for in ``models_dir``, then the bundled folder; a
     model taken from the bundled folder adds a sentence to ``notes``.
-
-    Raises
-    ------
-    ParameterError
-        Neither a backend's name nor a Detector.
     """
     if spec is None:
         return None, ""
     if not isinstance(spec, str):
-        if not isinstance(spec, Detector):
-            raise ParameterError(f"cry detector must be a Detector (name, threshold, "
-                                 f"streams_files, detect), got {type(spec).__name__}")
         return spec, type(spec).__name__
-    backend = find_backend(spec)
-    if backend is None:
-        raise ParameterError(f"cry detector must be one of {', '.join(CRY_DETECTORS)} or "
-                             f"None, got {spec!r}")
+    backend = backend_spec(spec)
     from ..detection import load_detector
 
     if not backend.takes_model_file:
@@ -129,14 +118,16 @@ def _audio_branches_for_fusion(m: LoadedModels) -> list[Branch]:
     return out
 
 
-def load_models(*, models_dir: str | os.PathLike | None = None,
-                audio_branches: Sequence[Branch] | None = None, use_face: bool = True,
-                window: int | None = None, runtime: str = "tflite",
-                weights_path: str | os.PathLike | None = None, use_fusion_model: bool = True,
-                cry_detector: str | object | None = "yamnet-cry",
-                cry_face: str = "auto") -> LoadedModels:
-    """Load what ``predict`` needs (see :class:`~cryvideo.pipeline.predict.Predictor` for the
-    parameters).
+def load_models(settings: PredictSettings, *,
+                audio_branches: Sequence[Branch] | None = None) -> LoadedModels:
+    """Load what ``predict`` needs, as ``settings`` say.
+
+    Parameters
+    ----------
+    settings : PredictSettings
+    audio_branches : sequence of Branch, optional
+        Default: those the fusion card names, else
+        :func:`cryvideo.models.branches.default_audio_branches`.
 
     Raises
     ------
@@ -148,20 +139,21 @@ def load_models(*, models_dir: str | os.PathLike | None = None,
     """
     from ..models.face_head import FaceModel
 
+    s = settings
     m = LoadedModels(models_dir=check_models_dir(
-        Path(models_dir) if models_dir is not None else default_models_dir()), notes=[])
-    m.cry_detector, m.cry_detector_name = load_cry_detector(cry_detector, m.models_dir, m.notes,
-                                                            face=cry_face)
+        Path(s.models_dir) if s.models_dir is not None else default_models_dir()), notes=[])
+    m.cry_detector, m.cry_detector_name = load_cry_detector(s.cry_detector, m.models_dir,
+                                                            m.notes, face=s.cry_face)
 
     face_path, note = find_model(FACE_HEAD_FILE, m.models_dir)
-    if use_face and face_path is not None:
+    if s.use_face and face_path is not None:
         m.notes += [note] if note else []
-        m.face_model = FaceModel.load(face_path, runtime=runtime, weights_path=weights_path)
+        m.face_model = FaceModel.load(face_path, runtime=s.runtime, weights_path=s.weights_path)
     card_window = m.face_model.card.inputs.get("window") if m.face_model else None
-    m.window = int(window if window is not None else card_window or DEFAULT_WINDOW)
+    m.window = int(s.window if s.window is not None else card_window or DEFAULT_WINDOW)
 
     fusion_path, note = find_model(FUSION_FILE, m.models_dir)
-    if use_fusion_model and fusion_path is not None:
+    if fusion_path is not None:
         from ..models.cards import load_model_with_card
 
         m.notes += [note] if note else []

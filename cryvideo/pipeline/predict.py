@@ -11,12 +11,15 @@ Until trained models exist in ``saved_models/``, a branch is an
 :class:`~cryvideo.models.branches.UntrainedBranch`: its output is uniform and is labelled
 ``trained: false`` everywhere it is shown, never passed off as a result.
 
-This module only runs the stages; the models are loaded by :mod:`.loading`, the answer's types
-are in :mod:`.result`, fusion is :func:`cryvideo.models.fusion.fuse`.
+This module only runs the stages; the settings are :class:`.settings.PredictSettings`, the models
+are loaded by :mod:`.loading`, the cry gate (and the one decode of the video it shares with the
+face branch) is :mod:`.gate`, the answer's types are in :mod:`.result`, fusion is
+:func:`cryvideo.models.fusion.fuse`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -24,13 +27,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..detection.summary import SHOWN_SEGMENTS
-from ..errors import InputFileError, ParameterError
-from ..media import DEFAULT_MAX_SIDE, MediaInfo, load_audio, probe
+from ..errors import InputFileError
+from ..media import MediaInfo, probe
 from ..media.probe import short_decode_note
 from ..models.branches import Branch
 from ..models.fusion import fuse
 from ..progress import Progress
 from .face import NO_FACE_MODEL, FaceStage
+from .gate import cry_gate
 from .loading import CRY_DETECTORS, load_models
 from .result import (
     BranchResult,
@@ -42,16 +46,15 @@ from .result import (
     trust,
     trust_note,
 )
-from .spans import branch_probabilities, read_spans
+from .settings import DEFAULT_ANALYSIS_FPS, PredictSettings
+from .spans import read_spans, shared_probabilities
 
-__all__ = ["NO_FACE_MODEL", "Predictor", "MIN_DURATION", "DEFAULT_ANALYSIS_FPS",
-           "CRY_DETECTORS", "WOULD_ANSWER_SECONDS", "would_answer_spans", "spans_text"]
+__all__ = ["NO_FACE_MODEL", "Predictor", "PredictSettings", "MIN_DURATION",
+           "DEFAULT_ANALYSIS_FPS", "CRY_DETECTORS", "WOULD_ANSWER_SECONDS",
+           "would_answer_spans", "spans_text"]
 
 #: Inputs shorter than this (seconds) are refused: too short to say anything.
 MIN_DURATION = 0.5
-#: Default analysis frame rate of ``predict`` (the paper's 30 fps is available with ``--fps 30``;
-#: see docs/face_fusion.md and benchmarks/results/predict.md for why 5 fps is the default).
-DEFAULT_ANALYSIS_FPS = 5.0
 #: With no crying, the reason branches say what they would answer if it were a cry from this
 #: many seconds around the detector's highest score (their clip length), unless the face vetoed
 #: what the sound heard: then from those segments.
@@ -61,8 +64,9 @@ WOULD_ANSWER_SECONDS = 7.0
 class Predictor:
     """Loads the models once and predicts file after file.
 
-    Models come from ``models_dir`` (default: :func:`cryvideo.models.store.default_models_dir`,
-    i.e. ``$CRYVIDEO_MODELS_DIR`` or ``saved_models/``):
+    Models come from the settings' ``models_dir`` (default:
+    :func:`cryvideo.models.store.default_models_dir`, i.e. ``$CRYVIDEO_MODELS_DIR`` or
+    ``saved_models/``):
 
     - ``face_head.keras`` (+ card naming its backbone): the face branch. Without it the face
       branch only reports the share of frames with a face (:data:`NO_FACE_MODEL`); an untrained
@@ -74,71 +78,38 @@ class Predictor:
 
     Parameters
     ----------
+    settings : PredictSettings, optional
+        Every setting of ``predict`` (default: ``PredictSettings()``).
     audio_branches : sequence of Branch, optional
         Default: those the fusion card names, else
         :func:`cryvideo.models.branches.default_audio_branches`.
-    models_dir : path, optional
-    fps : float
-        Analysis frame rate for the face branch.
-    max_side : int
-        Frames are downscaled by ffmpeg so their longest side is at most this.
-    use_face : bool
-        Run the face branch on videos.
-    window : int, optional
-        Rolling-average window in frames (default: the face head card's, else 8).
-    runtime : {"tflite", "keras"}
-        How the frozen backbone runs (TFLite + XNNPACK is about twice as fast on CPUs).
-    weights_path : path, optional
-        Explicit backbone weights file/folder (else ``$CRYVIDEO_WEIGHTS_DIR``, Keras cache).
-    use_fusion_model : bool
-        Use ``fusion.keras`` when present (False: always the fallback).
-    keep_artifacts : bool
-        Keep waveform, face thumbnails and per-frame predictions for reports.
     progress : callable, optional
         ``progress(stage, done, total)`` callback.
-    cry_detector : str, Detector or None
-        Asked first whether there is crying at all: a backend of
-        :data:`cryvideo.detection.BACKENDS` by name (:data:`CRY_DETECTORS`; ``"yamnet-cry"``,
-        the default, is the shipped YAMNet-based detector, from ``models_dir`` when it has
-        one), or a :class:`cryvideo.detection.Detector` object (e.g. a wrapped one), used as
-        is. ``None`` turns the gate off. The reason branches read only the crying segments it
-        finds; the result carries its typed answer (:class:`~.result.CryVerdict`).
-    cry_face : {"auto", "on", "off"}
-        The infant's face in the cry gate's verdict on a video (the audio-visual verdict of
-        :mod:`cryvideo.detection.audiovisual`: a crying segment is vetoed when the face is
-        visibly happy through it). ``auto``: when the face-expression model is found.
+    **overrides
+        Fields of :class:`PredictSettings` to set (``Predictor(fps=10)`` is
+        ``Predictor(PredictSettings(fps=10))``).
+
+    Raises
+    ------
+    ParameterError
+        A setting out of its range (see :class:`PredictSettings`).
+
+    Examples
+    --------
+    >>> from cryvideo.pipeline import Predictor, PredictSettings
+    >>> p = Predictor(PredictSettings(fps=10))           # doctest: +SKIP
+    >>> p = Predictor(fps=10)          # the same, as keywords  # doctest: +SKIP
+    >>> res = p.predict("clip.mp4")                      # doctest: +SKIP
+    >>> res.label, res.probabilities                     # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        *,
-        audio_branches: Sequence[Branch] | None = None,
-        models_dir: str | os.PathLike | None = None,
-        fps: float = DEFAULT_ANALYSIS_FPS,
-        max_side: int = DEFAULT_MAX_SIDE,
-        use_face: bool = True,
-        window: int | None = None,
-        runtime: str = "tflite",
-        weights_path: str | os.PathLike | None = None,
-        use_fusion_model: bool = True,
-        keep_artifacts: bool = False,
-        progress: Progress | None = None,
-        cry_detector: str | object | None = "yamnet-cry",
-        cry_face: str = "auto",
-    ) -> None:
-        if fps is None or not 0 < float(fps) <= 240:  # NaN fails too
-            raise ParameterError(f"fps must be in (0, 240], got {fps}")
-        if window is not None and not int(window) >= 1:
-            raise ParameterError(f"rolling-average window must be >= 1 frame, got {window}")
-        self.fps = float(fps)
-        self.max_side = int(max_side)
-        self.use_face = use_face
-        self.keep_artifacts = keep_artifacts
+    def __init__(self, settings: PredictSettings | None = None, *,
+                 audio_branches: Sequence[Branch] | None = None,
+                 progress: Progress | None = None, **overrides) -> None:
+        settings = PredictSettings() if settings is None else settings
+        self.settings = dataclasses.replace(settings, **overrides) if overrides else settings
         self.progress = progress
-        m = load_models(models_dir=models_dir, audio_branches=audio_branches,
-                        use_face=use_face, window=window, runtime=runtime,
-                        weights_path=weights_path, use_fusion_model=use_fusion_model,
-                        cry_detector=cry_detector, cry_face=cry_face)
+        m = load_models(self.settings, audio_branches=audio_branches)
         self.models_dir = m.models_dir
         #: Sentences for the output about models taken from elsewhere than ``models_dir``.
         self.model_notes = m.notes
@@ -146,32 +117,15 @@ class Predictor:
         self.face_model, self.window = m.face_model, m.window
         self.fusion, self.fusion_card = m.fusion, m.fusion_card
         self.audio_branches, self.labels = m.audio_branches, m.labels
-        self.face_stage = FaceStage(self.face_model, fps=self.fps, max_side=self.max_side,
-                                    window=self.window, use_face=use_face,
-                                    keep_artifacts=keep_artifacts, progress=progress,
-                                    models_dir=self.models_dir)
+        self.face_stage = FaceStage(self.face_model, self.settings, window=self.window,
+                                    models_dir=self.models_dir, progress=progress)
+
+    @property
+    def fps(self) -> float:
+        """The face branch's analysis rate (read only: the settings are made once)."""
+        return self.settings.fps
 
     # -- stages: each reads the file's run and adds to it ---------------------------------
-    def _cry_gate(self, run: FileRun) -> tuple[CryVerdict | None, float]:
-        """The detector's verdict, and the seconds of audio it decoded."""
-        if self.cry_detector is None or not run.info.has_audio:
-            return None, 0.0
-        t0 = time.perf_counter()
-        if self.cry_detector.streams_files:
-            det = self.cry_detector.detect(run.path)     # decoded block by block: flat memory
-        else:
-            det = self.cry_detector.detect(load_audio(run.path, sr=16000, info=run.info),
-                                           sr=16000)
-        run.timings["cry_detect"] = round(time.perf_counter() - t0, 3)
-        if not det.crying and any(v.decision == "veto" for v in det.face_verdicts):
-            run.notes.append(f"the sound found crying (score {det.probability:.2f} >= threshold "
-                             f"{det.threshold:.2f}, {self.cry_detector_name}) but the face "
-                             "vetoed every segment (visibly happy): no reason given")
-        elif not det.crying:
-            run.notes.append(f"no crying detected (score {det.probability:.2f} < threshold "
-                             f"{det.threshold:.2f}, {self.cry_detector_name}): no reason given")
-        return CryVerdict(det, self.cry_detector_name), float(det.duration)
-
     def _audio(self, run: FileRun, crying: CryVerdict | None) -> float:
         """Run the reason branches on the crying segments (the whole track without a gate),
         reading only those spans; with no crying, on what they would answer if it were a cry
@@ -189,9 +143,8 @@ class Predictor:
         else:
             segments = spans = would_answer_spans(crying.result)
         read = 0.0
-        for br in self.audio_branches:
-            p, seconds = branch_probabilities(br, read_spans(run.path, spans, sr=br.sr,
-                                                             info=run.info))
+        for br, (p, seconds) in zip(self.audio_branches, self._read_branches(run, spans),
+                                    strict=True):
             if seconds == 0:
                 raise InputFileError("no audio samples could be decoded", path=run.path)
             read = max(read, seconds)
@@ -214,10 +167,24 @@ class Predictor:
         run.timings["audio"] = round(time.perf_counter() - t0, 3)
         return read
 
+    def _read_branches(self, run: FileRun, spans) -> list[tuple[np.ndarray, float]]:
+        """Every audio branch's probabilities and seconds read over ``spans``: the spans are
+        decoded once per sample rate, and the branches of that rate share the pieces."""
+        by_rate: dict[int, list[int]] = {}
+        for i, br in enumerate(self.audio_branches):
+            by_rate.setdefault(br.sr, []).append(i)
+        out: list = [None] * len(self.audio_branches)
+        for sr, idx in by_rate.items():
+            pieces = read_spans(run.path, spans, sr=sr, info=run.info)
+            for i, res in zip(idx, shared_probabilities(
+                    [self.audio_branches[i] for i in idx], pieces), strict=True):
+                out[i] = res
+        return out
+
     def _audio_for_report(self, run: FileRun) -> None:
         """The recording pooled to the width of a page (waveform, spectrogram, MFCCs), read
         block by block: its memory does not grow with the length."""
-        if not (self.keep_artifacts and run.info.has_audio):
+        if not (self.settings.keep_artifacts and run.info.has_audio):
             return
         from ..audio.overview import OVERVIEW_PARAMS, audio_overview
         from ..media import iter_audio_blocks
@@ -244,10 +211,16 @@ class Predictor:
         if info.duration is not None and info.duration < MIN_DURATION:
             raise InputFileError(
                 f"too short ({info.duration:.2f} s; need at least {MIN_DURATION} s)", path=path)
-        crying, gate_seconds = self._cry_gate(run)
+        face_run = FileRun(path, info, notes=[], timings={})
+        crying, gate_seconds, face = cry_gate(self.cry_detector, self.cry_detector_name, run,
+                                              face_stage=self.face_stage, face_run=face_run)
         read = self._audio(run, crying)
         self._audio_for_report(run)
-        self.face_stage(run)
+        if face is None:
+            self.face_stage(face_run)
+        elif face.error is not None:
+            raise face.error
+        run.add(face_run)
         decoded = [gate_seconds, read] + [b.details["frames"] / b.details["fps"]
                                           for b in run.results
                                           if "frames" in b.details and b.details.get("fps")]

@@ -274,3 +274,11 @@ class FileRun:
     timings: dict[str, float]
     results: list[BranchResult] = dataclasses.field(default_factory=list)
     art: dict = dataclasses.field(default_factory=dict)
+
+    def add(self, other: FileRun) -> None:
+        """Add what another run of the same file collected (a stage run on its own) after
+        what this one holds."""
+        self.notes += other.notes
+        self.timings.update(other.timings)
+        self.results += other.results
+        self.art.update(other.art)

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..errors import InputFileError
+from ..errors import InputFileError, ParameterError
 from ..media import MediaInfo, load_audio
 
-__all__ = ["SPAN_SECONDS", "read_spans", "branch_probabilities"]
+__all__ = ["SPAN_SECONDS", "read_spans", "branch_probabilities", "shared_probabilities"]
 
 #: Longest piece of audio decoded at once for the reason branches (seconds): a day-long
 #: recording is read span by span, never whole.
@@ -59,16 +59,43 @@ def branch_probabilities(br, pieces: Iterable[np.ndarray]) -> tuple[np.ndarray, 
     seconds : float
         Seconds of audio read.
     """
-    windows, weighted, seconds = [], [], 0.0
+    return shared_probabilities([br], pieces)[0]
+
+
+def shared_probabilities(branches: Sequence, pieces: Iterable[np.ndarray]
+                         ) -> list[tuple[np.ndarray, float]]:
+    """:func:`branch_probabilities` of several branches that read audio at one sample rate,
+    over the same pieces, decoded once and handed to each branch in turn.
+
+    Returns
+    -------
+    list of (p, seconds)
+        One per branch, in order.
+
+    Examples
+    --------
+    >>> pieces = read_spans("clip.mp4", [(0.0, 2.9)], sr=8000, info=info)  # doctest: +SKIP
+    >>> (p_mfcc, s), (p_stft, _) = shared_probabilities([mfcc, stft], pieces)  # doctest: +SKIP
+    """
+    rates = {br.sr for br in branches}
+    if len(rates) > 1:
+        raise ParameterError(f"branches read at different sample rates: {sorted(rates)}")
+    windows = [[] for _ in branches]
+    weighted = [[] for _ in branches]
+    seconds = 0.0
     for y in pieces:
-        seconds += y.size / br.sr
-        if hasattr(br, "predict_windows"):
-            windows.append(br.predict_windows(y))
+        seconds += y.size / branches[0].sr
+        for i, br in enumerate(branches):
+            if hasattr(br, "predict_windows"):
+                windows[i].append(br.predict_windows(y))
+            else:
+                weighted[i].append((br.predict_proba(y), y.size))
+    out = []
+    for win, wei in zip(windows, weighted, strict=True):
+        if win:
+            p = np.concatenate(win).mean(axis=0)
         else:
-            weighted.append((br.predict_proba(y), y.size))
-    if windows:
-        p = np.concatenate(windows).mean(axis=0)
-    else:
-        p = sum(q * n for q, n in weighted) / max(1, sum(n for _, n in weighted))
-    p = np.asarray(p, dtype=np.float64)
-    return (p / p.sum()).astype(np.float32), seconds
+            p = sum(q * n for q, n in wei) / max(1, sum(n for _, n in wei))
+        p = np.asarray(p, dtype=np.float64)
+        out.append(((p / p.sum()).astype(np.float32), seconds))
+    return out

@@ -31,9 +31,12 @@ __all__ = [
     "build_backbone",
     "load_backbone",
     "backbone_cache_dir",
+    "RUNTIMES",
 ]
 
 INPUT_SIZE = 224
+#: How a backbone can run: TFLite + XNNPACK (about twice as fast on CPUs), or Keras.
+RUNTIMES = ("tflite", "keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,8 +155,8 @@ class Backbone:
             self._interp = self._tflite_interpreter(threads)
             self.runtime = "tflite"
             self._call = self._tflite_call
-        elif runtime != "keras":
-            raise ParameterError(f"runtime must be 'keras' or 'tflite', got {runtime!r}")
+        elif runtime not in RUNTIMES:
+            raise ParameterError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
 
     @property
     def name(self) -> str:

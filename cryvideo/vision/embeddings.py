@@ -14,12 +14,12 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ..media import DEFAULT_MAX_SIDE, MediaInfo, iter_frames, probe
+from ..media import DEFAULT_MAX_SIDE, Frame, MediaInfo, iter_frames, probe
 from .faces import FaceTracker, crop_face
 
 __all__ = ["VideoFaces", "embed_video", "face_cache_dir", "THUMB_SIZE"]
@@ -101,6 +101,7 @@ def embed_video(
     cache: bool = True,
     batch_size: int = 16,
     progress: Callable[[str, int, int | None], None] | None = None,
+    frames: Iterable[Frame] | None = None,
 ) -> VideoFaces:
     """Detect, crop and embed the faces of a video.
 
@@ -122,6 +123,9 @@ def embed_video(
         Crops per backbone call (crops are held only until their batch has run).
     progress : callable, optional
         ``progress("frames", done, total)``.
+    frames : iterable of Frame, optional
+        The video's frames at ``fps`` and ``max_side``, when the caller decodes them (e.g. in
+        one process with its other needs); default: decoded here.
 
     Returns
     -------
@@ -156,7 +160,9 @@ def embed_video(
             pending.clear()
 
     t0 = time.perf_counter()
-    for fr in iter_frames(path, fps=fps, max_side=max_side, info=info):
+    if frames is None:
+        frames = iter_frames(path, fps=fps, max_side=max_side, info=info)
+    for fr in frames:
         box = tracker.update(fr.image)
         times.append(fr.time)
         has.append(box is not None)
