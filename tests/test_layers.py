@@ -11,14 +11,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cryvideo"
 
 #: Lowest first. A module may import modules of its own layer or of a lower one.
 LAYERS = (
-    ("errors", "environment", "io", "tflite", "weights", "progress", "machine"),
+    ("errors", "version", "environment", "io", "tflite", "weights", "progress", "machine"),
     ("media", "audio", "vision", "data", "evaluation"),
     ("models", "baselines"),
     ("detection", "pipeline"),
     ("training", "report", "batch"),
     ("studies",),
-    ("cli", "testing", "__main__"),
+    ("cli", "testing", "__main__", "api"),
 )
+#: The package itself (``cryvideo/__init__.py``) is the public face: the version, the error base
+#: and, on first use, :mod:`cryvideo.api`; no module of the package imports it.
+TOP = len(LAYERS) - 1
 LAYER_OF = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
 
@@ -44,7 +47,8 @@ def _imports(path: Path) -> set[str]:
             else:
                 mod = node.module or ""
             if mod.split(".")[0] == "cryvideo":
-                out.add(mod)
+                # ``from PKG import name``: an edge to PKG.name when it is a module, else to
+                # PKG (resolved in import_graph); never to PKG for a submodule's import
                 out.update(f"{mod}.{a.name}" for a in node.names)
     return out
 
@@ -67,8 +71,8 @@ def import_graph() -> dict[str, set[str]]:
 
 def _layer(mod: str) -> int:
     parts = mod.split(".")
-    if len(parts) == 1:          # the package itself: only the version and the error base
-        return 0
+    if len(parts) == 1:          # the package itself: the public face (see TOP)
+        return TOP
     part = parts[1]
     assert part in LAYER_OF, f"{mod}: put its package {part!r} into a layer in LAYERS"
     return LAYER_OF[part]

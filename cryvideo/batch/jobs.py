@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from .. import __version__
 from ..errors import InputFileError, ParameterError
 from ..progress import Progress
+from ..version import __version__
 from .settings import DetectSettings
 
 if TYPE_CHECKING:

@@ -13,8 +13,9 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from .. import __version__, environment
+from .. import environment
 from ..errors import CryVideoError, Terminated, first_line
+from ..version import __version__
 
 __all__ = ["main", "parse_args", "run", "build_parser", "COMMANDS"]
 

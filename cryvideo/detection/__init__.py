@@ -77,6 +77,15 @@ def load_detector(backend: str = "yamnet-cry", *, model: str | os.PathLike | Non
         Unknown backend, or an option the backend does not take.
     ModelError
         Missing or corrupt model file.
+
+    Examples
+    --------
+    >>> from cryvideo.detection import load_detector
+    >>> det = load_detector("yamnet-cry", threshold=0.6)        # doctest: +SKIP
+    >>> res = det.detect("night.wav")                           # doctest: +SKIP
+    >>> res.crying, res.segments                                # doctest: +SKIP
+    (True, [(12.5, 40.3)])
+    >>> load_detector("cnn10", hop=0.5).detect(waveform, sr=8000)  # doctest: +SKIP
     """
     spec = backend_spec(backend)
     if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
