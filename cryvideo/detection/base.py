@@ -40,12 +40,21 @@ class Detector(Protocol):
 
     def detect(self, source: str | os.PathLike | np.ndarray, *, sr: int | None = None,
                progress: Progress | None = None) -> DetectionResult:
-        """Detect crying in a media file or a mono waveform at ``sr`` Hz (default 16 kHz).
+        """Detect crying in a media file or a mono waveform at ``sr`` Hz.
 
-        ``progress("audio", done, total)`` follows the seconds of audio scored. A detector may
-        also take ``info=``, the file's :class:`~cryvideo.media.MediaInfo` when the caller has
-        probed it already (the shipped ones do: :func:`takes_info`), so that one file is
-        probed once.
+        Parameters
+        ----------
+        source : str, os.PathLike or np.ndarray [shape=(n,)]
+            A media file (audio or video), or a mono waveform at ``sr`` Hz.
+        sr : int, optional
+            Sample rate of a waveform (default 16 kHz); resampled when different.
+        progress : callable, optional
+            ``progress("audio", done, total)``: seconds of audio scored so far, rounded to
+            0.1 s (``total`` None when unknown).
+
+        A detector may also take ``info=``, the file's :class:`~cryvideo.media.MediaInfo` when
+        the caller has probed it already (the shipped ones do: :func:`takes_info`), so that
+        one file is probed once.
 
         Raises
         ------

@@ -134,19 +134,9 @@ class CNN10Detector:
 
     def detect(self, source, *, sr: int | None = None, info=None,
                progress: Progress | None = None) -> DetectionResult:
-        """Detect crying in a file (audio or video) or a waveform.
-
-        Parameters
-        ----------
-        source : str, os.PathLike or np.ndarray [shape=(n,)]
-            A media file, or a mono waveform at ``sr`` Hz.
-        sr : int, optional
-            Sample rate of a waveform (default 16 kHz); resampled when different.
-        info : MediaInfo, optional
-            The file's probe, when the caller has one.
-        progress : callable, optional
-            ``progress("audio", done, total)`` in seconds of audio scored so far (rounded to
-            0.1 s).
+        """Detect crying in a file (audio or video) or a waveform, decoded whole: the
+        parameters of :meth:`cryvideo.detection.Detector.detect`, and ``info``, the file's
+        probe when the caller has one.
 
         Raises
         ------

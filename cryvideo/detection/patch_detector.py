@@ -135,15 +135,10 @@ class PatchDetector:
 
         Parameters
         ----------
-        source : str, os.PathLike or np.ndarray [shape=(n,)]
-            A media file, or a mono waveform at ``sr`` Hz.
-        sr : int, optional
-            Sample rate of a waveform (default 16 kHz); resampled when different.
+        source, sr, progress
+            As in :meth:`cryvideo.detection.Detector.detect`.
         info : MediaInfo, optional
             The file's probe, when the caller has one (else the file is probed here).
-        progress : callable, optional
-            ``progress("audio", done, total)`` in seconds of audio, rounded to 0.1 s
-            (``total`` None when unknown).
         block_seconds : float
             Seconds decoded and scored at a time.
 

@@ -57,17 +57,9 @@ def _samples(raw: bytes) -> np.ndarray:
 
 
 def require_audio(path: str | os.PathLike, info: MediaInfo | None = None) -> MediaInfo:
-    """Probe ``path`` (unless ``info`` is given) and check that it has an audio stream.
-
-    Returns
-    -------
-    MediaInfo
-
-    Raises
-    ------
-    InputFileError
-        Not a media file, or "has no audio stream" (the one message every command gives).
-    """
+    """Probe ``path`` (unless ``info`` is given) and return its :class:`MediaInfo`, raising
+    :class:`InputFileError` for a file that is not media or "has no audio stream" (the one
+    message every command gives)."""
     info = probe(path) if info is None else info
     if not info.has_audio:
         raise InputFileError("has no audio stream", path=path)
