@@ -48,11 +48,22 @@ def _alone(clip, span: FrameSpan):
                                duration=span.duration))
 
 
+#: Child processes this pytest process had before the test (a Dask worker or any process an
+#: earlier test left): not this test's.
+_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _children_before():
+    _BEFORE.clear()
+    _BEFORE.update(p.pid for p in psutil.Process().children(recursive=True))
+
+
 def _ffmpeg_children(*, zombies: bool = False) -> list:
-    """This process's children (ffmpeg), those that ended but were not reaped yet included
-    when ``zombies``."""
+    """The processes this test started (ffmpeg), those that ended but were not reaped yet
+    included when ``zombies``."""
     return [p for p in psutil.Process().children(recursive=True)
-            if zombies or p.status() != psutil.STATUS_ZOMBIE]
+            if p.pid not in _BEFORE and (zombies or p.status() != psutil.STATUS_ZOMBIE)]
 
 
 def test_spans_read_one_after_another_are_the_frames_of_each_decoded_alone(clip):
