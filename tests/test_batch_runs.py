@@ -21,7 +21,8 @@ from cryvideo.testing import faults
 from cryvideo.testing.media import batch_folder
 
 REPO = Path(__file__).resolve().parents[1]
-N_CLIPS = 6
+#: A cry (WAV), a tone (MP4), a cry (MP4), a cry (WAV): every kind, more files than workers.
+N_CLIPS = 4
 #: How long a CLI run may take before the test calls it hung (a failure deadline, not a timing
 #: assertion: nothing here depends on how fast a run is).
 HUNG = 300
@@ -39,8 +40,17 @@ def _env(**extra) -> dict:
     return env
 
 
+def _face_off(argv) -> list:
+    """``detect``/``predict`` with ``--face off``: these runs are about batches, not the face
+    (the clips' test pattern has none; ``--face auto`` would load and run its models)."""
+    argv = list(argv)
+    return [argv[0], "--face", "off", *argv[1:]] if argv[0] in ("detect", "predict") else argv
+
+
 def cli(*argv, env: dict | None = None, fault: str | None = None) -> subprocess.CompletedProcess:
-    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given."""
+    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given
+    (and ``--face off``: :func:`_face_off`)."""
+    argv = _face_off(argv)
     program = (faults.command(fault, *argv) if fault else
                [sys.executable, "-m", "cryvideo", *map(str, argv)])
     return subprocess.run(program, capture_output=True, text=True, timeout=HUNG,
@@ -87,10 +97,17 @@ def _by_path(records: list[dict]) -> dict[str, dict]:
     return out
 
 
-def test_detect_on_two_workers_matches_serial(clips, tmp_path):
+@pytest.fixture(scope="module")
+def serial_detect(clips, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """``cryvideo detect --out serial.jsonl <the clips' folder>``, run once: what the runs on
+    workers and on an existing cluster must give."""
+    serial = tmp_path_factory.mktemp("serial") / "serial.jsonl"
+    return cli("detect", "--out", serial, clips[0].parent), serial
+
+
+def test_detect_on_two_workers_matches_serial(clips, serial_detect, tmp_path):
     folder = clips[0].parent
-    serial, workers = tmp_path / "serial.jsonl", tmp_path / "workers.jsonl"
-    a = cli("detect", "--out", serial, folder)
+    (a, serial), workers = serial_detect, tmp_path / "workers.jsonl"
     b = cli("detect", "--workers", 2, "--out", workers, folder)
     assert a.returncode == 0, a.stderr
     assert b.returncode == 0, b.stderr
@@ -186,7 +203,7 @@ def _wait_for_records(out: Path, n: int, proc: subprocess.Popen) -> list[dict]:
 
 
 def _start(argv, fault: str) -> subprocess.Popen:
-    return subprocess.Popen(faults.command(fault, *argv),
+    return subprocess.Popen(faults.command(fault, *_face_off(argv)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL, env=_env(), start_new_session=True)
 
@@ -240,13 +257,13 @@ def test_killed_worker_loses_nothing(clips, tmp_path):
     assert recs[str(victim)]["status"] == "ok" and recs[str(victim)]["crying"] is True
 
 
-def test_existing_scheduler(clips, tmp_path):
+def test_existing_scheduler(clips, serial_detect, tmp_path):
     """The third way: a cluster started elsewhere (here, in the test) and --scheduler."""
     from distributed import LocalCluster
 
     folder = clips[0].parent
-    serial, remote = tmp_path / "serial.jsonl", tmp_path / "remote.jsonl"
-    assert cli("detect", "--out", serial, folder).returncode == 0
+    (a, serial), remote = serial_detect, tmp_path / "remote.jsonl"
+    assert a.returncode == 0, a.stderr
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                       dashboard_address=":0", silence_logs=40) as cluster:
         proc = cli("detect", "--out", remote, folder,
@@ -338,13 +355,14 @@ def test_broken_file_on_workers_gives_an_error_record(clips, tmp_path):
 
 def test_run_records_from_python(clips, tmp_path):
     """The notebook way: records from Python, here and on two local workers."""
-    from cryvideo.batch import DetectJob, run_records, to_row
+    from cryvideo.batch import DetectJob, DetectSettings, run_records, to_row
 
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF nonsense")
     files = [clips[0], clips[1], bad]
-    here = sorted(run_records(files, DetectJob()), key=lambda r: r["path"])
-    there = sorted(run_records(files, DetectJob(), workers=2), key=lambda r: r["path"])
+    job = DetectJob(DetectSettings(face="off"))
+    here = sorted(run_records(files, job), key=lambda r: r["path"])
+    there = sorted(run_records(files, job, workers=2), key=lambda r: r["path"])
     assert [_same_but_timings(r) for r in here] == [_same_but_timings(r) for r in there]
     by_name = {Path(r["path"]).name: r for r in here}
     assert by_name["bad.wav"]["status"] == "error"

@@ -57,9 +57,19 @@ def _env(**extra) -> dict:
     return env
 
 
+def _face_off(argv) -> list:
+    """``detect``/``predict`` with ``--face off``: these runs are about batches and files, not
+    the face (the clips' test pattern has none; ``--face auto`` would load and run its
+    models)."""
+    argv = list(argv)
+    return [argv[0], "--face", "off", *argv[1:]] if argv[0] in ("detect", "predict") else argv
+
+
 def cli(*argv, env: dict | None = None, cwd=None,
         fault: str | None = None) -> subprocess.CompletedProcess:
-    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given."""
+    """``cryvideo ARGV``, with ``fault`` installed (:mod:`cryvideo.testing.faults`) if given
+    (and ``--face off``: :func:`_face_off`)."""
+    argv = _face_off(argv)
     program = (faults.command(fault, *argv) if fault else
                [sys.executable, "-m", "cryvideo", *map(str, argv)])
     return subprocess.run(program, capture_output=True, text=True, timeout=HUNG,
@@ -182,15 +192,20 @@ def test_out_never_replaces_the_manifest(clips, tmp_path, name):
 # -- 3. one command per output ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def outputs(clips, tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """Real outputs of ``detect`` and ``predict`` on the first clip: ``{(command, fmt): path}``."""
+    """Real outputs of ``detect`` and ``predict`` on the first clip: ``{(command, fmt): path}``
+    (written by the command line's ``main``, in this process: one model load per command
+    instead of a fresh interpreter per file)."""
+    from cryvideo.testing.fuzz import run_cli_inprocess
+
     d = tmp_path_factory.mktemp("outputs")
     made = {}
     for command in ("detect", "predict"):
         extra = ["--no-face"] if command == "predict" else []
         for fmt in ("jsonl", "parquet", "txt"):
             out = d / f"{command}.{fmt}"
-            proc = cli(command, *extra, "--out", out, clips[0])
-            assert proc.returncode == 0, proc.stderr
+            rc, _, err, _ = run_cli_inprocess(_face_off([command, *extra, "--out", str(out),
+                                                         str(clips[0])]))
+            assert rc == 0, err
             made[command, fmt] = out
     return made
 
@@ -251,7 +266,8 @@ def test_sigterm_keeps_the_finished_records(clips, tmp_path):
 
     out = tmp_path / "r.jsonl"
     # waits at the start of file 3 (files 1 and 2 are finished) until signalled
-    run = PausedRun(["detect", "--json", "--out", out, *clips], pause_at=3, workdir=tmp_path)
+    run = PausedRun(_face_off(["detect", "--json", "--out", out, *clips]), pause_at=3,
+                    workdir=tmp_path)
     try:
         run.proc.send_signal(signal.SIGTERM)   # what docker stop, Slurm and systemd send
         rc, stdout, stderr = run.wait()
@@ -274,8 +290,10 @@ def test_sigterm_keeps_the_finished_records(clips, tmp_path):
 def test_sigterm_on_workers_keeps_the_finished_records(clips, tmp_path):
     out = tmp_path / "r.jsonl"
     # the last file never finishes: SIGTERM comes once the others are committed
-    proc = subprocess.Popen(faults.command(f"hang:{clips[-1].name}", "detect", "--workers", 2,
-                                           "--commit-every", 1, "--out", out, *clips),
+    proc = subprocess.Popen(faults.command(f"hang:{clips[-1].name}",
+                                           *_face_off(["detect", "--workers", 2,
+                                                       "--commit-every", 1, "--out", out,
+                                                       *clips])),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             stdin=subprocess.DEVNULL, start_new_session=True, env=_env())
     try:

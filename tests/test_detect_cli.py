@@ -109,7 +109,11 @@ def test_streamed_file_equals_whole_waveform(shipped, tmp_path, kind):
     run time, so float noise between the two paths (the float32 file's outputs differ by
     < 1e-6 on an AVX-512 AMD EPYC) can move a window's probability by a quantization step
     (0.019 seen there, none on the earlier CI machines): for it the decisions must be the
-    same and the probabilities close."""
+    same and the probabilities close.
+
+    A 75 s file with a cry across the default 60 s block edge, in the default blocks and in
+    7.3 s blocks; blocks shorter than a patch (0.5 s) on a 12 s stretch of it whose cry runs to
+    its end (every model call is padded to a full batch: 0.5 s blocks cost one call each)."""
     from cryvideo.detection.decisions import merge_segments, moving_mean
     from cryvideo.detection.patch_detector import PatchDetector
     from cryvideo.media import load_audio
@@ -120,18 +124,27 @@ def test_streamed_file_equals_whole_waveform(shipped, tmp_path, kind):
     y[SR * 55:SR * 67] += synth_cry(12.0, SR, seed=4)   # a cry across the 60 s block edge
     path = tmp_path / "long.flac"
     sf.write(path, y, SR)
+    stretch = tmp_path / "stretch.flac"
+    sf.write(stretch, y[SR * 52:SR * 64], SR)           # the cry from 3 s to its end (12 s)
     model = shipped if kind == "int8" else shipped.with_name("cry_detector_yamnet.tflite")
     atol = 1e-4 if kind == "float32" else 0.05
     det = PatchDetector(model)
-    y = load_audio(path, sr=SR)
-    p = det.patch_probabilities(y)
-    scores = moving_mean(p, det.window)
-    segs = merge_segments(np.arange(len(scores)) * 0.48, scores, window=det.window_seconds,
-                          threshold=det.threshold, duration=y.size / SR)
-    for kw in ({}, {"block_seconds": 7.3}, {"block_seconds": 0.5}):
-        res = det.detect(path, **kw)
-        np.testing.assert_allclose(res.window_probs, scores, atol=atol)
-        assert len(res.segments) == len(segs)
-        np.testing.assert_allclose(res.segments, segs, atol=1e-6)
-        assert res.duration == pytest.approx(75.0, abs=0.01)
-    assert any(a < 67 and b > 55 for a, b in segs)          # the planted cry is found
+
+    def whole(file):
+        y = load_audio(file, sr=SR)
+        scores = moving_mean(det.patch_probabilities(y), det.window)
+        return scores, merge_segments(np.arange(len(scores)) * 0.48, scores,
+                                      window=det.window_seconds, threshold=det.threshold,
+                                      duration=y.size / SR)
+
+    for file, seconds, cry, blocks in (
+            (path, 75.0, (55, 67), ({}, {"block_seconds": 7.3})),
+            (stretch, 12.0, (3, 12), ({"block_seconds": 0.5},))):
+        scores, segs = whole(file)
+        assert any(a < cry[1] and b > cry[0] for a, b in segs)   # the planted cry is found
+        for kw in blocks:
+            res = det.detect(file, **kw)
+            np.testing.assert_allclose(res.window_probs, scores, atol=atol)
+            assert len(res.segments) == len(segs)
+            np.testing.assert_allclose(res.segments, segs, atol=1e-6)
+            assert res.duration == pytest.approx(seconds, abs=0.01)
