@@ -1,6 +1,7 @@
 """Batch runs (``--workers``, ``--scheduler``, ``--out *.parquet``, ``--resume``, ``--manifest``)
 on a folder of small synthetic clips: the same records as the serial path, each input exactly
-once after a crash or a killed worker, the documented Parquet schema, clear errors."""
+once after a crash or a killed worker (the latter, and an existing cluster, in
+test_batch_trust.py), the documented Parquet schema, clear errors."""
 
 from __future__ import annotations
 
@@ -97,17 +98,10 @@ def _by_path(records: list[dict]) -> dict[str, dict]:
     return out
 
 
-@pytest.fixture(scope="module")
-def serial_detect(clips, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    """``cryvideo detect --out serial.jsonl <the clips' folder>``, run once: what the runs on
-    workers and on an existing cluster must give."""
-    serial = tmp_path_factory.mktemp("serial") / "serial.jsonl"
-    return cli("detect", "--out", serial, clips[0].parent), serial
-
-
-def test_detect_on_two_workers_matches_serial(clips, serial_detect, tmp_path):
+def test_detect_on_two_workers_matches_serial(clips, tmp_path):
     folder = clips[0].parent
-    (a, serial), workers = serial_detect, tmp_path / "workers.jsonl"
+    serial, workers = tmp_path / "serial.jsonl", tmp_path / "workers.jsonl"
+    a = cli("detect", "--out", serial, folder)
     b = cli("detect", "--workers", 2, "--out", workers, folder)
     assert a.returncode == 0, a.stderr
     assert b.returncode == 0, b.stderr
@@ -243,34 +237,10 @@ def test_resume_after_a_crash_gives_each_file_once(clips, tmp_path, workers):
     assert third.stdout == "" and out.read_text(encoding="utf-8") == text
 
 
-def test_killed_worker_loses_nothing(clips, tmp_path):
-    folder = clips[0].parent
-    out, marker = tmp_path / "r.parquet", tmp_path / "killed-once"
-    victim = clips[2]
-    proc = cli("detect", "--workers", 2, "--out", out, folder,
-               fault=f"kill:{victim.name}:{marker}")
-    assert marker.exists(), "the worker was never killed"
-    assert proc.returncode == 0, proc.stderr
-    assert "Traceback" not in proc.stderr
-    recs = _by_path(read_records(out))
-    assert sorted(recs) == sorted(str(c) for c in clips)   # each input exactly once
-    assert recs[str(victim)]["status"] == "ok" and recs[str(victim)]["crying"] is True
-
-
-def test_existing_scheduler(clips, serial_detect, tmp_path):
-    """The third way: a cluster started elsewhere (here, in the test) and --scheduler."""
-    from distributed import LocalCluster
-
-    folder = clips[0].parent
-    (a, serial), remote = serial_detect, tmp_path / "remote.jsonl"
-    assert a.returncode == 0, a.stderr
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                      dashboard_address=":0", silence_logs=40) as cluster:
-        proc = cli("detect", "--out", remote, folder,
-                   env=_env(CRYVIDEO_DASK_SCHEDULER=cluster.scheduler_address))
-    assert proc.returncode == 0, proc.stderr
-    assert ([_same_but_timings(r) for r in read_records(serial)]
-            == [_same_but_timings(r) for r in read_records(remote)])
+# A worker killed on a file (each input exactly once, the victim's record whole) and the
+# third way, an existing cluster (--scheduler, $CRYVIDEO_DASK_SCHEDULER: the serial run's
+# records): test_batch_trust.py's test_workers_print_in_input_order and
+# test_existing_scheduler_gets_absolute_paths make those runs and check these too.
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not an address",

@@ -91,6 +91,9 @@ def _refused(argv, *, says: str, victim: Path | None = None, cwd=None) -> str:
 
 # -- 1. an existing cluster whose workers run elsewhere; --resume and failed files -----------
 def test_existing_scheduler_gets_absolute_paths(clips, tmp_path, monkeypatch):
+    """The third way to run a batch (a cluster started elsewhere, here in the test, and
+    ``--scheduler`` or ``$CRYVIDEO_DASK_SCHEDULER``): the records are the serial run's, and the
+    workers, started in another folder, are sent paths they can open."""
     from distributed import Client, LocalCluster
 
     here = clips[0].parent.parent          # where the command runs: clips/ is relative to it
@@ -100,7 +103,8 @@ def test_existing_scheduler_gets_absolute_paths(clips, tmp_path, monkeypatch):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)           # the workers start here, not where the command runs
-    out_a, out_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    out_a, out_b, serial = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "serial.jsonl"
+    s = cli("detect", "--out", serial, "clips", cwd=here)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                       dashboard_address=":0", silence_logs=40) as cluster:
         with Client(cluster) as client:
@@ -109,8 +113,12 @@ def test_existing_scheduler_gets_absolute_paths(clips, tmp_path, monkeypatch):
         a = cli("detect", "--scheduler", address, "--out", out_a, "clips", cwd=here)
         b = cli("detect", "--manifest", "lists/two.txt", "--out", out_b, cwd=here,
                 env=_env(CRYVIDEO_DASK_SCHEDULER=address))
+    assert s.returncode == 0, s.stderr
     assert a.returncode == 0, a.stderr
     assert b.returncode == 0, b.stderr
+    # what the serial run gives, but the timings
+    assert [_same_but_timings(r) for r in read_records(out_a)] == \
+        [_same_but_timings(r) for r in read_records(serial)]
     # every file analysed, and named as it was given (relative to where the command ran)
     got = read_records(out_a)
     assert [r["path"] for r in got] == [f"clips/{c.name}" for c in clips]
@@ -121,6 +129,11 @@ def test_existing_scheduler_gets_absolute_paths(clips, tmp_path, monkeypatch):
     got = read_records(out_b)
     assert [r["path"] for r in got] == [f"clips/{c.name}" for c in clips[1:]]  # as listed
     assert {r["status"] for r in got} == {"ok"}
+
+
+def _same_but_timings(rec: dict) -> dict:
+    """A record without what may differ between two runs of the same file: its timings."""
+    return {k: v for k, v in rec.items() if k != "timings"}
 
 
 def test_outcomes_name_files_as_given():
@@ -405,15 +418,19 @@ def test_resume_names_a_corrupt_parquet_row(outputs, clips, tmp_path):
 # -- 8. input order on workers ------------------------------------------------------------------
 def test_workers_print_in_input_order(clips, tmp_path):
     """The first file's worker is killed once: it finishes after the others (rescheduled), and
-    is still printed first."""
+    is still printed first. The killed worker loses nothing: each input has exactly one
+    record, the victim's a whole one (the run test_batch_runs.py's killed worker made too)."""
     out, marker = tmp_path / "r.jsonl", tmp_path / "killed-once"
     proc = cli("detect", "--workers", 2, "--json", "--out", out, *clips,
                fault=f"kill:{clips[0].name}:{marker}")
     assert marker.exists(), "the worker was never killed"
     assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
     printed = [json.loads(ln) for ln in proc.stdout.splitlines()]
-    assert [r["path"] for r in printed] == [str(c) for c in clips]
+    assert [r["path"] for r in printed] == [str(c) for c in clips]   # each once, in order
     assert read_records(out) == printed
+    assert {r["status"] for r in printed} == {"ok"}
+    assert printed[0]["crying"] is True                  # the victim, analysed to the end
 
 
 def test_input_order_puts_outcomes_back_in_line():

@@ -78,6 +78,13 @@ def weights(shared_dir):
     return w
 
 
+#: Epoch budgets of the end-to-end test (the shipped recipes: 60 for the YAMNet heads, 15 for
+#: the CNN10 peer). With 8 the heads still find the synthetic cries: the head's pooled ROC AUC
+#: was 1.0 here, 0.985 and 1.0 with data seeds 1 and 2 (CV seeds 5 to 8), against 0.9 asserted.
+TEST_MAX_EPOCHS = 8
+TEST_CNN10_EPOCHS = 2
+
+
 @pytest.fixture
 def short_recipes(monkeypatch):
     """The recipes as shipped, with a smaller epoch budget: the YAMNet heads at most
@@ -91,11 +98,6 @@ def short_recipes(monkeypatch):
         monkeypatch.setitem(RECIPES, name, dataclasses.replace(RECIPES[name],
                                                                max_epochs=TEST_MAX_EPOCHS))
     monkeypatch.setitem(CNN10_RECIPES["v1"], "epochs", TEST_CNN10_EPOCHS)
-
-
-#: Epoch budgets of the end-to-end test (the shipped recipes: 60 and 15).
-TEST_MAX_EPOCHS = 8
-TEST_CNN10_EPOCHS = 2
 
 
 @pytest.mark.slow

@@ -113,8 +113,8 @@ def test_fuzz_predict_api(fuzz_corpus, predict_outcomes):
 def test_fuzz_cli_batch(cmd, fuzz_corpus, predict_outcomes, long_profile):
     """``cryvideo CMD <corpus files>`` in-process: one line per broken file, the others
     processed, exit code 7 (some failed), nothing else on stderr. (Every fourth file in the
-    short profile -- every mutation family and seed file among them, broken files and files
-    that analyse alike -- all in the long one.)"""
+    short profile -- every mutation family and seed file among them, files that fail and files
+    that analyse -- all in the long one.)"""
     if _subcommand_options(cmd) is None:
         pytest.skip(f"'cryvideo {cmd}' does not exist in this branch yet")
     folder, cases = fuzz_corpus
