@@ -30,6 +30,9 @@ def add_subparser(benchsub) -> None:
                    help="grouped folds (default: %(default)s)")
     p.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
                    help="recipes of cryvideo.training.yamnet_cry.RECIPES (default: all)")
+    p.add_argument("--ship-recipe", default=S.ship, metavar="RECIPE",
+                   help="the recipe whose fold models are also scored as TFLite files and that "
+                   f"--ship-to trains (default: {S.ship})")
     p.add_argument("--no-cnn10", action="store_true", help="leave out the CNN10 peer")
     p.add_argument("--costly-seeds", type=int, default=S.costly_seeds,
                    help="seeds on which the fine-tuning recipes and the fully integer TFLite "
@@ -73,7 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> S:
         return None if v is None else tuple(v)
 
     return S(args.data_dir, seeds=tuple(args.seeds), folds=args.folds,
-             recipes=tup(args.recipes), cnn10=not args.no_cnn10,
+             recipes=tup(args.recipes), ship=args.ship_recipe, cnn10=not args.no_cnn10,
              costly_seeds=args.costly_seeds, tflite=tup(args.tflite),
              checkpoint=args.checkpoint, resume_from=args.resume_from, n_boot=args.n_boot,
              out=args.out, report_only=args.report_only, ship_to=args.ship_to,

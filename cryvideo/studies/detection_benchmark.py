@@ -79,6 +79,7 @@ class DetectionBenchmarkSettings:
     seeds: tuple[int, ...] = (10, 11, 12)
     folds: int = 5
     recipes: tuple[str, ...] | None = None
+    ship: str = "gated"
     cnn10: bool = True
     costly_seeds: int = 1
     tflite: tuple[str, ...] | None = None
@@ -103,7 +104,7 @@ class DetectionBenchmarkSettings:
             raise ParameterError(f"--n-boot must be at least 100, got {self.n_boot}")
         if not self.seeds:
             raise ParameterError("--seeds: give at least one seed")
-        bad = [r for r in self.recipes or () if r not in RECIPES]
+        bad = [r for r in (*(self.recipes or ()), self.ship) if r not in RECIPES]
         if bad:
             raise ParameterError(f"unknown recipe(s) {', '.join(bad)} (known: "
                                  f"{', '.join(RECIPES)})")
@@ -175,7 +176,8 @@ def _cv_result(s: DetectionBenchmarkSettings, data: Path, log: Log) -> dict:
             raise DatasetError("no detection_cv.json to report from", path=raw)
         return json.loads(raw.read_text(encoding="utf-8"))
     result = run_detection_cv(data, seeds=tuple(s.seeds), n_splits=s.folds,
-                              recipes=tuple(s.recipes or RECIPES), cnn10=s.cnn10,
+                              recipes=tuple(s.recipes or RECIPES), ship=s.ship,
+                              cnn10=s.cnn10,
                               costly_seeds=s.costly_seeds, checkpoint_dir=s.checkpoint,
                               quantize=s.quantize, log=log)
     result["machine"] = machine_line()

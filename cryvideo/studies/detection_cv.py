@@ -44,6 +44,8 @@ METHODS_FIXED = ("yamnet_zeroshot", "cnn10")
 #: clip: :func:`_quantized_scores`).
 TFLITE_KINDS = {"float32": None, "int8": "dynamic", "int8_full": "int8"}
 STRESS_SNRS = (0.0, 5.0, 10.0)
+#: The interference stress set: each held-out cry under held-out music or noise at each SNR.
+INTERFERENCE_STRESS_SNRS = (-5.0, 0.0, 5.0)
 
 Log = Callable[[str], None]
 
@@ -56,6 +58,12 @@ class _Corpus:
     groups: np.ndarray
     cats: np.ndarray
     sources: np.ndarray
+    origins: np.ndarray
+
+    def strata(self, i: int) -> str:
+        """The weighting stratum of clip ``i``: the origin of a cry, the category of a
+        negative."""
+        return f"cry:{self.origins[i]}" if self.y[i] else f"neg:{self.cats[i]}"
 
 
 def _zeroshot(logits: np.ndarray) -> np.ndarray:
@@ -82,6 +90,32 @@ def _stress_sets(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -> list[d
             out.append({"wave": mix_background(c.waves[i], c.waves[j], snr_db=snr, rng=rng),
                         "label": 1, "source": int(i), "kind": f"cry_under_{c.cats[j]}",
                         "snr_db": snr})
+    return out
+
+
+def _interference_stress(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -> list[dict]:
+    """Held-out cries under held-out music or household noise at -5, 0 and +5 dB.
+
+    Each held-out cry is mixed once per SNR; the background is a held-out music (or singing)
+    clip or a held-out environmental-sound clip, with equal probability (music only when the
+    fold holds some). Kinds ``interference_music`` and ``interference_noise``.
+    """
+    from ..audio.augment import mix_background
+
+    neg = te[c.y[te] == 0]
+    pools = {"music": neg[np.isin(c.cats[neg], ("music", "adult_singing"))],
+             "noise": neg[c.cats[neg] == "environmental_sound"]}
+    kinds = [k for k, v in pools.items() if len(v)]
+    out = []
+    if not kinds:
+        return out
+    for i in te[c.y[te] == 1]:
+        for snr in INTERFERENCE_STRESS_SNRS:
+            kind = str(rng.choice(kinds))
+            j = int(rng.choice(pools[kind]))
+            out.append({"wave": mix_background(c.waves[i], c.waves[j], snr_db=snr, rng=rng),
+                        "label": 1, "source": int(i), "kind": f"interference_{kind}",
+                        "snr_db": snr, "background": int(j)})
     return out
 
 
@@ -151,11 +185,12 @@ def run_detection_cv(data_root=None, *, seeds: Sequence[int] = (10, 11, 12), n_s
                           no_cache=[c.no_derivatives for c in clips])
     c = _Corpus(clips, waves, np.array([x.is_cry for x in clips], int),
                 np.array([x.group for x in clips]), np.array([x.category for x in clips]),
-                np.array([x.source for x in clips]))
+                np.array([x.source for x in clips]), np.array([x.origin for x in clips]))
     backbone = BackboneFeatures(yamnet_path, cut=any(RECIPES[r].kind == "top" for r in recipes))
     ctx = {"c": c, "backbone": backbone, "waves": waves,
            # PANNs log-mels for the CNN10 peer: computed once, when a fold first needs them
-           "panns": functools.cache(lambda: _panns_logmels(waves, log)), "log": log}
+           "panns": functools.cache(lambda: _panns_logmels(waves, log)), "log": log,
+           "interference": any(RECIPES[r].interference for r in recipes)}
 
     def features() -> None:
         """YAMNet features of every clip, once, when a fold first needs them (not when
@@ -380,18 +415,23 @@ class _FoldData:
     aug: list
     itr: set
 
-    def training_set(self, idx: np.ndarray, key: str, *, inner: bool):
-        """Features, teacher logits, labels and groups of clips ``idx`` plus the augmented
-        clips made only of them (all of the fold's when not ``inner``)."""
-        use = np.array([not inner or all(p in self.itr for p in a["parts"]) for a in self.aug],
-                       bool)
+    def training_set(self, idx: np.ndarray, key: str, *, inner: bool,
+                     interference: bool = False):
+        """Features, teacher logits, labels, groups and weighting strata of clips ``idx`` plus
+        the augmented clips made only of them (all of the fold's when not ``inner``); the
+        interference copies only when ``interference``."""
+        use = np.array([(not inner or all(p in self.itr for p in a["parts"]))
+                        and (interference or a.get("set") != "interference")
+                        for a in self.aug], bool)
         j = np.flatnonzero(use)
         f = [self.base[key][i] for i in idx] + [self.af[key][i] for i in j]
         t = [self.base["logits"][i] for i in idx] + [self.af["logits"][i] for i in j]
         y = np.concatenate([self.c.y[idx], [self.aug[i]["label"] == "cry" for i in j]])
-        g = np.concatenate([self.c.groups[idx], self.c.groups[[self.aug[i]["source"]
-                                                                for i in j]]])
-        return f, t, y.astype(int), g
+        src = np.concatenate([np.asarray(idx, int),
+                              np.array([self.aug[i]["source"] for i in j], int)])
+        g = self.c.groups[src]
+        strata = np.array([self.c.strata(i) for i in src])
+        return f, t, y.astype(int), g, strata
 
 
 def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
@@ -408,6 +448,7 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
         PatchTrainer,
         clip_weights,
         one_se_threshold,
+        onset_threshold,
         split_long,
         weighted_logloss,
     )
@@ -416,8 +457,9 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     c = fold.c
 
     def pieces(idx, inner):
-        f, t, y, g = fold.training_set(idx, key, inner=inner)
-        w = clip_weights(g, y)
+        f, t, y, g, strata = fold.training_set(idx, key, inner=inner,
+                                               interference=rec.interference)
+        w = clip_weights(g, y, strata if rec.weighting == "balanced" else None)
         fp, owner = split_long(f)
         tp, _ = split_long(t)
         return fp, tp, y[owner], w[owner]
@@ -430,8 +472,10 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     hist: list = []
 
     def on_epoch(ep):
-        p = [clip_score(q, rec.window) for q in trainer.patch_probabilities(va_f, va_t)]
-        hist.append({"epoch": ep, "scores": np.asarray(p),
+        pp = trainer.patch_probabilities(va_f, va_t)
+        p = [clip_score(q, rec.window) for q in pp]
+        hist.append({"epoch": ep, "scores": np.asarray(p), "patch_max": np.array(
+            [float(np.max(q)) if len(q) else 0.0 for q in pp]),
                      "logloss": weighted_logloss(c.y[iva], p, w_va)})
 
     trainer.fit(f, y, w, epochs=rec.max_epochs, teacher=t, on_epoch=on_epoch,
@@ -439,14 +483,22 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     best = min(hist, key=lambda h: h["logloss"])
     t_best, f1_va, se_va = one_se_threshold(c.y[iva], best["scores"], w_va, c.groups[iva],
                                             seed=seed * 100 + k)
+    t_onset = onset_threshold(c.y[iva], best["scores"], best["patch_max"], w_va,
+                              threshold=t_best)
     keras.backend.clear_session(free_memory=True)
     f, t, y, w = pieces(tr, False)
     final = PatchTrainer(rec, yamnet, seed=seed * 1000 + k + 1)
     final.fit(f, y, w, epochs=best["epoch"], teacher=t,
               rng=np.random.default_rng(seed * 1000 + k + 1))
-    return ({"epochs": best["epoch"], "threshold": t_best, "validation_f1": f1_va,
-             "validation_f1_se": se_va, "validation_logloss": best["logloss"],
-             "validation_curve": [round(h["logloss"], 4) for h in hist]}, final)
+    choice = {"epochs": best["epoch"], "threshold": t_best, "onset_threshold": t_onset,
+              "validation_f1": f1_va, "validation_f1_se": se_va,
+              "validation_logloss": best["logloss"],
+              "validation_curve": [round(h["logloss"], 4) for h in hist]}
+    if rec.kind == "head":   # the fold's model, for measuring it elsewhere (listen's onsets)
+        kernel, bias = final.head.get_layer("cry_logit").get_weights()
+        choice["head"] = {"kernel": np.round(kernel.reshape(-1), 7).tolist(),
+                          "bias": round(float(bias.reshape(-1)[0]), 7)}
+    return choice, final
 
 
 def _gw(groups) -> np.ndarray:
@@ -501,12 +553,19 @@ def _panns_logmels(waves, log) -> dict:
 def _fold_draws(ctx: dict, seed: int, k: int, tr, te) -> tuple[list[dict], list[dict]]:
     """The random material of fold ``k``: its augmented training clips and its stress clips,
     drawn in this order from the fold's own generator (so a saved fold can be replayed)."""
-    from ..training.yamnet_cry import augment
+    from ..training.yamnet_cry import augment, augment_interference
 
     c = ctx["c"]
     rng = np.random.default_rng(1000 * seed + k)
-    aug = augment(ctx["waves"], [x.label for x in c.clips], c.cats, tr, rng=rng)
-    return aug, _stress_sets(c, te, rng)
+    labels = [x.label for x in c.clips]
+    aug = augment(ctx["waves"], labels, c.cats, tr, rng=rng)
+    stress = _stress_sets(c, te, rng)
+    if ctx.get("interference"):
+        # drawn from generators of their own, so the material above replays unchanged
+        aug += augment_interference(ctx["waves"], labels, c.cats, tr,
+                                    rng=np.random.default_rng([seed, k, 1]))
+        stress += _interference_stress(c, te, np.random.default_rng([seed, k, 2]))
+    return aug, stress
 
 
 def _add_cnn10(ctx: dict, seed: int, k: int, tr, te, info: dict, scores: dict,
@@ -624,9 +683,20 @@ def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
                                             unit="recordings", of=of).to_dict()
         # the same without the Donateacry cries (positives from 21 recordings only)
         nd = Orig != "Donateacry"
-        pooled["f1_without_donateacry"] = group_bootstrap(
-            "f1", Y[nd].astype(int), P[nd].astype(int), G[nd], weights=W[nd], n_boot=n_boot,
-            unit="recordings", of=of + ", Donateacry left out").to_dict()
+        for name in ("f1", "precision", "recall"):
+            pooled[f"{name}_without_donateacry"] = group_bootstrap(
+                name, Y[nd].astype(int), P[nd].astype(int), G[nd], weights=W[nd],
+                n_boot=n_boot, unit="recordings", of=of + ", Donateacry left out").to_dict()
+        # per cry origin: that origin's cries against every negative
+        by_origin = {}
+        for oname in sorted(set(Orig[Y].tolist())):
+            sel = (~Y) | (Orig == oname)
+            by_origin[oname] = {name: group_bootstrap(
+                name, Y[sel].astype(int), P[sel].astype(int), G[sel], weights=W[sel],
+                n_boot=n_boot, unit="recordings",
+                of=of + f", cries from {oname} only").to_dict()
+                for name in ("f1", "precision", "recall")}
+            by_origin[oname]["groups"] = len(set(G[Y & (Orig == oname)].tolist()))
         per_seed = {}
         for sd, s, t, k in zip(seeds, ss, tt, keep, strict=True):
             if k.any():
@@ -652,7 +722,7 @@ def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
             rec[oname] = {**iv.to_dict(), "groups": len(set(G[sel].tolist()))}
         out["methods"][m] = {"seeds": seeds, "pooled": pooled, "per_seed": per_seed,
                              "spread": spread, "false_positive_by_category": fp,
-                             "recall_by_origin": rec,
+                             "recall_by_origin": rec, "by_origin": by_origin,
                              "stress": _stress_summary(result, m, g, n_boot, of)}
     ship = result.get("ship")
     out["comparison"] = _paired(result, y, g, [sd for sd in all_seeds if ship in
@@ -683,6 +753,23 @@ def _stress_summary(result, m, g, n_boot, of) -> dict:
             for r, p_ in zip(sel, pp, strict=True):
                 by.setdefault(r["kind"].removeprefix("cry_under_"), []).append(p_)
             out["cry_under_by_background"] = {k: float(np.mean(v)) for k, v in by.items()}
+    sel = [r for r in rows if r["kind"].startswith("interference_")]
+    if sel:
+        inter = {}
+        for snr in sorted({float(r["snr_db"]) for r in sel}):
+            for bg in (None, "music", "noise"):
+                rs = [r for r in sel if float(r["snr_db"]) == snr
+                      and (bg is None or r["kind"] == f"interference_{bg}")]
+                if not rs:
+                    continue
+                yy = np.ones(len(rs), int)
+                pp = np.array([r["scores"][m] >= r["thresholds"][m] for r in rs]).astype(int)
+                gg = g[[r["source"] for r in rs]]
+                iv = group_bootstrap("recall", yy, pp, gg, weights=group_weights(gg),
+                                     n_boot=n_boot, unit="recordings", of=of).to_dict()
+                inter[f"{snr:+.0f} dB" + ("" if bg is None else f" {bg}")] = {
+                    **iv, "n": len(rs), "snr_db": snr, "background": bg or "music or noise"}
+        out["interference"] = inter
     return out
 
 

@@ -42,9 +42,13 @@ def choices_from_cv(result: dict, *, seeds=None) -> dict:
     if not folds:
         raise ParameterError(f"the CV result has no fold of the shipped recipe {recipe!r}")
     mine = [f["recipes"][recipe] for f in folds]
-    return {"recipe": recipe, "epochs": int(round(np.median([m["epochs"] for m in mine]))),
-            "threshold": float(np.median([m["threshold"] for m in mine])),
-            "n_folds": len(folds), "seeds": use}
+    out = {"recipe": recipe, "epochs": int(round(np.median([m["epochs"] for m in mine]))),
+           "threshold": float(np.median([m["threshold"] for m in mine])),
+           "n_folds": len(folds), "seeds": use}
+    onsets = [m["onset_threshold"] for m in mine if "onset_threshold" in m]
+    if onsets:   # runs before the fast onset rule chose none
+        out["onset_threshold"] = float(np.median(onsets))
+    return out
 
 
 def card_metrics(cv_result: dict, cv_summary: dict, method: str) -> dict:
@@ -124,7 +128,14 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     from ..weights import resolve_weights
     from .detector_data import BackboneFeatures, decode_corpus
     from .detector_export import to_tflite
-    from .yamnet_cry import RECIPES, PatchTrainer, augment, clip_weights, split_long
+    from .yamnet_cry import (
+        RECIPES,
+        PatchTrainer,
+        augment,
+        augment_interference,
+        clip_weights,
+        split_long,
+    )
 
     ch = choices_from_cv(cv_result, seeds=choice_seeds)
     rec = RECIPES[ch["recipe"]]
@@ -135,8 +146,11 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     y = np.array([c.is_cry for c in clips], int)
     groups = np.array([c.group for c in clips])
     rng = np.random.default_rng(seed)
-    aug = augment(waves, [c.label for c in clips], [c.category for c in clips],
-                  np.arange(len(clips)), rng=rng)
+    labels, cats = [c.label for c in clips], [c.category for c in clips]
+    aug = augment(waves, labels, cats, np.arange(len(clips)), rng=rng)
+    if rec.interference:
+        aug += augment_interference(waves, labels, cats, np.arange(len(clips)),
+                                    rng=np.random.default_rng([seed, 1]))
     backbone = BackboneFeatures(yamnet_path, cut=rec.kind == "top")
     key = "cut" if rec.kind == "top" else "emb"
     log(f"features of {len(clips)} clips and {len(aug)} augmented ones …")
@@ -145,8 +159,11 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     feats = base[key] + af[key]
     teacher = base["logits"] + af["logits"]
     yy = np.concatenate([y, [a["label"] == "cry" for a in aug]]).astype(int)
-    gg = np.concatenate([groups, groups[[a["source"] for a in aug]]])
-    w = clip_weights(gg, yy)
+    src = np.concatenate([np.arange(len(clips)), [a["source"] for a in aug]]).astype(int)
+    gg = groups[src]
+    strata = np.array([f"cry:{clips[i].origin}" if clips[i].is_cry else
+                       f"neg:{clips[i].category}" for i in src])
+    w = clip_weights(gg, yy, strata if rec.weighting == "balanced" else None)
     pieces, owner = split_long(feats)
     tpieces, _ = split_long(teacher)
     trainer = PatchTrainer(rec, backbone.yamnet, seed=seed)
@@ -182,7 +199,9 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
                       "quantization": quant or "float32",
                       "choices_from_cv": ch},
             metrics=card_metrics(cv_result, cv_summary, method),
-            extra={"threshold": ch["threshold"]})
+            extra={"threshold": ch["threshold"],
+                   **({"onset_threshold": ch["onset_threshold"]}
+                      if "onset_threshold" in ch else {})})
         cards[fname] = save_model_with_card(flat, Path(out_dir) / fname, card).to_dict()
         log(f"wrote {Path(out_dir) / fname} ({len(flat) / 1e6:.2f} MB)")
     return {"choices": ch, "cards": cards}

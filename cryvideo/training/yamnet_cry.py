@@ -30,8 +30,10 @@ import numpy as np
 from ..audio.augment import band_limit, mix_background
 from ..errors import ParameterError
 
-__all__ = ["Recipe", "RECIPES", "BACKGROUND_CATEGORIES", "augment", "clip_weights",
-           "split_long", "PatchTrainer", "best_threshold", "one_se_threshold", "weighted_f1",
+__all__ = ["Recipe", "RECIPES", "BACKGROUND_CATEGORIES", "augment", "augment_interference",
+           "clip_weights",
+           "split_long", "PatchTrainer", "best_threshold", "one_se_threshold", "onset_threshold",
+           "weighted_f1",
            "weighted_logloss"]
 
 #: Categories whose clips may be mixed *under* a training cry (the sounds a cry competes with).
@@ -41,6 +43,10 @@ BACKGROUND_CATEGORIES = ("music", "adult_speech", "child_speech", "environmental
                          "adult_singing")
 #: Mixed-cry signal-to-background ratios (dB) drawn from.
 MIX_SNRS = (0.0, 5.0, 10.0, 20.0)
+#: Signal-to-background ratios (dB) of the interference copies (:func:`augment_interference`).
+INTERFERENCE_SNRS = (-5.0, -2.5, 0.0, 2.5, 5.0)
+#: The kinds of background of the interference copies, drawn with equal probability.
+INTERFERENCE_KINDS = ("music", "speech", "household noise", "babble")
 #: Patches per training example (longer clips are cut into pieces).
 MAX_PATCHES = 16
 #: Batches are padded to the smallest of these lengths that fits their longest clip.
@@ -77,6 +83,14 @@ class Recipe:
         Patches in the moving mean of the clip pooling.
     batch : int
         Clips per step.
+    interference : bool
+        Also train on the interference copies (:func:`augment_interference`): cries and
+        negatives under music, speech, household noise and babble at -5 to +5 dB.
+    weighting : {"recording", "balanced"}
+        ``recording``: each recording's clips share ``sqrt(n_clips)`` (:func:`clip_weights`).
+        ``balanced``: besides, every negative category and every cry origin weighs in
+        proportion to the square root of its number of recordings, so a category of a few
+        recordings counts, without one recording deciding the loss.
     """
 
     name: str
@@ -90,6 +104,8 @@ class Recipe:
     max_epochs: int = 30
     window: int = 3
     batch: int = 32
+    interference: bool = False
+    weighting: str = "recording"
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -103,6 +119,8 @@ RECIPES = {
     "gated": Recipe("gated", kind="head", gate=GATE, l2=1e-4, lr=1e-3, max_epochs=60),
     "top_gated": Recipe("top_gated", kind="top", gate=GATE, anchor=True, l2=1e-4, distill=1.0,
                         lr=2e-4, max_epochs=10),
+    "gated_mix": Recipe("gated_mix", kind="head", gate=GATE, l2=1e-4, lr=1e-3, max_epochs=60,
+                        interference=True, weighting="balanced"),
 }
 
 
@@ -175,9 +193,101 @@ def augment(waves: Sequence[np.ndarray], labels: Sequence[str], categories: Sequ
     return out
 
 
-def clip_weights(groups: Sequence[str], y: Sequence[int]) -> np.ndarray:
+def augment_interference(waves: Sequence[np.ndarray], labels: Sequence[str],
+                         categories: Sequence[str], idx: Sequence[int], *,
+                         rng: np.random.Generator, n_mix: int = 2,
+                         snrs: Sequence[float] = INTERFERENCE_SNRS) -> list[dict]:
+    """Interference copies made only from the clips ``idx`` (the training groups).
+
+    Every training cry is mixed ``n_mix`` times under a loud background, at a signal-to-
+    background ratio drawn from ``snrs`` (down to -5 dB: the background louder than the cry):
+    music (music or singing clips), speech (one adult or child speaker, as from a TV), household
+    noise (an environmental-sound clip, or synthetic pink or brown noise: fans, hoods, traffic)
+    or babble (three speakers at once), each kind drawn with equal probability. As many
+    negatives are mixed the same way, so a loud background is evidence for neither class.
+
+    Parameters
+    ----------
+    waves : sequence of np.ndarray [shape=(n_i,)]
+        16 kHz waveforms of the whole corpus.
+    labels, categories : sequence of str
+        Per clip.
+    idx : sequence of int
+        The clips allowed as sources and backgrounds.
+    rng : np.random.Generator
+    n_mix : int
+    snrs : sequence of float
+        dB.
+
+    Returns
+    -------
+    list of dict
+        As :func:`augment`, each with ``set="interference"``.
+    """
+    idx = np.asarray(idx)
+    lab = np.asarray(labels)[idx]
+    cat = np.asarray(categories)[idx]
+    cries, negs = idx[lab == "cry"], idx[lab != "cry"]
+    pools = {"music": idx[(lab != "cry") & np.isin(cat, ("music", "adult_singing"))],
+             "speech": idx[(lab != "cry") & np.isin(cat, ("adult_speech", "child_speech"))],
+             "household noise": idx[(lab != "cry") & (cat == "environmental_sound")]}
+    kinds = [k for k in INTERFERENCE_KINDS
+             if (len(pools["speech"]) >= 3 if k == "babble" else
+                 k == "household noise" or len(pools[k]))]
+    out: list[dict] = []
+
+    def background(n: int) -> tuple[np.ndarray, str, list[int]]:
+        kind = str(rng.choice(kinds))
+        if kind == "babble":
+            ids = [int(i) for i in rng.choice(pools["speech"], 3, replace=False)]
+            m = max(len(waves[i]) for i in ids)
+            return (sum(np.pad(waves[i], (0, m - len(waves[i])), mode="wrap") for i in ids),
+                    "babble", ids)
+        if kind == "household noise" and (not len(pools[kind]) or rng.random() < 0.3):
+            return colored_noise(n, rng=rng), "synthetic noise", []
+        j = int(rng.choice(pools[kind]))
+        return waves[j], kind, [j]
+
+    def mixed(i: int, label: str) -> dict:
+        b, what, ids = background(len(waves[i]))
+        snr = float(rng.choice(np.asarray(snrs)))
+        return {"wave": mix_background(waves[i], b, snr_db=snr, rng=rng), "label": label,
+                "source": int(i), "parts": [int(i), *ids], "set": "interference",
+                "what": f"{label} under {what} at {snr:+.1f} dB"}
+
+    for i in cries:
+        out += [mixed(int(i), "cry") for _ in range(n_mix)]
+    if len(negs):
+        for i in rng.choice(negs, n_mix * len(cries), replace=len(negs) < n_mix * len(cries)):
+            out.append(mixed(int(i), "not_cry"))
+    return out
+
+
+def colored_noise(n: int, *, rng: np.random.Generator) -> np.ndarray:
+    """Pink (1/f) or brown (1/f²) noise of ``n`` samples, unit RMS, with a slow level drift.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=float32]
+    """
+    spec = np.fft.rfft(rng.standard_normal(max(n, 2)))
+    f = np.arange(len(spec), dtype=float)
+    f[0] = 1.0
+    spec /= f ** (0.5 if rng.random() < 0.5 else 1.0)
+    x = np.fft.irfft(spec, max(n, 2))[:n]
+    x *= 1.0 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.05, 0.5) * np.arange(n) / 16000.0
+                            + rng.uniform(0, 2 * np.pi))
+    return (x / max(float(np.sqrt(np.mean(x ** 2))), 1e-12)).astype(np.float32)
+
+
+def clip_weights(groups: Sequence[str], y: Sequence[int],
+                 strata: Sequence[str] | None = None) -> np.ndarray:
     """Training weights: each group's clips share ``sqrt(n_clips)`` (a recording with many
     windows counts more than one clip, less than all of them), then both classes weigh the same.
+
+    With ``strata`` (e.g. the category of a negative, the origin of a cry), each stratum of a
+    class then weighs in proportion to the square root of its number of groups: a category of
+    two recordings counts, but less than one of a hundred, and no single recording decides.
 
     Returns
     -------
@@ -188,6 +298,12 @@ def clip_weights(groups: Sequence[str], y: Sequence[int]) -> np.ndarray:
     y = np.asarray(y)
     _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
     w = 1.0 / np.sqrt(counts[inv])
+    if strata is not None:
+        strata = np.asarray(strata)
+        for st in np.unique(strata):
+            m = strata == st
+            # group shares within the stratum sum to sqrt(n_groups of the stratum)
+            w[m] *= np.sqrt(len(np.unique(groups[m]))) / w[m].sum()
     for c in (0, 1):
         m = y == c
         if m.any():
@@ -284,6 +400,46 @@ def one_se_threshold(y, scores, w, groups, *, grid: np.ndarray = THRESHOLDS,
     ok = [t for t in grid if weighted_f1(y, s >= t, w) >= f1_best - se]
     t = float(max(ok))
     return t, weighted_f1(y, s >= t, w), se
+
+
+def onset_threshold(y, window_scores, patch_max, w, *, threshold: float,
+                    grid: np.ndarray = THRESHOLDS) -> float:
+    """The threshold of the fast onset rule: one patch alone starts an episode above it.
+
+    The window rule (a moving mean of patches at ``threshold``) needs about 1.9 s of audio;
+    one patch needs 0.96 s. The single-patch rule may only be as trigger-happy as the window
+    rule: the lowest threshold of ``grid`` (at least ``threshold``) at which the negatives'
+    false-positive rate of "some patch ≥ t" (weighted) is no higher than that of the window rule
+    at ``threshold``. Chosen on a validation split, never on the test clips.
+
+    Parameters
+    ----------
+    y : array-like [shape=(n,)]
+        0 / 1 per validation clip.
+    window_scores, patch_max : array-like [shape=(n,)]
+        Each clip's score under the window rule (its highest moving mean) and its highest
+        single patch.
+    w : array-like [shape=(n,)]
+        Item weights (per recording).
+    threshold : float
+        The window rule's threshold.
+
+    Returns
+    -------
+    float
+        1.0 when no threshold of the grid qualifies (the rule never fires).
+    """
+    y = np.asarray(y, bool)
+    neg = ~y
+    if not neg.any():
+        return 1.0
+    wn = np.asarray(w, float)[neg]
+    fpr_window = np.average(np.asarray(window_scores, float)[neg] >= threshold, weights=wn)
+    pm = np.asarray(patch_max, float)[neg]
+    for t in np.asarray(grid, float):
+        if t >= threshold - 1e-12 and np.average(pm >= t, weights=wn) <= fpr_window + 1e-12:
+            return float(t)
+    return 1.0
 
 
 # ----------------------------------------------------------------------------- training
