@@ -626,14 +626,22 @@ def summarize_detection_cv(result: dict, *, n_boot: int = 2000) -> dict:
     seeds together (each clip once per seed, weight divided by the number of seeds) and carry a
     95 % group-bootstrap interval (recordings resampled). Beside them: the value of each seed
     and their spread, the false-positive rate of each negative category, the recall of each
-    positive origin, and the two stress sets.
+    positive origin, F1 / precision / recall of each origin's cries against every negative and
+    with the Donateacry cries left out, and the stress sets (the interference set's recall per
+    SNR and background).
 
     Returns
     -------
     dict
         ``methods`` → name → ``{"pooled": {metric: Interval dict}, "per_seed": {...},
         "spread": {...}, "false_positive_by_category": {...}, "recall_by_origin": {...},
-        "stress": {...}}``; ``comparison`` (paired differences against YAMNet zero-shot).
+        "stress": {...}, "by_origin": {...}}``: ``pooled`` also holds F1, precision and
+        recall without the Donateacry cries (``*_without_donateacry``); ``by_origin[origin]``
+        F1, precision and recall of that origin's cries against every negative and its
+        ``groups``; ``stress["interference"]["{snr:+.0f} dB[ music| noise]"]`` the recall of
+        held-out cries under held-out music or noise with ``n``, ``snr_db`` and
+        ``background``. ``comparison``: paired F1 differences of the shipped recipe against
+        the peers, the run's other recipes and its TFLite files.
     """
     from ..evaluation.detector_metrics import detection_metrics, group_weights
     from ..evaluation.intervals import group_bootstrap, seed_spread
@@ -784,9 +792,12 @@ def _paired(result, y, g, seeds, ship, n_boot) -> dict:
         return {}
     cat = np.array([c["category"] for c in result["clips"]])
     out = {}
-    # against the peers, and against the shipped recipe's own TFLite files (quantization loss)
-    others = ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10", "head",
-              *(f"{ship}_tflite_{q}" for q in TFLITE_KINDS))
+    # against the peers, the other recipes of the run (``gated`` when ``gated_mix`` ships),
+    # and the shipped recipe's own TFLite files (quantization loss)
+    recipes = [r for r in result.get("recipes", {}) if r != "head"]
+    others = ("yamnet_zeroshot", "yamnet_zeroshot_bestf1", "cnn10", "head", "gated",
+              *recipes, *(f"{ship}_tflite_{q}" for q in TFLITE_KINDS))
+    others = tuple(dict.fromkeys(others))
     for other in (o for o in others if o != ship):
         both = [sd for sd in seeds if other in res[sd]["scores"]]
         if not both:

@@ -17,6 +17,8 @@ METHOD_NAMES = {
     "head": "YAMNet + cry head (frozen embeddings)",
     "gated": "YAMNet + cry head + YAMNet's laughter/babble gate",
     "top_gated": "YAMNet top blocks fine-tuned (distilled) + head + gate",
+    "gated_mix": "YAMNet + cry head + gate, trained for interference (−5…+5 dB) with balanced "
+                 "weights",
 }
 
 
@@ -41,15 +43,19 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
                        sizes: dict | None = None, machine: str | None = None,
                        generated: str | None = None, python: str | None = None,
                        rendered: str | None = None) -> str:
-    """The report: data, per-recording metrics with intervals, spread over seeds, false
-    positives per category, recall per origin, stress sets, paired differences.
+    """The report: data, per-recording metrics with intervals, spread over seeds, the figures
+    without Donateacry, the choices made in the folds, false positives per category, recall
+    and F1 / precision / recall per origin, stress sets (cries under held-out music and noise
+    at -5 to +5 dB among them), paired differences. A section whose figures a run lacks (older
+    runs) is left out.
 
     Parameters
     ----------
     summary : dict
         ``detection.json`` (:func:`cryvideo.studies.detection_cv.summarize_detection_cv`).
     result_meta : dict
-        The run (``detection_cv.json``): ``n_splits``, ``seconds``.
+        The run (``detection_cv.json``): ``n_splits``, ``seconds``; its ``recipes`` and its
+        seeds' ``folds`` (the choices made in them), where present.
     corpus_table : list of dict
         :func:`cryvideo.data.cry_corpus.category_table`.
     sizes : dict, optional
@@ -80,7 +86,7 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
         "training groups alone give the augmentation (cries mixed under music, speech, babble "
         "and other sounds at 0–20 dB; 4 kHz band-limited copies; mixed negatives), the "
         "epochs and the threshold (on a grouped validation split of the training folds); "
-        "the test folds choose nothing.",
+        "the test folds choose nothing." + _interference_note(result_meta),
         "",
         "**Per recording**: each clip weighs 1 / (clips of its recording), so a recording cut "
         "into 68 windows counts once. Figures are pooled over the seeds' out-of-fold "
@@ -113,7 +119,10 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
               "of each fold by the one-standard-error rule (the highest threshold whose F1 is "
               "within one standard error of the best F1: as good within the split's "
               "uncertainty, fewer false alarms); YAMNet zero-shot by the same rule on the "
-              "training clips, and at its best F1 there; CNN10 at its card's 0.5.", ""]
+              "training clips, and at its best F1 there"
+              + ("; CNN10 at its card's 0.5." if "cnn10" in ms else "."), ""]
+    lines += _without_donateacry(ms, ship)
+    lines += _choices(result_meta)
     # false positives per category
     cats = sorted({c for d in ms.values() for c in d["false_positive_by_category"]})
     show = [m for m in ms if "_tflite_" not in m]
@@ -154,6 +163,7 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
         cells = [_pct(ms[m]["recall_by_origin"][o]) if o in ms[m]["recall_by_origin"] else "—"
                  for m in show]
         lines.append(f"| {o} | {first['groups']} | " + " | ".join(cells) + " |")
+    lines += _per_origin(ms, show)
     # stress sets
     lines += ["", "## Stress sets (held-out folds only)", "",
               "| method | band-limited negatives called crying (%) | cries under held-out "
@@ -171,6 +181,7 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
               "(the \"8 kHz phone audio means crying\" shortcut that Donateacry invites). Cries "
               "under background: every held-out cry mixed with a held-out clip of music, "
               "speech, singing or environmental sound at 0, 5 or 10 dB.", ""]
+    lines += _interference(ms, show)
     # paired comparisons
     comp = summary.get("comparison") or {}
     if comp:
@@ -187,6 +198,129 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
     lines += [f"Run time: {result_meta.get('seconds', 0) / 60:.0f} min. "
               f"Python {python or platform.python_version()}.", ""]
     return "\n".join(lines)
+
+
+def _interference_note(result_meta: dict) -> str:
+    """The sentence on the interference copies and balanced weights, when a recipe had them
+    (empty for runs without)."""
+    names = [n for n, r in (result_meta.get("recipes") or {}).items()
+             if r.get("interference")]
+    if not names:
+        return ""
+    return (f" Recipe(s) {', '.join(f'`{n}`' for n in names)} also train on interference "
+            "copies from the same training groups: every training cry twice, and as many "
+            "negatives, under music, TV-like speech, household noise (recorded, or synthetic "
+            "pink or brown noise) or three-speaker babble at −5 to +5 dB"
+            + (", with every cry origin and negative category weighing in proportion to the "
+               "square root of its number of recordings"
+               if any((result_meta["recipes"][n].get("weighting") == "balanced")
+                      for n in names) else "") + ".")
+
+
+def _without_donateacry(ms: dict, ship: str | None) -> list[str]:
+    """F1, precision and recall with the Donateacry cries left out (runs that have them)."""
+    rows = [m for m, d in ms.items() if "precision_without_donateacry" in d["pooled"]]
+    if not rows:
+        return []
+    lines = ["## Without Donateacry (per recording, %)", "",
+             "The Donateacry cries left out, every other clip kept (each method's pooled "
+             "out-of-fold predictions, as above).", "",
+             "| method | F1 | precision | recall |", "|---|---|---|---|"]
+    for m in rows:
+        p = ms[m]["pooled"]
+        bold = "**" if m == ship else ""
+        lines.append(f"| {bold}{_name(m)}{bold} | {_pct(p['f1_without_donateacry'])} | "
+                     f"{_pct(p['precision_without_donateacry'])} | "
+                     f"{_pct(p['recall_without_donateacry'])} |")
+    return lines + [""]
+
+
+def _median_range(values: list[float], fmt: str) -> str:
+    import statistics
+
+    if not values:
+        return "—"
+    med = fmt.format(statistics.median(values))
+    lo, hi = fmt.format(min(values)), fmt.format(max(values))
+    return med if lo == hi else f"{med} ({lo}–{hi})"
+
+
+def _choices(result_meta: dict) -> list[str]:
+    """What each recipe chose inside the training folds: epochs, threshold and the fast-onset
+    threshold (runs that chose one; older runs' reports stay as they were)."""
+    per: dict[str, list[dict]] = {}
+    for sd in (result_meta.get("seeds") or {}).values():
+        for f in sd.get("folds", []):
+            for name, ch in f.get("recipes", {}).items():
+                per.setdefault(name, []).append(ch)
+    if not any("onset_threshold" in ch for chs in per.values() for ch in chs):
+        return []
+    lines = ["## Choices inside the training folds", "",
+             "| recipe | folds | epochs | threshold | onset threshold |",
+             "|---|---|---|---|---|"]
+    for name, chs in per.items():
+        onset = [c["onset_threshold"] for c in chs if "onset_threshold" in c]
+        lines.append(
+            f"| {_name(name)} | {len(chs)} | "
+            f"{_median_range([c['epochs'] for c in chs], '{:.0f}')} | "
+            f"{_median_range([c['threshold'] for c in chs], '{:.3f}')} | "
+            f"{_median_range(onset, '{:.3f}')} |")
+    return lines + ["", "Median over the folds of every seed (min–max). Each was chosen on the "
+                    "fold's validation split: the epochs by the lowest validation log-loss, "
+                    "the threshold by the one-standard-error rule, the onset threshold as the "
+                    "lowest at which one patch (0.96 s) alone calls no more validation "
+                    "negatives crying than the window rule at the threshold "
+                    "(`cryvideo.training.yamnet_cry.onset_threshold`). The shipped detector "
+                    "takes the medians.", ""]
+
+
+def _per_origin(ms: dict, show: list[str]) -> list[str]:
+    """F1, precision and recall of each cry origin's cries against every negative."""
+    origins = sorted({o for m in show for o in ms[m].get("by_origin", {})})
+    if not origins:
+        return []
+    lines = ["", "## Per cry origin (that origin's cries against every negative, %)", "",
+             "| origin | recordings | method | F1 | precision | recall |",
+             "|---|---|---|---|---|---|"]
+    for o in origins:
+        for m in show:
+            d = ms[m].get("by_origin", {}).get(o)
+            if d is None:
+                continue
+            lines.append(f"| {o} | {d['groups']} | {_name(m)} | {_pct(d['f1'])} | "
+                         f"{_pct(d['precision'])} | {_pct(d['recall'])} |")
+    return lines + ["", "Recordings: that origin's cry recordings. Every negative stays in, "
+                    "so an origin with few cries gets a lower precision for the same false "
+                    "positives: compare its recall across methods, and its precision with "
+                    "this in mind."]
+
+
+def _interference(ms: dict, show: list[str]) -> list[str]:
+    """Recall on held-out cries under held-out music or noise at each SNR."""
+    rows = [m for m in show if ms[m]["stress"].get("interference")]
+    if not rows:
+        return []
+    snrs = sorted({float(v["snr_db"]) for m in rows
+                   for v in ms[m]["stress"]["interference"].values()})
+    cols = [f"{s:+.0f} dB".replace("+0 dB", "0 dB").replace("-", "−") for s in snrs]
+    lines = ["## Cries under held-out music and noise (held-out folds only, recall %)", "",
+             "| method | background | mixtures | " + " | ".join(cols) + " |",
+             "|---|---|---|" + "---|" * len(snrs)]
+    for m in rows:
+        inter = ms[m]["stress"]["interference"]
+        for bg in ("music or noise", "music", "noise"):
+            cells = {float(v["snr_db"]): v for v in inter.values() if v["background"] == bg}
+            if not cells:
+                continue
+            n = sum(int(v["n"]) for v in cells.values())
+            lines.append(f"| {_name(m)} | {bg} | {n} | " + " | ".join(
+                _pct(cells[s]) if s in cells else "—" for s in snrs) + " |")
+    return lines + ["", "Each held-out cry mixed once at each SNR under a held-out clip of "
+                    "music (or singing) or of environmental sound (household noise), with "
+                    "equal probability (music only where the fold holds some), the "
+                    "background's RMS set to the cry's minus the SNR (−5 dB: the background "
+                    "5 dB louder than the cry); no clip of the mixture was trained on. "
+                    "Thresholds as in the results table.", ""]
 
 
 def report_from_results(summary: dict, result: dict, *, sizes: dict | None = None,
@@ -238,7 +372,8 @@ def detection_figure(summary: dict, path) -> None:
     from ..io import atomic_path
 
     ms = summary["methods"]
-    show = [m for m in ("yamnet_zeroshot", "cnn10", "head", summary.get("ship")) if m in ms]
+    show = [m for m in ("yamnet_zeroshot", "cnn10", "head", "gated", summary.get("ship"))
+            if m in ms]
     show = list(dict.fromkeys(show))
     cats = sorted({c for m in show for c in ms[m]["false_positive_by_category"]})
     fig = Figure(figsize=(11, 4.8), layout="constrained")

@@ -33,7 +33,8 @@ def choices_from_cv(result: dict, *, seeds=None) -> dict:
     -------
     dict
         ``recipe`` (the CV's ``ship``), ``epochs`` and ``threshold`` (medians of what the
-        folds chose inside their training folds), ``n_folds``, ``seeds``.
+        folds chose inside their training folds), ``onset_threshold`` (likewise, where the
+        folds chose one: runs since the fast onset rule), ``n_folds``, ``seeds``.
     """
     recipe = result.get("ship")
     use = [str(x) for x in (seeds or result["seeds"])]
