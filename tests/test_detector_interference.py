@@ -149,6 +149,12 @@ def test_colored_noise(seed):
     low, mid, high = (_band_power(x, 150, 300), _band_power(x, 1500, 3000),
                       _band_power(x, 5000, 8000))
     assert low > 5 * mid and mid > 2 * high
+    # no DC offset, and a good part of the power where YAMNet listens (above 125 Hz), so a
+    # cry "at -5 dB" under it is not a clean cry to the model
+    assert abs(float(np.mean(x))) < 0.05
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(x.size, 1 / SR)
+    assert spec[f >= 125].sum() > 0.25 * spec.sum()
 
 
 def test_colored_noise_short_and_reproducible():

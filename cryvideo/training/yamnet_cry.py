@@ -47,6 +47,8 @@ MIX_SNRS = (0.0, 5.0, 10.0, 20.0)
 INTERFERENCE_SNRS = (-5.0, -2.5, 0.0, 2.5, 5.0)
 #: The kinds of background of the interference copies, drawn with equal probability.
 INTERFERENCE_KINDS = ("music", "speech", "household noise", "babble")
+#: Below this frequency (Hz) the spectrum of :func:`colored_noise` is flat.
+NOISE_CORNER_HZ = 100.0
 #: Patches per training example (longer clips are cut into pieces).
 MAX_PATCHES = 16
 #: Batches are padded to the smallest of these lengths that fits their longest clip.
@@ -263,19 +265,32 @@ def augment_interference(waves: Sequence[np.ndarray], labels: Sequence[str],
     return out
 
 
-def colored_noise(n: int, *, rng: np.random.Generator) -> np.ndarray:
+def colored_noise(n: int, *, rng: np.random.Generator, sr: int = 16000) -> np.ndarray:
     """Pink (1/f) or brown (1/f²) noise of ``n`` samples, unit RMS, with a slow level drift.
+
+    The power spectrum is flat below :data:`NOISE_CORNER_HZ` and has no DC: a 1/f² spectrum
+    down to 0 Hz would put almost all of its power below 125 Hz, where YAMNet's mel bands do
+    not reach, and a cry "at -5 dB" under it would be a clean cry to the model.
+
+    Parameters
+    ----------
+    n : int
+        Samples.
+    rng : np.random.Generator
+    sr : int
+        Sample rate (Hz).
 
     Returns
     -------
     np.ndarray [shape=(n,), dtype=float32]
     """
-    spec = np.fft.rfft(rng.standard_normal(max(n, 2)))
-    f = np.arange(len(spec), dtype=float)
-    f[0] = 1.0
-    spec /= f ** (0.5 if rng.random() < 0.5 else 1.0)
-    x = np.fft.irfft(spec, max(n, 2))[:n]
-    x *= 1.0 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.05, 0.5) * np.arange(n) / 16000.0
+    m = max(n, 2)
+    spec = np.fft.rfft(rng.standard_normal(m))
+    f = np.fft.rfftfreq(m, 1.0 / sr)
+    spec /= np.maximum(f, NOISE_CORNER_HZ) ** (0.5 if rng.random() < 0.5 else 1.0)
+    spec[0] = 0.0
+    x = np.fft.irfft(spec, m)[:n]
+    x *= 1.0 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.05, 0.5) * np.arange(n) / sr
                             + rng.uniform(0, 2 * np.pi))
     return (x / max(float(np.sqrt(np.mean(x ** 2))), 1e-12)).astype(np.float32)
 
