@@ -396,6 +396,7 @@ def _run_fold(ctx: dict, seed: int, k: int, tr: np.ndarray, te: np.ndarray,
     for j, s in enumerate(stress):
         rows.append({"seed": seed, "fold": k, "source": s["source"], "label": s["label"],
                      "kind": s["kind"], "snr_db": s.get("snr_db"),
+                     **({"background": s["background"]} if "background" in s else {}),
                      "scores": {m: float(v[0][j]) for m, v in stress_scores.items()
                                 if len(v[0])},
                      "thresholds": {m: float(v[1]) for m, v in stress_scores.items()
