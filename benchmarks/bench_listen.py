@@ -52,6 +52,7 @@ from common import REPO, RESULTS, loadavg, machine
 from cryvideo.detection.live import LiveDetector
 from cryvideo.detection.patch_detector import DEFAULT_DETECTOR_FILE, PatchDetector
 from cryvideo.io import write_text_atomic
+from cryvideo.studies.onsets import energy_onset
 from cryvideo.testing.live_audio import SR, babble, synth_cry
 
 SHARED = REPO.parent / "shared" / "data"
@@ -71,13 +72,6 @@ def background(kind: int, seconds: float, rng) -> np.ndarray:
         return (0.02 * rng.standard_normal(n)).astype(np.float32)
     t = np.arange(n) / SR
     return (0.1 * np.sin(2 * np.pi * rng.uniform(200, 2000) * t)).astype(np.float32)
-
-
-def energy_onset(y: np.ndarray) -> float:
-    """Seconds to the first 10 ms frame within 20 dB of the loudest."""
-    fr = y[: y.size // 160 * 160].reshape(-1, 160)
-    rms = np.sqrt((fr.astype(np.float64) ** 2).mean(axis=1) + 1e-12)
-    return float(np.argmax(rms >= 0.1 * rms.max()) * 160 / SR)
 
 
 def cry_clips(kind: str, n: int) -> list[tuple[np.ndarray, float]] | None:

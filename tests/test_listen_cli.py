@@ -464,6 +464,7 @@ def test_missing_file_is_exit_3(tmp_path, capsys):
     (["--stop-after", "0", "-"], "--stop-after must be"),
     (["--window", "0", "-"], "--window must be"),
     (["--threshold", "2", "-"], "--threshold must be"),
+    (["--onset-threshold", "2", "-"], "--onset-threshold must be a number in [0, 1], got 2"),
     (["--timeout", "-1", "-"], "--timeout must be"),
     (["--preroll", "11", "-"], "--preroll must be"),
     (["--on-cry", " ", "-"], "--on-cry needs a command"),

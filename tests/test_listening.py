@@ -41,6 +41,7 @@ BLOCK = 1600                                    # 0.1 s, as the live sources giv
 @pytest.mark.parametrize("kw, what", [
     ({"window": 0}, "--window must be a number in [1, 20] patches, got 0"),
     ({"threshold": 1.5}, "--threshold must be"),
+    ({"onset_threshold": 1.5}, "--onset-threshold must be"),
     ({"stop_after": 0.0}, "--stop-after must be"),
     ({"stop_after": float("nan")}, "--stop-after must be"),
     ({"preroll": 11.0}, "--preroll must be"),

@@ -19,7 +19,8 @@ HELP = "listen to a microphone or a live stream and report crying as it starts a
 DESCRIPTION = (
     HELP + ". The default detector scores 0.96 s patches every 0.48 s as they "
     "arrive; an episode starts when a window score (the mean of 3 patches) reaches the "
-    "threshold and stops when the scores stay below it for --stop-after seconds. Times are "
+    "threshold, or when a single patch reaches the onset threshold, and stops when the "
+    "window scores stay below the threshold for --stop-after seconds. Times are "
     "given on the wall clock and on the stream clock (seconds of audio since listening "
     "began). A network stream that drops is reopened with back-off (1, 2, 4 … 30 s).")
 EPILOG = (
@@ -41,8 +42,9 @@ EPILOG = (
     "and SIGTERM (exit 0) stop\ncleanly: an open episode is closed and its recording "
     "saved.")
 #: The settings the options give (each option's ``dest`` is the setting's name).
-SETTINGS = ("source", "device", "realtime", "threshold", "window", "stop_after", "on_cry",
-            "cooldown", "record", "preroll", "timeout", "retries", "model")
+SETTINGS = ("source", "device", "realtime", "threshold", "onset_threshold", "window",
+            "stop_after", "on_cry", "cooldown", "record", "preroll", "timeout", "retries",
+            "model")
 
 
 # -- the options ---------------------------------------------------------------------------------
@@ -79,6 +81,12 @@ def _add_source_options(p) -> None:
 def _add_decision_options(p, default: dict) -> None:
     p.add_argument("--threshold", type=float, default=default["threshold"],
                    help="decision threshold in [0, 1] (default: the model card's)")
+    p.add_argument("--onset-threshold", type=float, default=default["onset_threshold"],
+                   metavar="P",
+                   help="a single 0.96 s patch scoring at least P starts an episode at once, "
+                   "without waiting for a window; in [0, 1], 1 turns it off (default: the "
+                   "model card's onset_threshold, chosen on a validation split; off when the "
+                   "card has none)")
     p.add_argument("--window", type=int, default=default["window"],
                    help=f"patches averaged into a window score, 1 to {default['max_window']} "
                    "(default: the model card's, 3); fewer react sooner and are fooled more "
@@ -134,9 +142,11 @@ class _Printer:
         elif isinstance(item, reports.Note):
             _err(f"cryvideo: warning: {item.message}")
         elif isinstance(item, reports.Listening):
+            onset = ("" if item.onset_threshold is None
+                     else f", onset threshold {item.onset_threshold:.2f}")
             _err(f"cryvideo: listening to {display_path(item.source)} (detector "
-                 f"{item.detector}, threshold {item.threshold:.2f}, window {item.window} "
-                 f"patches, stop after {item.stop_after:g} s)")
+                 f"{item.detector}, threshold {item.threshold:.2f}{onset}, window "
+                 f"{item.window} patches, stop after {item.stop_after:g} s)")
         elif isinstance(item, reports.Stopping) and item.signal == "SIGTERM":
             _err("cryvideo: stopped (SIGTERM)")
 

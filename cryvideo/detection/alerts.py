@@ -13,7 +13,7 @@ Environment of the command (beside the inherited one):
 ``CRYVIDEO_EPISODE``     episode number (1, 2, …)
 ``CRYVIDEO_STREAM_TIME`` estimated onset, seconds of stream
 ``CRYVIDEO_DETECTED_AT`` stream time when the start was decided
-``CRYVIDEO_PROBABILITY`` the window score that started it
+``CRYVIDEO_PROBABILITY`` the window score (onset rule: the patch's) that started it
 ``CRYVIDEO_WALL_TIME``   when, ISO 8601 with the time zone
 ``CRYVIDEO_SOURCE``      what is being listened to
 ``CRYVIDEO_EVENT_JSON``  the whole event as one JSON object

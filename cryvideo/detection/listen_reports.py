@@ -35,13 +35,15 @@ __all__ = ["Listening", "Heard", "StreamStatus", "Note", "Stopping", "ListenOutc
 
 @dataclasses.dataclass(frozen=True)
 class Listening:
-    """Listening begins: the source's name, the detector card's name and the decision."""
+    """Listening begins: the source's name, the detector card's name and the decision
+    (``onset_threshold`` None: the onset rule is off)."""
 
     source: str
     detector: str
     threshold: float
     window: int
     stop_after: float
+    onset_threshold: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

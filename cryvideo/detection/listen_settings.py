@@ -48,6 +48,10 @@ class ListenSettings:
         A file or standard input only: read it at its own pace, as if it were live.
     threshold : float, optional
         Decision threshold in [0, 1] (default: the detector card's).
+    onset_threshold : float, optional
+        The onset rule: a single patch whose probability reaches it starts an episode at once
+        (:class:`~cryvideo.detection.live.LiveDetector`), in [0, 1]; 1 turns the rule off
+        (default: the detector card's ``onset_threshold``; off when the card has none).
     window : int, optional
         Patches averaged into a window score, 1 to :data:`MAX_WINDOW` (default: the card's).
     stop_after : float
@@ -95,6 +99,7 @@ class ListenSettings:
     device: int | str | None = None
     realtime: bool = False
     threshold: float | None = None
+    onset_threshold: float | None = None
     window: int | None = None
     stop_after: float = STOP_AFTER
     on_cry: str | None = None
@@ -110,6 +115,7 @@ class ListenSettings:
         if self.source is not None:
             object.__setattr__(self, "source", os.fspath(self.source))
         check_number("--threshold", self.threshold, lo=0.0, hi=1.0)
+        check_number("--onset-threshold", self.onset_threshold, lo=0.0, hi=1.0)
         check_number("--window", self.window, lo=1, hi=MAX_WINDOW, unit=" patches")
         check_number("--stop-after", self.stop_after, lo=0.0, lo_open=True, hi=MAX_SECONDS,
                      unit=" seconds")

@@ -114,6 +114,7 @@ class _Session:
         from .alerts import CommandAlert
 
         self.live = LiveDetector(detector, window=settings.window,
+                                 onset_threshold=settings.onset_threshold,
                                  stop_after=settings.stop_after, clock=clock)
         self.name = source.name
         self.clock = clock
@@ -218,9 +219,10 @@ def run_listener(settings: ListenSettings, detector, source, *,
     Parameters
     ----------
     settings : ListenSettings
-        Its ``window``, ``stop_after``, ``on_cry``, ``cooldown``, ``record``, ``preroll`` and
-        ``blas_threads`` apply here; the detector and the source were made with the others
-        (:func:`~.listen_settings.load_live_detector`, :func:`~.listen_settings.open_source`).
+        Its ``window``, ``onset_threshold``, ``stop_after``, ``on_cry``, ``cooldown``,
+        ``record``, ``preroll`` and ``blas_threads`` apply here; the detector and the source
+        were made with the others (:func:`~.listen_settings.load_live_detector`,
+        :func:`~.listen_settings.open_source`).
     detector : PatchDetector
         Built with ``batch=1`` (see :class:`~cryvideo.detection.live.LiveDetector`).
     source : iterable
@@ -259,7 +261,7 @@ def run_listener(settings: ListenSettings, detector, source, *,
     session = _Session(settings, detector, source, output, clock)
     live = session.live
     session.output(Listening(session.name, detector.card.name, live.threshold, live.window,
-                             live.stop_after))
+                             live.stop_after, live.onset_threshold))
     reason, stopped_by = "stream lost", None   # unless the loop ends otherwise (a source error)
     with _Signals(enabled=handle_signals) as sig, limit_blas_threads(settings.blas_threads):
         try:

@@ -5,10 +5,14 @@
 smooths the probabilities into window scores (:class:`~cryvideo.detection.stream.WindowStream`,
 the moving mean ``cryvideo detect`` uses) and runs a hysteresis state machine over them:
 
-* **start** — an episode starts at the first window whose score reaches the threshold;
+* **start** — an episode starts at the first window whose score reaches the threshold
+  (the *window rule*) or, when an ``onset_threshold`` is set, at the first single patch whose
+  probability reaches it (the *onset rule*: strong evidence from 0.96 s of audio, without
+  waiting for a whole window; the card's ``onset_threshold``, chosen on a validation split,
+  is the default);
 * **stop** — it stops once the window scores have stayed below the threshold for
   ``stop_after`` seconds (pauses for breath do not split an episode); a lost stream or the end
-  of the input also stop it, with their reason.
+  of the input also stop it, with their reason. Only the window rule decides a stop.
 
 Every time is *stream time*: seconds of audio pushed since the detector was made (a gap while a
 stream was disconnected is not counted). Memory stays flat: only the samples the next patch
@@ -41,7 +45,7 @@ from ..errors import ParameterError
 from .stream import PatchStream, WindowStream
 
 __all__ = ["CryEvent", "LiveDetector", "STOP_AFTER", "STARTED", "STOPPED", "STOP_REASONS",
-           "iso_time"]
+           "RULES", "iso_time"]
 
 #: Seconds the window scores must stay below the threshold before an episode stops.
 STOP_AFTER = 5.0
@@ -50,6 +54,9 @@ STARTED, STOPPED = "cry started", "cry stopped"
 #: Why an episode stopped: it went quiet, the stream was lost, the input ended, or the
 #: listener was stopped (Ctrl-C, SIGTERM).
 STOP_REASONS = ("quiet", "stream lost", "end of stream", "stopped")
+#: Which rule started an episode: a window score reached the threshold, or a single patch
+#: reached the onset threshold.
+RULES = ("window", "onset")
 
 
 def iso_time(ts: float) -> str:
@@ -69,21 +76,26 @@ class CryEvent:
         1 for the first episode, then 2, …
     stream_time : float
         Estimated onset (start) or end (stop) of the crying, seconds of stream: the start of the
-        first patch at or above the threshold in the window that started the episode, or the
-        end of the last such patch.
+        first patch at or above the threshold in the window that started the episode (the
+        start of the patch itself when the onset rule started it), or the end of the last such
+        patch.
     detected_at : float
         Stream position (seconds) when the event was decided: ``detected_at - stream_time``
         is the audio the decision needed.
     probability : float
-        The window score that decided the event (for a stop: the last window's).
+        The window score that decided the event (for a stop: the last window's); for a start
+        by the onset rule, the probability of the patch that decided it.
     peak : float
-        Highest window score of the episode so far.
+        Highest window score of the episode so far (an onset-rule start counts its patch's
+        probability too).
     wall_time : float
         When the event was emitted (seconds since the epoch).
     start : float, optional
         Stop events: the episode's ``stream_time`` at its start.
     reason : str, optional
         Stop events: one of :data:`STOP_REASONS`.
+    rule : str
+        The rule that started the episode, one of :data:`RULES` (on its start and its stop).
     """
 
     event: str
@@ -95,6 +107,7 @@ class CryEvent:
     wall_time: float
     start: float | None = None
     reason: str | None = None
+    rule: str = "window"
 
     @property
     def duration(self) -> float | None:
@@ -107,7 +120,7 @@ class CryEvent:
              "wall_time": iso_time(self.wall_time), "stream_time": round(self.stream_time, 3),
              "detected_at": round(self.detected_at, 3),
              "probability": round(float(self.probability), 4),
-             "peak": round(float(self.peak), 4)}
+             "peak": round(float(self.peak), 4), "rule": self.rule}
         if self.event == STOPPED:
             d.update(start=round(self.start, 3), duration=round(self.duration, 3),
                      reason=self.reason)
@@ -118,7 +131,8 @@ class CryEvent:
         wall = _dt.datetime.fromtimestamp(self.wall_time).strftime("%Y-%m-%d %H:%M:%S")
         head = f"{wall}  {self.event:<11}  episode {self.episode}  stream {self.stream_time:.1f} s"
         if self.event == STARTED:
-            return f"{head}  score {self.probability:.2f}"
+            how = "  (one strong patch)" if self.rule == "onset" else ""
+            return f"{head}  score {self.probability:.2f}{how}"
         from ..media.probe import format_duration
 
         return (f"{head}  lasted {format_duration(self.duration)}  peak score {self.peak:.2f}  "
@@ -136,6 +150,13 @@ class LiveDetector:
         pads every call to its batch.
     threshold : float, optional
         Overrides the detector's threshold.
+    onset_threshold : float, optional
+        The onset rule: while no episode is open, a single patch whose probability reaches it
+        starts one at once, at that patch's start (the window rule starts episodes too, and
+        alone stops them). Default: the detector's ``onset_threshold`` (its card's; None, the
+        rule off, when the card has none). 1 turns the rule off (the value
+        :func:`cryvideo.training.yamnet_cry.onset_threshold` gives when no threshold is as
+        safe as the window rule).
     window : int, optional
         Patches in the moving mean (default: the detector's, from its card); fewer patches
         react sooner and are fooled more easily by a short sound.
@@ -147,14 +168,22 @@ class LiveDetector:
     Raises
     ------
     ParameterError
-        A threshold outside [0, 1], a window below 1, or ``stop_after`` not above 0.
+        A threshold or onset threshold outside [0, 1], a window below 1, or ``stop_after`` not
+        above 0.
     """
 
-    def __init__(self, detector, *, threshold: float | None = None, window: int | None = None,
+    def __init__(self, detector, *, threshold: float | None = None,
+                 onset_threshold: float | None = None, window: int | None = None,
                  stop_after: float = STOP_AFTER, clock: Callable[[], float] = time.time) -> None:
         thr = float(detector.threshold if threshold is None else threshold)
         if not 0.0 <= thr <= 1.0:
             raise ParameterError(f"threshold must be in [0, 1], got {thr:g}")
+        onset = getattr(detector, "onset_threshold", None) if onset_threshold is None \
+            else onset_threshold
+        if onset is not None:
+            onset = float(onset)
+            if not 0.0 <= onset <= 1.0:      # also NaN
+                raise ParameterError(f"onset_threshold must be in [0, 1], got {onset:g}")
         win = int(detector.window if window is None else window)
         if win < 1:
             raise ParameterError(f"window must be at least 1 patch, got {win}")
@@ -164,6 +193,8 @@ class LiveDetector:
         self.frontend = detector.frontend
         self.model = detector.model
         self.threshold = thr
+        #: The onset rule's threshold; None: the rule is off.
+        self.onset_threshold = None if onset is None or onset >= 1.0 else onset
         self.window = win
         self.stop_after = float(stop_after)
         self.clock = clock
@@ -214,18 +245,26 @@ class LiveDetector:
         if not len(pats):
             return []
         probs = np.asarray(self.model(pats), dtype=np.float64).reshape(-1)
-        first = self._n_patches - self._tail.size    # stretch index of seq[0]
+        n0 = self._n_patches                         # stretch index of probs[0]
+        first = n0 - self._tail.size                 # stretch index of seq[0]
         seq = np.concatenate([self._tail, probs])
         self._n_patches += probs.size
         self._tail = seq[-(self.window - 1):] if self.window > 1 else np.zeros(0)
         starts, scores, _ = self._ws.push(probs)
-        events = []
-        for s, score in zip(starts, scores, strict=True):
-            k = int(round(s / self.hop))                 # first patch of this window
-            p = seq[k - first:k - first + self.window]
-            ev = self._step(k, p, float(score))
-            if ev is not None:
-                events.append(ev)
+        ks = [int(round(s / self.hop)) for s in starts]  # first patch of each new window
+        events, w = [], 0
+        # patch by patch: the windows this patch completes, then the onset rule on the patch
+        for j in range(n0, n0 + probs.size):
+            while w < len(ks) and ks[w] + self.window - 1 == j:
+                k = ks[w]
+                ev = self._step(k, seq[k - first:k - first + self.window], float(scores[w]))
+                if ev is not None:
+                    events.append(ev)
+                w += 1
+            if self._open is None and self.onset_threshold is not None and \
+                    probs[j - n0] >= self.onset_threshold:
+                events.append(self._onset(j, float(probs[j - n0])))
+        assert w == len(ks), "every new window ends at a new patch"
         return events
 
     def interrupt(self, reason: str = "stream lost") -> list[CryEvent]:
@@ -247,7 +286,16 @@ class LiveDetector:
         ep = self._open
         return CryEvent(event=kind, episode=ep["episode"], stream_time=float(stream_time),
                         detected_at=self.position, probability=float(score),
-                        peak=float(ep["peak"]), wall_time=self.clock(), **kw)
+                        peak=float(ep["peak"]), wall_time=self.clock(), rule=ep["rule"], **kw)
+
+    def _onset(self, j: int, prob: float) -> CryEvent:
+        """The onset rule: patch ``j`` alone (probability ``prob``) starts an episode. The stop
+        clock runs as if the window ending at patch ``j`` had reached the threshold."""
+        self.episodes += 1
+        self._open = ep = {"episode": self.episodes, "start": self._patch_start(j),
+                           "peak": prob, "last_window": j - self.window + 1, "last_patch": j,
+                           "score": prob, "rule": "onset"}
+        return self._event(STARTED, ep["start"], prob)
 
     def _step(self, k: int, p: np.ndarray, score: float) -> CryEvent | None:
         """One new window (first patch ``k``, patch probabilities ``p``, score ``score``)."""
@@ -260,7 +308,7 @@ class LiveDetector:
                 self.episodes += 1
                 self._open = ep = {"episode": self.episodes, "start": self._patch_start(first),
                                    "peak": score, "last_window": k, "last_patch": last,
-                                   "score": score}
+                                   "score": score, "rule": "window"}
                 return self._event(STARTED, ep["start"], score)
             ep["peak"] = max(ep["peak"], score)
             ep["last_window"] = k

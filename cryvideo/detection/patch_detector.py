@@ -71,6 +71,10 @@ class PatchDetector:
     streams_files: bool = True
     #: Decision threshold (the card's unless overridden).
     threshold: float
+    #: Threshold of ``listen``'s onset rule (one patch alone starts an episode; see
+    #: :class:`~cryvideo.detection.live.LiveDetector`): the card's ``onset_threshold``, None
+    #: when the card has none (the rule is off).
+    onset_threshold: float | None
 
     def __init__(self, path: str | os.PathLike, *, threshold: float | None = None,
                  num_threads: int = 1, batch: int = BATCH_PATCHES) -> None:
@@ -89,12 +93,18 @@ class PatchDetector:
             self.frontend = YamnetFrontend.from_dict(inputs["frontend"])
             self.window = int(inputs["window_patches"])
             thr = float(self.card.extra["threshold"]) if threshold is None else float(threshold)
+            onset = self.card.extra.get("onset_threshold")
+            onset = None if onset is None else float(onset)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"model card lacks valid detector parameters ({exc})",
                              path=self.path) from None
         if not 0.0 <= thr <= 1.0:
             raise ParameterError(f"threshold must be in [0, 1], got {thr}")
+        if onset is not None and not 0.0 <= onset <= 1.0:
+            raise ModelError(f"model card's onset_threshold must be in [0, 1], got {onset:g}",
+                             path=self.path)
         self.threshold = thr
+        self.onset_threshold = onset
         self.model = TFLitePatchModel(self.path, num_threads=num_threads, batch=batch)
 
     @property
