@@ -210,7 +210,7 @@ def test_onset_threshold_is_no_more_trigger_happy_than_the_window_rule():
         patch_max = np.clip(window + rng.uniform(0, 0.3, n), 0, 1)   # one patch >= the mean
         w = rng.uniform(0.2, 1.0, n)
         thr = float(rng.choice(THRESHOLDS[:30]))
-        t = onset_threshold(y, window, patch_max, w, threshold=thr)
+        t = onset_threshold(y, window, patch_max, w, threshold=thr, margin=0.0)
         assert t >= thr
         assert _fpr(y, patch_max, w, t) <= _fpr(y, window, w, thr) + 1e-12
         if t < 1.0:     # and the lowest such threshold of the grid
@@ -224,8 +224,15 @@ def test_onset_threshold_by_hand():
     # do the same, first at t = 0.575 (only the 0.72 patch reaches it)
     y = [1, 1, 0, 0]
     t = onset_threshold(y, [0.9, 0.8, 0.3, 0.5], [0.95, 0.9, 0.55, 0.72], [1, 1, 1, 1],
-                        threshold=0.4)
+                        threshold=0.4, margin=0.0)
     assert t == pytest.approx(0.575)
+    # one patch must be well above the window rule's threshold: by the margin (0.2) at least
+    t = onset_threshold(y, [0.9, 0.8, 0.3, 0.5], [0.95, 0.9, 0.55, 0.72], [1, 1, 1, 1],
+                        threshold=0.4)
+    assert t == pytest.approx(0.6)
+    # the margin stops at the top of the grid
+    assert onset_threshold(y, [0.9, 0.8, 0.3, 0.5], [0.95, 0.9, 0.55, 0.72], [1, 1, 1, 1],
+                           threshold=0.85) == pytest.approx(0.95)
     # nothing qualifies: no negative is called by the window rule, but one has a patch above
     # every threshold of the grid; no negative at all
     assert onset_threshold(y, [0.9, 0.8, 0.1, 0.2], [0.95, 0.9, 0.99, 0.2], [1, 1, 1, 1],

@@ -484,7 +484,8 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     best = min(hist, key=lambda h: h["logloss"])
     t_best, f1_va, se_va = one_se_threshold(c.y[iva], best["scores"], w_va, c.groups[iva],
                                             seed=seed * 100 + k)
-    t_onset = onset_threshold(c.y[iva], best["scores"], best["patch_max"], w_va,
+    # per clip, not per recording: false starts are counted per hour of audio
+    t_onset = onset_threshold(c.y[iva], best["scores"], best["patch_max"], np.ones(len(iva)),
                               threshold=t_best)
     keras.backend.clear_session(free_memory=True)
     f, t, y, w = pieces(tr, False)
@@ -494,7 +495,12 @@ def _fit_recipe(rec, fold: _FoldData, yamnet, itr, iva, tr, seed: int, k: int):
     choice = {"epochs": best["epoch"], "threshold": t_best, "onset_threshold": t_onset,
               "validation_f1": f1_va, "validation_f1_se": se_va,
               "validation_logloss": best["logloss"],
-              "validation_curve": [round(h["logloss"], 4) for h in hist]}
+              "validation_curve": [round(h["logloss"], 4) for h in hist],
+              # the validation clips at the chosen epoch: another onset rule can be chosen
+              # from them later without training again
+              "validation": {"label": c.y[iva].tolist(), "group_weight": np.round(w_va, 6).tolist(),
+                             "window": np.round(best["scores"], 5).tolist(),
+                             "patch_max": np.round(best["patch_max"], 5).tolist()}}
     if rec.kind == "head":   # the fold's model, for measuring it elsewhere (listen's onsets)
         kernel, bias = final.head.get_layer("cry_logit").get_weights()
         choice["head"] = {"kernel": np.round(kernel.reshape(-1), 7).tolist(),

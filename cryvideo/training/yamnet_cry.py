@@ -417,15 +417,22 @@ def one_se_threshold(y, scores, w, groups, *, grid: np.ndarray = THRESHOLDS,
     return t, weighted_f1(y, s >= t, w), se
 
 
+#: The fast onset rule needs one patch at least this far above the window rule's threshold.
+ONSET_MARGIN = 0.2
+
+
 def onset_threshold(y, window_scores, patch_max, w, *, threshold: float,
-                    grid: np.ndarray = THRESHOLDS) -> float:
+                    margin: float = ONSET_MARGIN, grid: np.ndarray = THRESHOLDS) -> float:
     """The threshold of the fast onset rule: one patch alone starts an episode above it.
 
     The window rule (a moving mean of patches at ``threshold``) needs about 1.9 s of audio;
-    one patch needs 0.96 s. The single-patch rule may only be as trigger-happy as the window
-    rule: the lowest threshold of ``grid`` (at least ``threshold``) at which the negatives'
-    false-positive rate of "some patch ≥ t" (weighted) is no higher than that of the window rule
-    at ``threshold``. Chosen on a validation split, never on the test clips.
+    one patch needs 0.96 s, and one patch is more easily fooled by a short sound. So the single
+    patch must be *well* above the threshold (by ``margin``, or the top of the grid), and the
+    rule may only be as trigger-happy as the window rule: the lowest threshold of ``grid`` (at
+    least ``threshold + margin``) at which the negatives' false-positive rate of "some patch ≥
+    t" (weighted by ``w``) is no higher than that of the window rule at ``threshold``. Chosen on
+    a validation split, never on the test clips. For false starts per hour of audio, weigh each
+    clip the same (``w`` all ones): a recording cut into many clips is that much audio.
 
     Parameters
     ----------
@@ -451,8 +458,10 @@ def onset_threshold(y, window_scores, patch_max, w, *, threshold: float,
     wn = np.asarray(w, float)[neg]
     fpr_window = np.average(np.asarray(window_scores, float)[neg] >= threshold, weights=wn)
     pm = np.asarray(patch_max, float)[neg]
-    for t in np.asarray(grid, float):
-        if t >= threshold - 1e-12 and np.average(pm >= t, weights=wn) <= fpr_window + 1e-12:
+    grid = np.asarray(grid, float)
+    lowest = min(threshold + margin, float(grid.max()))
+    for t in grid:
+        if t >= lowest - 1e-12 and np.average(pm >= t, weights=wn) <= fpr_window + 1e-12:
             return float(t)
     return 1.0
 
