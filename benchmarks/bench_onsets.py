@@ -168,7 +168,7 @@ def report(res: dict) -> str:
                  f"seed {s}: " + (f"{len(ks)} of {cv['n_splits']} folds" if cv.get("n_splits")
                                   else f"{len(ks)} fold(s)") + f" ({', '.join(map(str, ks))})"
                  for s, ks in folds.items()) + ". Recipes: " + ", ".join(
-                 f"`{n}`" + (" (shipped)" if n == cv.get("ship") else "")
+                 f"`{n}`" + (" (the CV's `--ship-recipe`)" if n == cv.get("ship") else "")
                  for n in res["summary"]) + ".", "",
              "Each fold's own detector (YAMNet + the fold's head, float32 TFLite; the fold's "
              "threshold and onset threshold, both chosen inside its training folds) runs "

@@ -186,7 +186,8 @@ def detection_markdown(summary: dict, *, result_meta: dict, corpus_table: list[d
     comp = summary.get("comparison") or {}
     if comp:
         lines += ["## Paired differences", "",
-                  "| shipped minus | F1 difference (points) |", "|---|---|"]
+                  f"| `{summary.get('ship')}` (this run's `--ship-recipe`) minus | "
+                  "F1 difference (points) |", "|---|---|"]
         for other, d in comp.items():
             lines.append(f"| {_name(other)} | "
                          f"{interval_text(d['f1_difference'], signed=True)} |")
@@ -268,10 +269,10 @@ def _choices(result_meta: dict) -> list[str]:
     return lines + ["", "Median over the folds of every seed (min–max). Each was chosen on the "
                     "fold's validation split: the epochs by the lowest validation log-loss, "
                     "the threshold by the one-standard-error rule, the onset threshold as the "
-                    "lowest at which one patch (0.96 s) alone calls no more validation "
-                    "negatives crying than the window rule at the threshold "
-                    "(`cryvideo.training.yamnet_cry.onset_threshold`). The shipped detector "
-                    "takes the medians.", ""]
+                    "lowest, at least 0.2 above the threshold, at which one patch (0.96 s) "
+                    "alone calls no more validation clips of negatives crying than the window "
+                    "rule at the threshold (`cryvideo.training.yamnet_cry.onset_threshold`). "
+                    "A detector shipped from the run (`--ship-to`) takes the medians.", ""]
 
 
 def _per_origin(ms: dict, show: list[str]) -> list[str]:
