@@ -159,3 +159,27 @@ def test_energy_onset():
     y[SR:] = 0.5
     y[SR // 2:SR] = 0.01                                  # 34 dB below: not the onset
     assert O.energy_onset(y) == pytest.approx(1.0)
+
+
+def test_committed_onsets_report_is_the_rendering_of_its_json():
+    """benchmarks/results/onsets.md is what bench_onsets.py writes from onsets.json, and the
+    CV file it names is the committed one (its sha256)."""
+    import hashlib
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    res = json.loads((bench / "results/onsets.json").read_text(encoding="utf-8"))
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_onsets", bench / "bench_onsets.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(bench))
+    assert mod.report(res) == (bench / "results/onsets.md").read_text(encoding="utf-8"), \
+        "benchmarks/results/onsets.md is stale: run bench_onsets.py --report-only"
+    cv = bench.parent / res["cv"]["path"]
+    assert hashlib.sha256(cv.read_bytes()).hexdigest() == res["cv"]["sha256"]
