@@ -238,3 +238,21 @@ def test_onset_threshold_by_hand():
     assert onset_threshold(y, [0.9, 0.8, 0.1, 0.2], [0.95, 0.9, 0.99, 0.2], [1, 1, 1, 1],
                            threshold=0.5) == 1.0
     assert onset_threshold([1, 1], [0.9, 0.8], [0.95, 0.9], [1, 1], threshold=0.5) == 1.0
+
+
+def test_prevalence_threshold_trades_recall_for_precision_when_cries_are_rare():
+    from cryvideo.errors import ParameterError
+    from cryvideo.training.yamnet_cry import prevalence_threshold
+
+    # cries score 0.6 or 0.9 (half each); negatives 0.1, except one in ten at 0.55
+    y = np.array([1] * 10 + [0] * 10)
+    s = np.array([0.6] * 5 + [0.9] * 5 + [0.1] * 9 + [0.55])
+    w = np.ones(20)
+    grid = np.array([0.5, 0.7])
+    # at 0.5: recall 1, FPR 0.1; at 0.7: recall 0.5, FPR 0
+    t, f1 = prevalence_threshold(y, s, w, prevalence=0.5, grid=grid)
+    assert t == 0.5 and f1 == pytest.approx(2 * 0.5 / (0.5 + 0.05 + 0.5))
+    t, f1 = prevalence_threshold(y, s, w, prevalence=0.04, grid=grid)
+    assert t == 0.7 and f1 == pytest.approx(2 * 0.02 / (0.02 + 0.04))
+    with pytest.raises(ParameterError, match="prevalence"):
+        prevalence_threshold(y, s, w, prevalence=1.0)

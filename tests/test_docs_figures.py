@@ -574,6 +574,16 @@ def _per_hour(method: str, rule: str) -> Value:
 
 
 CDET2 = f"{RES}/detection_round2/detection_cv.json"
+TPV = f"{RES}/detection_round2/threshold_prevalence.json"
+
+
+def _median_prevalence(doc) -> str:
+    """median over the folds of the training folds' share of non-Donateacry cry recordings"""
+    import statistics
+
+    values = [f["recipes"]["gated_prevalence"]["prevalence"] for sd in doc["cv_folds"]
+              for f in sd]
+    return f"{statistics.median(values):.3f}"
 GM2 = ("methods", "gated_mix")
 CHECKS += [
     Copied(D, "| origin | recordings | method | F1 | precision | recall |", detection_report,
@@ -603,6 +613,15 @@ CHECKS += [
              "say how little {} recordings can tell.",
              V(DET, "methods", "gated", "by_origin", "home", "groups"),
              V(DET, "methods", "gated", "by_origin", "home", "groups")),
+    Sentence(D, "as rare as outside Donateacry (the training folds' share, median {}; "
+             "`benchmarks/bench_threshold_prevalence.py`, nothing retrained), gives F1 without "
+             "Donateacry {} instead of {}, and pooled F1 {} instead of {} (seeds {}).",
+             Value(TPV, _median_prevalence),
+             *(V(TPV, "summary", "methods", m, "pooled", k, fmt=iv())
+               for k in ("f1_without_donateacry",) for m in ("gated_prevalence", "gated")),
+             *(V(TPV, "summary", "methods", m, "pooled", "f1", fmt=iv())
+               for m in ("gated_prevalence", "gated")),
+             V(TPV, "summary", "seeds", fmt=_seeds_words)),
     Sentence(D, "pooled and without Donateacry: {} points against the shipped recipe",
              V(DET2, "comparison", "gated", "f1_difference", fmt=signed())),
     Sentence(D, "(`onset_threshold`; median over the folds {})", Value(CDET2, _median_onset)),

@@ -33,6 +33,7 @@ from ..errors import ParameterError
 __all__ = ["Recipe", "RECIPES", "BACKGROUND_CATEGORIES", "augment", "augment_interference",
            "clip_weights",
            "split_long", "PatchTrainer", "best_threshold", "one_se_threshold", "onset_threshold",
+           "prevalence_threshold",
            "weighted_f1",
            "weighted_logloss"]
 
@@ -415,6 +416,44 @@ def one_se_threshold(y, scores, w, groups, *, grid: np.ndarray = THRESHOLDS,
     ok = [t for t in grid if weighted_f1(y, s >= t, w) >= f1_best - se]
     t = float(max(ok))
     return t, weighted_f1(y, s >= t, w), se
+
+
+def prevalence_threshold(y, scores, w, *, prevalence: float,
+                         grid: np.ndarray = THRESHOLDS) -> tuple[float, float]:
+    """The threshold with the best F1 at another prevalence of cries than the split's.
+
+    Recall (on the cries) and the false-positive rate (on the negatives) are measured on the
+    split; precision is then what they give when cries make up ``prevalence`` of the
+    recordings: ``π R / (π R + (1 − π) FPR)``. A split whose cries are mostly Donateacry's can
+    so choose a threshold for the rarer cries of other sources, assuming their recall is like
+    the split's. Ties: the highest threshold.
+
+    Parameters
+    ----------
+    y, scores, w : array-like [shape=(n,)]
+        Labels (0/1), clip scores and item weights (per recording).
+    prevalence : float
+        In (0, 1).
+
+    Returns
+    -------
+    (threshold, F1 at that prevalence)
+    """
+    if not 0.0 < prevalence < 1.0:
+        raise ParameterError(f"prevalence must be in (0, 1), got {prevalence:g}")
+    y = np.asarray(y, bool)
+    s = np.asarray(scores, float)
+    w = np.asarray(w, float)
+    best = (float(grid[0]), -1.0)
+    for t in np.asarray(grid, float):
+        pred = s >= t
+        r = np.average(pred[y], weights=w[y]) if y.any() else 0.0
+        fpr = np.average(pred[~y], weights=w[~y]) if (~y).any() else 0.0
+        tp, fp = prevalence * r, (1.0 - prevalence) * fpr
+        f1 = 2 * tp / (tp + fp + prevalence) if tp > 0 else 0.0
+        if f1 >= best[1] - 1e-12:
+            best = (float(t), float(f1))
+    return best
 
 
 #: The fast onset rule needs one patch at least this far above the window rule's threshold.
