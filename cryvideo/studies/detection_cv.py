@@ -63,7 +63,9 @@ class _Corpus:
     def strata(self, i: int) -> str:
         """The weighting stratum of clip ``i``: the origin of a cry, the category of a
         negative."""
-        return f"cry:{self.origins[i]}" if self.y[i] else f"neg:{self.cats[i]}"
+        from ..training.yamnet_cry import weight_stratum
+
+        return weight_stratum(bool(self.y[i]), self.origins[i], self.cats[i])
 
 
 def _zeroshot(logits: np.ndarray) -> np.ndarray:
@@ -76,13 +78,13 @@ def _zeroshot(logits: np.ndarray) -> np.ndarray:
 def _stress_sets(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -> list[dict]:
     """Held-out stress clips: band-limited negatives, cries under held-out backgrounds."""
     from ..audio.augment import band_limit, mix_background
+    from ..training.yamnet_cry import BACKGROUND_CATEGORIES
 
     out = []
     for i in te[c.y[te] == 0]:
         out.append({"wave": band_limit(c.waves[i]), "label": 0, "source": int(i),
                     "kind": "negative_band_limited"})
-    bgs = te[(c.y[te] == 0) & np.isin(c.cats[te], ("music", "adult_speech", "child_speech",
-                                                   "environmental_sound", "adult_singing"))]
+    bgs = te[(c.y[te] == 0) & np.isin(c.cats[te], BACKGROUND_CATEGORIES)]
     if len(bgs):
         for i in te[c.y[te] == 1]:
             j = int(rng.choice(bgs))
@@ -101,9 +103,10 @@ def _interference_stress(c: _Corpus, te: np.ndarray, rng: np.random.Generator) -
     fold holds some). Kinds ``interference_music`` and ``interference_noise``.
     """
     from ..audio.augment import mix_background
+    from ..training.yamnet_cry import MUSIC_CATEGORIES
 
     neg = te[c.y[te] == 0]
-    pools = {"music": neg[np.isin(c.cats[neg], ("music", "adult_singing"))],
+    pools = {"music": neg[np.isin(c.cats[neg], MUSIC_CATEGORIES)],
              "noise": neg[c.cats[neg] == "environmental_sound"]}
     kinds = [k for k, v in pools.items() if len(v)]
     out = []

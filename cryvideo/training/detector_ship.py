@@ -136,6 +136,7 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
         augment_interference,
         clip_weights,
         split_long,
+        weight_stratum,
     )
 
     ch = choices_from_cv(cv_result, seeds=choice_seeds)
@@ -162,8 +163,8 @@ def train_shipped_detector(data_root, out_dir, *, cv_result: dict, cv_summary: d
     yy = np.concatenate([y, [a["label"] == "cry" for a in aug]]).astype(int)
     src = np.concatenate([np.arange(len(clips)), [a["source"] for a in aug]]).astype(int)
     gg = groups[src]
-    strata = np.array([f"cry:{clips[i].origin}" if clips[i].is_cry else
-                       f"neg:{clips[i].category}" for i in src])
+    strata = np.array([weight_stratum(clips[i].is_cry, clips[i].origin, clips[i].category)
+                       for i in src])
     w = clip_weights(gg, yy, strata if rec.weighting == "balanced" else None)
     pieces, owner = split_long(feats)
     tpieces, _ = split_long(teacher)

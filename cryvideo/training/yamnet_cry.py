@@ -31,7 +31,7 @@ from ..audio.augment import band_limit, mix_background
 from ..errors import ParameterError
 
 __all__ = ["Recipe", "RECIPES", "BACKGROUND_CATEGORIES", "augment", "augment_interference",
-           "clip_weights",
+           "clip_weights", "weight_stratum",
            "split_long", "PatchTrainer", "best_threshold", "one_se_threshold", "onset_threshold",
            "prevalence_threshold",
            "weighted_f1",
@@ -42,6 +42,9 @@ __all__ = ["Recipe", "RECIPES", "BACKGROUND_CATEGORIES", "augment", "augment_int
 #: and a "cry" that is mostly laughter would teach the detector that laughter is crying.
 BACKGROUND_CATEGORIES = ("music", "adult_speech", "child_speech", "environmental_sound",
                          "adult_singing")
+#: The music and the single-speaker categories among them.
+MUSIC_CATEGORIES = ("music", "adult_singing")
+SPEECH_CATEGORIES = ("adult_speech", "child_speech")
 #: Mixed-cry signal-to-background ratios (dB) drawn from.
 MIX_SNRS = (0.0, 5.0, 10.0, 20.0)
 #: Signal-to-background ratios (dB) of the interference copies (:func:`augment_interference`).
@@ -159,7 +162,7 @@ def augment(waves: Sequence[np.ndarray], labels: Sequence[str], categories: Sequ
     cries = idx[lab == "cry"]
     negs = idx[lab != "cry"]
     bgs = idx[(lab != "cry") & np.isin(cat, BACKGROUND_CATEGORIES)]
-    speech = idx[(lab != "cry") & np.isin(cat, ("adult_speech", "child_speech"))]
+    speech = idx[(lab != "cry") & np.isin(cat, SPEECH_CATEGORIES)]
     out: list[dict] = []
 
     def background() -> tuple[np.ndarray, str, list[int]]:
@@ -231,8 +234,8 @@ def augment_interference(waves: Sequence[np.ndarray], labels: Sequence[str],
     lab = np.asarray(labels)[idx]
     cat = np.asarray(categories)[idx]
     cries, negs = idx[lab == "cry"], idx[lab != "cry"]
-    pools = {"music": idx[(lab != "cry") & np.isin(cat, ("music", "adult_singing"))],
-             "speech": idx[(lab != "cry") & np.isin(cat, ("adult_speech", "child_speech"))],
+    pools = {"music": idx[(lab != "cry") & np.isin(cat, MUSIC_CATEGORIES)],
+             "speech": idx[(lab != "cry") & np.isin(cat, SPEECH_CATEGORIES)],
              "household noise": idx[(lab != "cry") & (cat == "environmental_sound")]}
     kinds = [k for k in INTERFERENCE_KINDS
              if (len(pools["speech"]) >= 3 if k == "babble" else
@@ -294,6 +297,12 @@ def colored_noise(n: int, *, rng: np.random.Generator, sr: int = 16000) -> np.nd
     x *= 1.0 + 0.3 * np.sin(2 * np.pi * rng.uniform(0.05, 0.5) * np.arange(n) / sr
                             + rng.uniform(0, 2 * np.pi))
     return (x / max(float(np.sqrt(np.mean(x ** 2))), 1e-12)).astype(np.float32)
+
+
+def weight_stratum(is_cry: bool, origin: str, category: str) -> str:
+    """A clip's stratum for :func:`clip_weights`' balanced weighting: the origin of a cry
+    (Donateacry, ESC-50, home), the category of a negative."""
+    return f"cry:{origin}" if is_cry else f"neg:{category}"
 
 
 def clip_weights(groups: Sequence[str], y: Sequence[int],
