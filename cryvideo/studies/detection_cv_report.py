@@ -266,10 +266,13 @@ def _choices(result_meta: dict) -> list[str]:
             f"{_median_range([c['epochs'] for c in chs], '{:.0f}')} | "
             f"{_median_range([c['threshold'] for c in chs], '{:.3f}')} | "
             f"{_median_range(onset, '{:.3f}')} |")
+    from ..training.yamnet_cry import ONSET_MARGIN
+
     return lines + ["", "Median over the folds of every seed (min–max). Each was chosen on the "
                     "fold's validation split: the epochs by the lowest validation log-loss, "
                     "the threshold by the one-standard-error rule, the onset threshold as the "
-                    "lowest, at least 0.2 above the threshold, at which one patch (0.96 s) "
+                    f"lowest, at least {ONSET_MARGIN:g} above the threshold, at which one patch "
+                    "(0.96 s) "
                     "alone calls no more validation clips of negatives crying than the window "
                     "rule at the threshold (`cryvideo.training.yamnet_cry.onset_threshold`). "
                     "A detector shipped from the run (`--ship-to`) takes the medians.", ""]
