@@ -772,3 +772,29 @@ def test_face_on_without_the_expression_model_is_one_line(media, tmp_path, monke
     assert rec["face"]["used"] is False and "expression model" in rec["face"]["why"]
     assert rec["crying"] is True and rec["segments"]
     assert any("the face was not used" in n for n in rec["notes"])
+
+
+def test_each_thread_has_its_own_haar_cascade():
+    """predict runs the face branch and the face verdict in two threads; one OpenCV
+    CascadeClassifier used by both at once fails (``scaleIdx`` / ``_M_range_check``). Each
+    thread gets its own, and a HaarFinder made in one thread uses the cascade of the thread
+    that calls it."""
+    import threading
+
+    from cryvideo.vision import faces
+
+    name = "haarcascade_frontalface_default.xml"
+    here = faces._cascade(name)
+    assert faces._cascade(name) is here
+    seen, found = [], []
+    finder = HaarFinder()
+    frame = np.zeros((120, 160, 3), np.uint8)
+
+    def other():
+        seen.append(faces._cascade(name))
+        found.append(finder(frame))
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen and seen[0] is not here and found == [[]]

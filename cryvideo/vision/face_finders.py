@@ -111,6 +111,10 @@ class YuNetFinder:
         return sorted(faces, key=lambda f: -f.score)
 
 
+#: The Haar cascade of :class:`HaarFinder`.
+HAAR_FILE = "haarcascade_frontalface_default.xml"
+
+
 class HaarFinder:
     """OpenCV's frontal-face Haar cascade, with the settings the expression model's own package
     uses (``scaleFactor 1.1``, ``minNeighbors 5``), on a histogram-equalised grey frame.
@@ -126,7 +130,7 @@ class HaarFinder:
     def __init__(self, *, min_size_frac: float = 0.06) -> None:
         from .faces import _cascade
 
-        self._cascade = _cascade("haarcascade_frontalface_default.xml")
+        _cascade(HAAR_FILE)   # loads it (a missing file fails here, not at the first frame)
         self.min_size_frac = float(min_size_frac)
         self.path = None
 
@@ -134,8 +138,11 @@ class HaarFinder:
         """Faces in an RGB frame ``[shape=(h, w, 3), dtype=uint8]``, largest first."""
         gray = cv2.equalizeHist(cv2.cvtColor(_rgb(image), cv2.COLOR_RGB2GRAY))
         side = max(20, int(min(gray.shape) * self.min_size_frac))
-        rows = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
-                                              minSize=(side, side))
+        from .faces import _cascade
+
+        # the calling thread's cascade: a finder made in one thread may run in another
+        rows = _cascade(HAAR_FILE).detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+                                                    minSize=(side, side))
         faces = [Face(float(x), float(y), float(w), float(h)) for x, y, w, h in rows]
         return sorted(faces, key=lambda f: -f.w * f.h)
 

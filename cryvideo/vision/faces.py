@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
+import threading
 
 import cv2
 import numpy as np
@@ -30,12 +30,26 @@ class FaceBox:
         return self.w * self.h
 
 
-@functools.lru_cache(maxsize=4)
+#: Loaded cascades, one set per thread.
+_LOCAL = threading.local()
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + name
-    c = cv2.CascadeClassifier(path)
-    if c.empty():
-        raise ModelError("OpenCV face cascade could not be loaded (need opencv<5)", path=path)
+    """The cascade ``name`` of ``cv2.data.haarcascades``, loaded once per thread.
+
+    One ``CascadeClassifier`` must not run ``detectMultiScale`` in two threads at once (OpenCV
+    fails with ``scaleIdx`` / ``_M_range_check`` errors), and ``predict`` runs the face branch
+    and the face verdict in two threads: each thread gets its own.
+    """
+    cache = _LOCAL.__dict__.setdefault("cascades", {})
+    c = cache.get(name)
+    if c is None:
+        path = cv2.data.haarcascades + name
+        c = cv2.CascadeClassifier(path)
+        if c.empty():
+            raise ModelError("OpenCV face cascade could not be loaded (need opencv<5)",
+                             path=path)
+        cache[name] = c
     return c
 
 
